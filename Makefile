@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` and `make test`.
+BUILD_DIR ?= build/release
+JOBS ?= $(shell nproc)
+HTTP ?= 127.0.0.1:8080
+
+.PHONY: run test build bootstrap unit interop clean
+
+bootstrap:
+	scripts/bootstrap
+
+build: bootstrap
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/src/app/strata dev --http $(HTTP) --public-ip 127.0.0.1
+
+# Every test: unit (GoogleTest), interop with real clients (Chromium, aiortc, GStreamer).
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 300
+
+unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+interop: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L interop
+
+clean:
+	rm -rf build

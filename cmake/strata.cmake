@@ -1,0 +1,28 @@
+# strata_module(NAME SOURCES a.cpp b.cpp DEPS strata_common OpenSSL::Crypto)
+# Builds a static library strata_NAME whose public include root is src/ (so code includes
+# "stun/message.hpp", "common/bytes.hpp", ...).
+function(strata_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
+  if(M_SOURCES)
+    add_library(strata_${name} STATIC ${M_SOURCES})
+    target_include_directories(strata_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(strata_${name} PUBLIC ${M_DEPS})
+  else()
+    add_library(strata_${name} INTERFACE)
+    target_include_directories(strata_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(strata_${name} INTERFACE ${M_DEPS})
+  endif()
+endfunction()
+
+# strata_test(NAME SOURCES x_test.cpp DEPS strata_stun)
+# One GoogleTest executable per module: strata_NAME_tests, registered with CTest.
+# Tests find their fixtures through the STRATA_TESTDATA_DIR macro (tests/data).
+function(strata_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(strata_${name}_tests ${T_SOURCES})
+  target_link_libraries(strata_${name}_tests PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_definitions(strata_${name}_tests PRIVATE
+    STRATA_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+  include(GoogleTest)
+  gtest_discover_tests(strata_${name}_tests DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
+endfunction()

@@ -1,0 +1,53 @@
+#include "app/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+namespace strata::app {
+
+bool load_config_file(const std::string& path, ServerConfig* out, std::string* error) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    *error = "config " + path + ": " + std::string(e.description());
+    return false;
+  }
+  static const char* kKnown[] = {"http", "public_ip", "bind_ip", "udp_port", "workers", "registry", "cors_origins", "max_sessions"};
+  for (auto& [k, v] : t) {
+    bool known = false;
+    for (auto* name : kKnown) known |= k.str() == name;
+    if (!known) {
+      *error = "config " + path + ": unknown key '" + std::string(k.str()) + "'";
+      return false;
+    }
+  }
+  out->http = t["http"].value_or(out->http);
+  out->public_ip = t["public_ip"].value_or(out->public_ip);
+  out->bind_ip = t["bind_ip"].value_or(out->bind_ip);
+  out->udp_port = t["udp_port"].value_or(out->udp_port);
+  out->workers = t["workers"].value_or(out->workers);
+  out->registry = t["registry"].value_or(out->registry);
+  out->max_sessions = t["max_sessions"].value_or(out->max_sessions);
+  if (auto* arr = t["cors_origins"].as_array()) {
+    out->cors_origins.clear();
+    for (auto& e : *arr) {
+      if (auto s = e.value<std::string>()) out->cors_origins.push_back(*s);
+    }
+  }
+  return true;
+}
+
+void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd) {
+  auto given = [&](const char* name) { return cmd.count(name) > 0; };
+  if (given("--http")) base.http = flags.http;
+  if (given("--public-ip")) base.public_ip = flags.public_ip;
+  if (given("--bind-ip")) base.bind_ip = flags.bind_ip;
+  if (given("--udp-port")) base.udp_port = flags.udp_port;
+  if (given("--workers")) base.workers = flags.workers;
+  if (given("--registry")) base.registry = flags.registry;
+  if (given("--cors-origin")) base.cors_origins = flags.cors_origins;
+  if (given("--max-sessions")) base.max_sessions = flags.max_sessions;
+}
+
+}  // namespace strata::app

@@ -1,0 +1,30 @@
+// Server configuration: defaults, TOML file, command-line flags (flags win).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace strata::app {
+
+struct ServerConfig {
+  std::string http = "127.0.0.1:8080";
+  std::string public_ip = "127.0.0.1";
+  // Empty: bind to public_ip when it is a local address (replies then leave from the
+  // address the client checked), else to the wildcard address.
+  std::string bind_ip;
+  int udp_port = 40000;
+  int workers = 0;
+  std::string registry = "memory";
+  std::vector<std::string> cors_origins;
+  size_t max_sessions = 5000;
+};
+
+// Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions.
+bool load_config_file(const std::string& path, ServerConfig* out, std::string* error);
+// Copies into `base` every option that was given on the command line of `cmd`.
+void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd);
+
+}  // namespace strata::app

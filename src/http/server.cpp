@@ -1,0 +1,376 @@
+#include "http/server.hpp"
+
+#include <limits>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "http/cors.hpp"
+
+namespace strata::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+struct Shared {
+  ServerOptions options;
+  Router router;
+  CorsPolicy cors;
+};
+
+std::string format_endpoint(const tcp::endpoint& endpoint) {
+  std::string ip = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) ip = "[" + ip + "]";
+  return ip + ":" + std::to_string(endpoint.port());
+}
+
+// CR/LF in a handler-supplied field would split the response (header injection).
+std::string sanitize_field(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c != '\r' && c != '\n' && c != '\0') out.push_back(c);
+  }
+  return out;
+}
+
+bool is_parse_error(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
+}
+
+// The status answered for a failed read, or 0 when there is nobody left to answer
+// (peer closed, reset, idle timeout).
+int status_for_read_error(const beast::error_code& ec) {
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return 0;
+  if (ec == bhttp::error::body_limit) return 413;
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) return 431;
+  if (is_parse_error(ec)) return 400;
+  return 0;
+}
+
+Response error_for_status(int status, const beast::error_code& ec) {
+  switch (status) {
+    case 413: return error_response(413, "payload_too_large", "request body exceeds the limit");
+    case 431: return error_response(431, "header_too_large", "request header exceeds the limit");
+    default: return error_response(400, "bad_request", ec ? ec.message() : "malformed request");
+  }
+}
+
+void copy_headers(const bhttp::fields& fields, Request& request) {
+  for (const auto& field : fields) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& message, const std::string& remote) {
+  Request request;
+  request.method = std::string(message.method_string());
+  std::string_view target(message.target().data(), message.target().size());
+  size_t question = target.find('?');
+  request.target = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) {
+    request.query = std::string(target.substr(question + 1));
+    request.query_params = parse_query(request.query);
+  }
+  copy_headers(message, request);
+  request.body = std::move(message.body());
+  request.remote_address = remote;
+  return request;
+}
+
+bhttp::response<bhttp::string_body> to_message(Response&& response, bool keep_alive) {
+  int status = response.status >= 100 && response.status <= 599 ? response.status : 500;
+  bhttp::response<bhttp::string_body> message;
+  message.version(11);
+  message.result(static_cast<unsigned>(status));
+  message.set(bhttp::field::server, "strata");
+  if (!response.content_type.empty()) {
+    message.set(bhttp::field::content_type, sanitize_field(response.content_type));
+  }
+  for (const auto& [name, value] : response.headers) {
+    std::string clean_name = sanitize_field(name);
+    if (!clean_name.empty()) message.insert(clean_name, sanitize_field(value));
+  }
+  // Framing belongs to the server, whatever a handler put in its headers.
+  message.erase(bhttp::field::content_length);
+  message.erase(bhttp::field::transfer_encoding);
+  message.erase(bhttp::field::connection);
+  // RFC 9110 §8.6: no Content-Length (and no body) on 1xx and 204; 304 has no body either.
+  bool bodiless = status < 200 || status == 204 || status == 304;
+  if (bodiless) {
+    response.body.clear();
+  } else {
+    message.content_length(response.body.size());
+  }
+  message.body() = std::move(response.body);
+  message.keep_alive(keep_alive);
+  return message;
+}
+
+bool expects_continue(const bhttp::fields& fields) {
+  auto it = fields.find(bhttp::field::expect);
+  return it != fields.end() && iequals(std::string_view(it->value().data(), it->value().size()),
+                                       "100-continue");
+}
+
+// One TCP connection: read header, check limits, read body, dispatch, write, repeat
+// (keep-alive). All of its handlers run on one strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<const Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = format_endpoint(endpoint);
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+ private:
+  std::chrono::seconds idle_timeout() const {
+    return std::chrono::seconds(std::max(1, shared_->options.idle_timeout_seconds));
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    // No limit while reading the header, so an oversized Content-Length reaches on_header
+    // with the fields parsed (Origin for CORS); the real limit is set before the body.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(idle_timeout());
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return fail(ec);
+    // Refuse before reading: the client may be about to stream a huge body.
+    auto length = parser_->content_length();
+    if (length && *length > shared_->options.max_body_bytes) {
+      return fail(bhttp::error::body_limit);
+    }
+    if (!parser_->is_done() && expects_continue(parser_->get())) return send_continue();
+    read_body();
+  }
+
+  // RFC 9110 §10.1.1: a client sending "Expect: 100-continue" (curl does for large
+  // bodies) waits for this interim response before sending the body.
+  void send_continue() {
+    interim_.emplace(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *interim_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         self->interim_.reset();
+                         if (ec) return self->close_now();
+                         self->read_body();
+                       });
+  }
+
+  void read_body() {
+    parser_->body_limit(shared_->options.max_body_bytes);
+    stream_.expires_after(idle_timeout());
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->fail(ec);
+                        self->handle_request();
+                      });
+  }
+
+  void handle_request() {
+    bool keep_alive = parser_->get().keep_alive();
+    Request request = to_request(parser_->release(), remote_);
+    parser_.reset();
+    send(serve_request(shared_->router, shared_->cors, request), keep_alive);
+  }
+
+  void fail(beast::error_code ec) {
+    int status = status_for_read_error(ec);
+    if (status == 0) return close_now();
+    Response response = error_for_status(status, ec);
+    // Fields parsed so far (the whole header when Content-Length tripped the body limit)
+    // carry the Origin: let a browser read why it failed.
+    if (parser_) {
+      Request partial;
+      copy_headers(parser_->get(), partial);
+      shared_->cors.apply(partial, response);
+    }
+    send(std::move(response), /*keep_alive=*/false);  // the stream position is unknown
+  }
+
+  void send(Response&& response, bool keep_alive) {
+    response_.emplace(to_message(std::move(response), keep_alive));
+    stream_.expires_after(idle_timeout());
+    bhttp::async_write(stream_, *response_,
+                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                         self->response_.reset();
+                         if (ec) return self->close_now();
+                         if (!keep_alive) return self->linger_close();
+                         self->read_header();
+                       });
+  }
+
+  // Closing with unread request bytes makes the kernel send RST, which can destroy the
+  // error response before the client reads it. Half-close and drain for a moment instead.
+  void linger_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTimeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close_now();
+                              self->drain();
+                            });
+  }
+
+  void close_now() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<const Shared> shared_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::empty_body>> interim_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  std::array<char, 4096> drain_buffer_{};
+};
+
+}  // namespace
+
+struct Server::Impl {
+  std::shared_ptr<Shared> shared;
+  std::unique_ptr<net::io_context> ioc;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<net::steady_timer> retry_timer;
+  std::vector<std::thread> threads;
+  std::atomic<uint16_t> port{0};
+  bool started = false;
+
+  bool listen(std::string* error);
+  void accept();
+  void retry_accept();
+  void run_thread();
+};
+
+bool Server::Impl::listen(std::string* error) {
+  auto fail = [&](std::string_view what, const beast::error_code& ec) {
+    if (error) *error = std::string(what) + ": " + ec.message();
+    return false;
+  };
+  const ServerOptions& options = shared->options;
+  beast::error_code ec;
+  tcp::resolver resolver(*ioc);
+  auto results = resolver.resolve(options.host, std::to_string(options.port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) return fail("resolve " + options.host, ec);
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  acceptor = std::make_unique<tcp::acceptor>(*ioc);
+  acceptor->open(endpoint.protocol(), ec);
+  if (ec) return fail("open", ec);
+  acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  acceptor->bind(endpoint, ec);
+  if (ec) return fail("bind " + format_endpoint(endpoint), ec);
+  acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen", ec);
+  port = acceptor->local_endpoint(ec).port();
+  return true;
+}
+
+void Server::Impl::accept() {
+  acceptor->async_accept(net::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+    if (ec) return retry_accept();  // e.g. EMFILE: back off instead of spinning
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<Session>(std::move(socket), shared)->start();
+    accept();
+  });
+}
+
+void Server::Impl::retry_accept() {
+  retry_timer->expires_after(kAcceptRetryDelay);
+  retry_timer->async_wait([this](beast::error_code ec) {
+    if (!ec) accept();
+  });
+}
+
+void Server::Impl::run_thread() {
+  for (;;) {
+    try {
+      ioc->run();
+      return;
+    } catch (const std::exception&) {
+      // A throwing completion handler must not kill the control plane; keep serving.
+    }
+  }
+}
+
+Server::Server(ServerOptions options, Router router) : impl_(std::make_unique<Impl>()) {
+  auto origins = options.cors_allowed_origins;
+  impl_->shared = std::make_shared<Shared>(
+      Shared{std::move(options), std::move(router), CorsPolicy(std::move(origins))});
+}
+
+Server::~Server() { stop(); }
+
+bool Server::start(std::string* error) {
+  if (impl_->started || impl_->ioc) {
+    if (error) *error = "server already started";
+    return false;
+  }
+  int thread_count = std::max(1, impl_->shared->options.threads);
+  impl_->ioc = std::make_unique<net::io_context>(thread_count);
+  if (!impl_->listen(error)) {
+    impl_->acceptor.reset();
+    impl_->ioc.reset();
+    return false;
+  }
+  impl_->retry_timer = std::make_unique<net::steady_timer>(*impl_->ioc);
+  impl_->accept();
+  for (int i = 0; i < thread_count; ++i) {
+    impl_->threads.emplace_back([impl = impl_.get()] { impl->run_thread(); });
+  }
+  impl_->started = true;
+  return true;
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+void Server::stop() {
+  if (!impl_->started) return;
+  impl_->started = false;
+  impl_->ioc->stop();
+  for (auto& thread : impl_->threads) thread.join();
+  impl_->threads.clear();
+  beast::error_code ignored;
+  impl_->acceptor->close(ignored);
+  impl_->acceptor.reset();
+  impl_->retry_timer.reset();
+  // Destroying the io_context destroys the pending handlers, which own the sessions, so
+  // every open connection is closed here.
+  impl_->ioc.reset();
+}
+
+}  // namespace strata::http

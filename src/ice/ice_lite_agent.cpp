@@ -1,0 +1,139 @@
+#include "ice/ice_lite_agent.hpp"
+
+#include "stun/builder.hpp"
+#include "stun/message.hpp"
+
+namespace strata::ice {
+namespace {
+
+constexpr uint16_t kRoleConflict = 487;  // RFC 8445 §7.3.1.1
+
+}  // namespace
+
+IceLiteAgent::IceLiteAgent(std::string local_ufrag, std::string local_pwd,
+                           std::optional<std::string> remote_ufrag)
+    : IceLiteAgent(std::move(local_ufrag), std::move(local_pwd), std::move(remote_ufrag), Config{}) {}
+
+IceLiteAgent::IceLiteAgent(std::string local_ufrag, std::string local_pwd,
+                           std::optional<std::string> remote_ufrag, Config config)
+    : local_ufrag_(std::move(local_ufrag)),
+      local_pwd_(std::move(local_pwd)),
+      remote_ufrag_(std::move(remote_ufrag)),
+      config_(config) {}
+
+IceLiteAgent::Result IceLiteAgent::handle_binding(ByteSpan data, const SocketAddress& from, Timestamp now) {
+  handle_timeout(now);
+  auto msg = stun::Message::parse(data);
+  if (!msg) {
+    ++counters_.malformed;
+    return {};
+  }
+  // A lite agent sends no requests, so responses are never expected; indications
+  // (keepalives) need no answer.
+  if (!msg->is_binding_request()) {
+    ++counters_.not_binding_request;
+    return {};
+  }
+  // RFC 8445 §7.2.2 requires FINGERPRINT on checks; we verify it when present and
+  // tolerate its absence, since MESSAGE-INTEGRITY already authenticates the request.
+  if (msg->fingerprint() && !msg->verify_fingerprint()) {
+    ++counters_.bad_fingerprint;
+    return {};
+  }
+  auto username = msg->username();
+  if (!username || !username_matches(*username)) {
+    ++counters_.bad_username;
+    return {};
+  }
+  // Short-term credentials (RFC 8445 §7.2.2): the key is the local password.
+  if (!msg->verify_message_integrity(local_pwd_)) {
+    ++counters_.bad_integrity;
+    return {};
+  }
+
+  Result result;
+  result.authenticated = true;
+  // We are always controlled. A peer sending ICE-CONTROLLED also thinks it is controlled;
+  // a lite agent cannot take the controlling role, so it always answers 487 (§7.3.1.1)
+  // and the request has no other effect (no nomination, no consent refresh).
+  if (msg->ice_controlled()) {
+    ++counters_.role_conflicts;
+    result.response = stun::MessageBuilder::binding_error(msg->transaction_id())
+                          .add_error_code(kRoleConflict, "Role Conflict")
+                          .finish(local_pwd_);
+    return result;
+  }
+
+  result.nominated_changed = update_selection(from, msg->use_candidate(), now);
+  ++counters_.success_responses;
+  // §7.3.1.3 / RFC 8489 §7.3.1: echo the transaction id and report the source address.
+  result.response = stun::MessageBuilder::binding_success(msg->transaction_id())
+                        .add_xor_mapped_address(from)
+                        .finish(local_pwd_);
+  return result;
+}
+
+bool IceLiteAgent::username_matches(std::string_view username) const {
+  // RFC 8445 §7.2.2: USERNAME of a check we receive is "<our ufrag>:<their ufrag>".
+  auto colon = username.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view local = username.substr(0, colon);
+  std::string_view remote = username.substr(colon + 1);
+  if (local != local_ufrag_ || remote.empty()) return false;
+  return !remote_ufrag_ || remote == *remote_ufrag_;
+}
+
+bool IceLiteAgent::update_selection(const SocketAddress& from, bool use_candidate, Timestamp now) {
+  if (use_candidate) {
+    ++counters_.nominations;
+    const bool same = selected_ && *selected_ == from;
+    if (selected_ && !same) ++counters_.address_switches;
+    const bool changed = !same || state_ != State::kConnected;
+    selected_ = from;
+    last_selected_check_ = now;
+    state_ = State::kConnected;
+    return changed;
+  }
+  // Without nomination a check only matters on an established connection.
+  if (!selected_ || state_ != State::kConnected) return false;
+  if (*selected_ == from) {
+    last_selected_check_ = now;  // RFC 7675: consent refreshed on the selected pair
+    return false;
+  }
+  if (now - last_selected_check_ < config_.switch_after_silence) return false;
+  // The selected path went quiet while another address passes authenticated checks:
+  // NAT rebinding without renomination. Follow the live path.
+  ++counters_.address_switches;
+  selected_ = from;
+  last_selected_check_ = now;
+  return true;
+}
+
+void IceLiteAgent::handle_timeout(Timestamp now) {
+  if (state_ == State::kConnected && consent_expired(now)) {
+    state_ = State::kDisconnected;
+    ++counters_.consent_expirations;
+  }
+}
+
+bool IceLiteAgent::consent_expired(Timestamp now) const {
+  return state_ != State::kNew && now - last_selected_check_ >= config_.consent_timeout;
+}
+
+Timestamp IceLiteAgent::next_timeout() const {
+  return state_ == State::kConnected ? last_selected_check_ + config_.consent_timeout : kNever;
+}
+
+std::optional<SocketAddress> IceLiteAgent::selected_address() const {
+  if (state_ != State::kConnected) return std::nullopt;
+  return selected_;
+}
+
+void IceLiteAgent::restart(std::string local_ufrag, std::string local_pwd,
+                           std::optional<std::string> remote_ufrag) {
+  local_ufrag_ = std::move(local_ufrag);
+  local_pwd_ = std::move(local_pwd);
+  remote_ufrag_ = std::move(remote_ufrag);
+}
+
+}  // namespace strata::ice

@@ -1,0 +1,117 @@
+// Server side of ICE-lite (RFC 8445 §2.5, §7.3) for one session, sans-IO.
+//
+// The SFU is a lite agent: it has host candidates only, never sends checks, and is always
+// the controlled agent. It answers authenticated Binding requests, follows the browser's
+// nomination (USE-CANDIDATE) to pick the address to send media to, and tracks consent
+// freshness (RFC 7675) from the checks the browser keeps sending.
+//
+// Address selection rules (kept deliberately simple):
+//  1. An authenticated request with USE-CANDIDATE selects its source address, replacing
+//     any previous one (renomination, client address change).
+//  2. An authenticated request without USE-CANDIDATE from another address replaces the
+//     selected one only when the selected address has been silent (no authenticated
+//     check) for `Config::switch_after_silence`: the path died and the browser's consent
+//     checks now arrive from a new NAT binding without renominating.
+//  3. Consent (RFC 7675 §5.1) is refreshed only by authenticated checks from the selected
+//     address; after `Config::consent_timeout` without one the state becomes
+//     kDisconnected and selected_address() returns nullopt, so the owner stops sending.
+//     A later USE-CANDIDATE check reconnects.
+// Packets that fail any check get no reply at all (no reflection/amplification, and
+// RFC 8489 §9.1.3 lets a server drop unauthenticated requests silently); they only bump
+// a counter.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.hpp"
+#include "common/socket_address.hpp"
+#include "common/time.hpp"
+
+namespace strata::ice {
+
+class IceLiteAgent {
+ public:
+  enum class State { kNew, kConnected, kDisconnected };
+
+  struct Config {
+    // RFC 7675 §5.1: consent expires 30 s after the last successful check.
+    Duration consent_timeout = std::chrono::seconds(30);
+    // Browsers send consent checks every 5 s ±20% (RFC 7675 §5.1), so 8 s without one from
+    // the selected address means that path has stopped working.
+    Duration switch_after_silence = std::chrono::seconds(8);
+  };
+
+  // Why packets were dropped or what was answered. Every handle_binding() call bumps
+  // exactly one of the outcome counters (the first seven) plus possibly `nominations`
+  // and `address_switches`.
+  struct Counters {
+    uint64_t success_responses = 0;  // authenticated Binding requests answered
+    uint64_t role_conflicts = 0;     // 487 sent (peer claimed ICE-CONTROLLED)
+    uint64_t malformed = 0;          // not a valid STUN message
+    uint64_t not_binding_request = 0;  // indications, responses, other methods: ignored
+    uint64_t bad_fingerprint = 0;    // FINGERPRINT present but wrong
+    uint64_t bad_username = 0;       // USERNAME missing or not "<local>:<remote>"
+    uint64_t bad_integrity = 0;      // MESSAGE-INTEGRITY missing or wrong
+    uint64_t nominations = 0;        // USE-CANDIDATE accepted (incl. repeats)
+    uint64_t address_switches = 0;   // selected address changed from one to another
+    uint64_t consent_expirations = 0;
+  };
+
+  struct Result {
+    std::optional<Bytes> response;  // send back to `from` on the same socket when set
+    bool authenticated = false;     // USERNAME and MESSAGE-INTEGRITY checked out
+    bool nominated_changed = false;  // selected_address() changed (or was first set)
+  };
+
+  IceLiteAgent(std::string local_ufrag, std::string local_pwd,
+               std::optional<std::string> remote_ufrag = std::nullopt);
+  IceLiteAgent(std::string local_ufrag, std::string local_pwd, std::optional<std::string> remote_ufrag,
+               Config config);
+
+  // Handles one datagram that the demux classified as STUN (see stun::looks_like_stun).
+  Result handle_binding(ByteSpan data, const SocketAddress& from, Timestamp now);
+
+  // Moves kConnected to kDisconnected once consent has expired. Call at next_timeout();
+  // handle_binding() also applies it, so a missed timer only delays the state change.
+  void handle_timeout(Timestamp now);
+  // True when an address was selected and no authenticated check has come from it for
+  // consent_timeout. False before any nomination (the owner enforces a connect timeout).
+  bool consent_expired(Timestamp now) const;
+  // When consent will expire if nothing arrives; kNever before nomination.
+  Timestamp next_timeout() const;
+
+  State state() const { return state_; }
+  // The nominated address to send media to; nullopt unless kConnected.
+  std::optional<SocketAddress> selected_address() const;
+
+  // ICE restart (RFC 8445 §9): new local credentials (and the remote ufrag from the new
+  // offer, if known). Requests with the old credentials are rejected from now on. The
+  // selected address and consent timer carry over so media keeps flowing until the
+  // browser nominates again with the new credentials.
+  void restart(std::string local_ufrag, std::string local_pwd, std::optional<std::string> remote_ufrag);
+  // Remote ufrag learned later (e.g. from a trickled or updated offer).
+  void set_remote_ufrag(std::string remote_ufrag) { remote_ufrag_ = std::move(remote_ufrag); }
+
+  const std::string& local_ufrag() const { return local_ufrag_; }
+  const std::string& local_pwd() const { return local_pwd_; }
+  const Counters& counters() const { return counters_; }
+
+ private:
+  bool username_matches(std::string_view username) const;
+  // Applies the selection rules above for an authenticated request; true when the
+  // selected address changed.
+  bool update_selection(const SocketAddress& from, bool use_candidate, Timestamp now);
+
+  std::string local_ufrag_;
+  std::string local_pwd_;
+  std::optional<std::string> remote_ufrag_;
+  Config config_;
+  Counters counters_;
+  State state_ = State::kNew;
+  std::optional<SocketAddress> selected_;
+  Timestamp last_selected_check_{};  // last authenticated check from selected_
+};
+
+}  // namespace strata::ice

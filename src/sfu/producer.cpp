@@ -1,0 +1,86 @@
+#include "sfu/producer.hpp"
+
+#include "codecs/codec.hpp"
+#include "rtp/rtcp_feedback.hpp"
+
+namespace strata::sfu {
+
+Producer::Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc)
+    : info_(std::move(info)), sender_ssrc_(rtcp_sender_ssrc) {
+  size_t n = info_.rids.empty() ? 1 : info_.rids.size();
+  for (size_t i = 0; i < n; ++i) layers_.emplace_back(info_.codec.clock_rate);
+  forwarded_layer_ = int(n) - 1;
+}
+
+Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool recovered, Timestamp now) {
+  Verdict v;
+  if (layer < 0 || size_t(layer) >= layers_.size()) return v;
+  Layer& l = layers_[size_t(layer)];
+  if (!l.seen) {
+    l.seen = true;
+    l.ssrc = packet.ssrc();
+  }
+  ++packets_;
+  bytes_ += packet.size();
+  v.keyframe = info_.kind == MediaKind::kVideo && codecs::is_keyframe(info_.codec.codec, packet.payload());
+  if (!recovered) l.stats.on_packet(packet.sequence(), packet.timestamp(), now);
+  if (info_.codec.nack) l.nacks.on_packet(packet.sequence(), now, v.keyframe);
+  if (v.keyframe) {
+    ++keyframes_;
+    if (layer == forwarded_layer_) keyframe_requests_.on_keyframe_received(now);
+  }
+  v.forward = layer == forwarded_layer_;
+  return v;
+}
+
+void Producer::on_sender_report(int layer, const rtp::SenderReport& sr, Timestamp now) {
+  if (layer < 0 || size_t(layer) >= layers_.size()) return;
+  layers_[size_t(layer)].stats.on_sender_report(sr.ntp, now);
+}
+
+void Producer::request_keyframe(Timestamp now) {
+  if (info_.kind != MediaKind::kVideo) return;
+  if (keyframe_requests_.request(now)) pli_due_ = true;
+}
+
+void Producer::collect_rtcp(Timestamp now, Bytes& out) {
+  if (keyframe_requests_.on_timeout(now)) pli_due_ = true;
+  for (auto& l : layers_) {
+    if (l.seen && l.nacks.take_keyframe_needed()) request_keyframe(now);
+  }
+  // Feedback first, then one RR in front of it: RFC 3550 §6.1 wants compound packets to
+  // start with a report, and an empty RR is valid when none is due.
+  Bytes feedback;
+  std::vector<uint16_t> missing;
+  for (auto& l : layers_) {
+    if (!l.seen || !info_.codec.nack) continue;
+    missing.clear();
+    l.nacks.collect(now, missing);
+    if (missing.empty()) continue;
+    rtp::Nack nack{sender_ssrc_, l.ssrc, rtp::nack_items_from_sequences(missing)};
+    rtp::append_nack(feedback, nack);
+    ++nack_sent_;
+  }
+  if (pli_due_ && layers_[size_t(forwarded_layer_)].seen) {
+    pli_due_ = false;
+    rtp::append_pli(feedback, rtp::Pli{sender_ssrc_, layers_[size_t(forwarded_layer_)].ssrc});
+    ++pli_sent_;
+  }
+  bool report_due = now >= next_report_;
+  if (!report_due && feedback.empty()) return;
+  rtp::ReceiverReport rr;
+  rr.ssrc = sender_ssrc_;
+  if (report_due) {
+    next_report_ = now + kReportInterval;
+    for (auto& l : layers_) {
+      if (!l.seen) continue;
+      auto d = l.stats.make_report_block(l.ssrc, now);
+      rr.blocks.push_back(rtp::ReportBlock{d.ssrc, d.fraction_lost, d.cumulative_lost, d.extended_highest_seq,
+                                           d.jitter, d.lsr, d.dlsr});
+    }
+  }
+  rtp::append_receiver_report(out, rr);
+  out.insert(out.end(), feedback.begin(), feedback.end());
+}
+
+}  // namespace strata::sfu

@@ -1,0 +1,72 @@
+// Producer: one ingest track of a host (mediasoup's model). Keeps receive statistics per
+// encoding, asks the host for lost packets (generic NACK, RFC 4585 §6.2.1) and for
+// keyframes (PLI, RFC 4585 §6.3.1) with coalescing, and decides which packets are
+// forwarded. Pure: RTP in, RTCP bytes out, time passed in.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/time.hpp"
+#include "rtp/rtcp.hpp"
+#include "rtp/rtp_packet.hpp"
+#include "sfu/keyframe_request_coalescer.hpp"
+#include "sfu/nack_generator.hpp"
+#include "sfu/receive_stats.hpp"
+#include "sfu/track.hpp"
+
+namespace strata::sfu {
+
+class Producer {
+ public:
+  static constexpr Duration kReportInterval = std::chrono::seconds(1);
+
+  Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc);
+
+  const IngestTrackInfo& info() const { return info_; }
+  size_t layer_count() const { return layers_.size(); }
+  // The encoding (simulcast layer) forwarded to viewers. Until the simulcast issue brings
+  // per-viewer selection, one layer is forwarded: the last rid listed (the top one).
+  int forwarded_layer() const { return forwarded_layer_; }
+
+  struct Verdict {
+    bool forward = false;
+    bool keyframe = false;
+  };
+  // A packet of encoding `layer` (already restored from RTX if `recovered`).
+  Verdict on_rtp(const rtp::RtpPacket& packet, int layer, bool recovered, Timestamp now);
+  void on_sender_report(int layer, const rtp::SenderReport& sr, Timestamp now);
+
+  // A viewer (or the server itself) wants a keyframe. Coalesced: at most one PLI per
+  // interval reaches the host however many ask.
+  void request_keyframe(Timestamp now);
+
+  // RTCP due now toward the host: RR (every second), NACKs, PLI. Appended to `out`.
+  void collect_rtcp(Timestamp now, Bytes& out);
+
+  uint64_t packets() const { return packets_; }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t keyframes() const { return keyframes_; }
+  uint64_t keyframe_requests_sent() const { return pli_sent_; }
+  uint64_t nacks_sent() const { return nack_sent_; }
+
+ private:
+  struct Layer {
+    uint32_t ssrc = 0;
+    bool seen = false;
+    ReceiveStats stats;
+    NackGenerator nacks;
+    explicit Layer(uint32_t clock_rate) : stats(clock_rate) {}
+  };
+
+  IngestTrackInfo info_;
+  uint32_t sender_ssrc_;
+  std::vector<Layer> layers_;
+  int forwarded_layer_ = 0;
+  KeyframeRequestCoalescer keyframe_requests_;
+  bool pli_due_ = false;
+  Timestamp next_report_{};
+  uint64_t packets_ = 0, bytes_ = 0, keyframes_ = 0, pli_sent_ = 0, nack_sent_ = 0;
+};
+
+}  // namespace strata::sfu

@@ -1,0 +1,51 @@
+// What the control plane tells the data plane about tracks: negotiated from SDP, immutable
+// once a session starts.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codecs/codec.hpp"
+#include "rtp/header_extensions.hpp"
+
+namespace strata::sfu {
+
+enum class MediaKind { kAudio, kVideo };
+inline const char* to_string(MediaKind k) { return k == MediaKind::kAudio ? "audio" : "video"; }
+
+struct CodecParams {
+  uint8_t payload_type = 0;
+  std::optional<uint8_t> rtx_payload_type;
+  std::string name;
+  uint32_t clock_rate = 90000;
+  uint8_t channels = 0;
+  std::string fmtp;
+  codecs::Codec codec = codecs::Codec::kUnknown;
+  bool nack = false, pli = false, fir = false;
+};
+
+// One m-line of the host's offer.
+struct IngestTrackInfo {
+  uint32_t index = 0;
+  std::string mid;
+  MediaKind kind = MediaKind::kVideo;
+  CodecParams codec;
+  std::vector<std::string> rids;        // simulcast encodings (RFC 8853), empty if none
+  std::vector<uint32_t> ssrcs;          // from a=ssrc, when signalled
+  std::optional<uint32_t> rtx_ssrc;     // from a=ssrc-group:FID
+  rtp::HeaderExtensionIds extensions;
+};
+
+// One m-line of a viewer's answer: what we send it for one of the host's tracks.
+struct EgressTrackInfo {
+  uint32_t source_track = 0;
+  std::string mid;
+  MediaKind kind = MediaKind::kVideo;
+  CodecParams codec;      // the viewer's payload types
+  uint32_t ssrc = 0;
+  uint32_t rtx_ssrc = 0;  // used only when codec.rtx_payload_type is set
+  std::string cname;
+};
+
+}  // namespace strata::sfu

@@ -1,0 +1,388 @@
+#include "signaling/session_manager.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "codecs/codec.hpp"
+#include "common/random.hpp"
+#include "sdp/answer.hpp"
+#include "sdp/session_description.hpp"
+
+namespace strata::signaling {
+
+namespace {
+
+sfu::MediaKind media_kind(sdp::MediaKind k) {
+  return k == sdp::MediaKind::kAudio ? sfu::MediaKind::kAudio : sfu::MediaKind::kVideo;
+}
+
+sfu::CodecParams codec_params(const sdp::NegotiatedCodec& c) {
+  sfu::CodecParams p;
+  p.payload_type = c.payload_type;
+  p.rtx_payload_type = c.rtx_payload_type;
+  p.name = c.name;
+  p.clock_rate = c.clock_rate;
+  p.channels = c.channels;
+  p.fmtp = c.fmtp;
+  p.codec = codecs::codec_from_name(c.name);
+  p.nack = c.nack;
+  p.pli = c.nack_pli;
+  p.fir = c.ccm_fir;
+  return p;
+}
+
+rtp::HeaderExtensionIds extension_ids(const sdp::ExtensionIds& e) {
+  rtp::HeaderExtensionIds ids;
+  ids.mid = e.mid;
+  ids.rid = e.rid;
+  ids.repaired_rid = e.repaired_rid;
+  ids.abs_send_time = e.abs_send_time;
+  ids.transport_cc = e.transport_cc;
+  ids.audio_level = e.audio_level;
+  return ids;
+}
+
+ApiError offer_parse_error(const std::string& detail) { return ApiError{400, "bad-sdp", "the offer does not parse: " + detail}; }
+
+}  // namespace
+
+SessionManager::SessionManager(worker::WorkerGroup& workers, std::shared_ptr<const dtls::Certificate> cert,
+                               SessionManagerOptions options)
+    : workers_(workers), cert_(std::move(cert)), options_(std::move(options)),
+      sessions_per_worker_(size_t(workers.size()), 0) {}
+
+SessionManager::~SessionManager() = default;
+
+bool SessionManager::valid_stream_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Sessions go to the worker with the fewest, so one popular stream's viewers spread over
+// every core (its packets reach them through the rings).
+int SessionManager::pick_worker_locked() const {
+  int best = 0;
+  for (int i = 1; i < int(sessions_per_worker_.size()); ++i) {
+    if (sessions_per_worker_[size_t(i)] < sessions_per_worker_[size_t(best)]) best = i;
+  }
+  return best;
+}
+
+transport::TransportConfig SessionManager::make_transport_config(const std::string& remote_ufrag,
+                                                                 const std::string& fp_algorithm,
+                                                                 const Bytes& remote_fp, bool we_are_dtls_client,
+                                                                 std::string* local_ufrag) const {
+  transport::TransportConfig c;
+  c.local_ufrag = *local_ufrag;
+  c.local_pwd = random_ice_string(24);
+  c.remote_ufrag = remote_ufrag;
+  c.dtls_role = we_are_dtls_client ? dtls::Role::kClient : dtls::Role::kServer;
+  c.remote_fingerprint_algorithm = fp_algorithm;
+  c.remote_fingerprint = remote_fp;
+  c.certificate = cert_;
+  c.consent_timeout = options_.consent_timeout;
+  return c;
+}
+
+static std::variant<sdp::SessionDescription, ApiError> parse_offer(const std::string& offer) {
+  if (offer.empty()) return ApiError{400, "bad-sdp", "the request body is empty; expected an SDP offer"};
+  auto parsed = sdp::parse(offer);
+  if (auto* e = std::get_if<sdp::ParseError>(&parsed)) return offer_parse_error(e->detail);
+  return std::get<sdp::SessionDescription>(std::move(parsed));
+}
+
+std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string& stream, const std::string& offer_text) {
+  auto offer = parse_offer(offer_text);
+  if (auto* e = std::get_if<ApiError>(&offer)) return *e;
+
+  std::lock_guard lock(mu_);
+  if (sessions_.size() >= options_.max_sessions)
+    return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
+  if (streams_.count(stream)) {
+    ++rejected_total_;
+    return ApiError{409, "stream-exists", "stream '" + stream + "' already has a host publishing"};
+  }
+  int w = pick_worker_locked();
+  std::string ufrag = random_ice_string(8);
+  sdp::AnswerOptions opts;
+  opts.mode = sdp::AnswerMode::kReceive;
+  opts.ice_ufrag = ufrag;
+  opts.ice_pwd = random_ice_string(24);
+  opts.fingerprint_sha256 = cert_->fingerprint_sha256();
+  opts.candidates.push_back({options_.public_ip, workers_.at(w).port(), 2130706431u, "1"});
+  auto result = sdp::create_answer(std::get<sdp::SessionDescription>(offer), opts);
+  if (auto* e = std::get_if<sdp::AnswerError>(&result)) {
+    ++rejected_total_;
+    return ApiError{e->http_status, e->error, e->detail};
+  }
+  auto& [answer, negotiated] = std::get<0>(result);
+
+  StreamRecord rec;
+  rec.id = next_id_++;
+  rec.name = stream;
+  for (auto& m : negotiated.media) {
+    if (m.rejected || m.codecs.empty() || (m.kind != sdp::MediaKind::kAudio && m.kind != sdp::MediaKind::kVideo))
+      continue;
+    sfu::IngestTrackInfo t;
+    t.index = uint32_t(rec.tracks.size());
+    t.mid = m.mid;
+    t.kind = media_kind(m.kind);
+    t.codec = codec_params(m.codecs[0]);
+    t.rids = m.rids;
+    t.ssrcs = m.remote_ssrcs;
+    t.rtx_ssrc = m.remote_rtx_ssrc;
+    t.extensions = extension_ids(m.extensions);
+    rec.tracks.push_back(std::move(t));
+  }
+  if (rec.tracks.empty()) {
+    ++rejected_total_;
+    return ApiError{400, "no-media", "the offer has no audio or video the server can receive"};
+  }
+
+  auto config = make_transport_config(negotiated.remote_ufrag, negotiated.remote_fingerprint_algorithm,
+                                      negotiated.remote_fingerprint,
+                                      negotiated.our_setup == sdp::Negotiated::Setup::kActive, &ufrag);
+  config.local_pwd = opts.ice_pwd;
+  SessionRecord s;
+  s.id = next_id_++;
+  s.public_id = random_hex(16);
+  s.kind = Kind::kPublisher;
+  s.stream = stream;
+  s.worker = w;
+  rec.publisher = s.id;
+  rec.publisher_worker = w;
+  rec.started = SteadyClock().now();
+  auto tracks = rec.tracks;
+  uint64_t sid = s.id, stream_id = rec.id;
+  workers_.at(w).post([this, sid, stream_id, config, tracks, ufrag](worker::Worker& wk) mutable {
+    wk.add_session(std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this),
+                   ufrag);
+  });
+  sessions_per_worker_[size_t(w)]++;
+  by_public_id_[s.public_id] = s.id;
+  SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
+  sessions_[s.id] = std::move(s);
+  streams_[stream] = std::move(rec);
+  ++publishes_total_;
+  return created;
+}
+
+std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& stream, const std::string& offer_text) {
+  auto offer = parse_offer(offer_text);
+  if (auto* e = std::get_if<ApiError>(&offer)) return *e;
+
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) {
+    ++rejected_total_;
+    return ApiError{409, "stream-not-live", "stream '" + stream + "' is not live yet; retry later", 2};
+  }
+  if (sessions_.size() >= options_.max_sessions)
+    return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
+  StreamRecord& rec = it->second;
+  int w = pick_worker_locked();
+  std::string ufrag = random_ice_string(8);
+  sdp::AnswerOptions opts;
+  opts.mode = sdp::AnswerMode::kSend;
+  opts.ice_ufrag = ufrag;
+  opts.ice_pwd = random_ice_string(24);
+  opts.fingerprint_sha256 = cert_->fingerprint_sha256();
+  opts.candidates.push_back({options_.public_ip, workers_.at(w).port(), 2130706431u, "1"});
+  std::string cname = random_hex(16);
+  for (auto& t : rec.tracks) {
+    sdp::SendTrack st;
+    st.kind = t.kind == sfu::MediaKind::kAudio ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
+    st.ssrc = random_u32();
+    st.rtx_ssrc = t.kind == sfu::MediaKind::kVideo ? random_u32() : 0;
+    st.cname = cname;
+    st.stream_id = stream;
+    st.track_id = std::string(sfu::to_string(t.kind)) + "-" + std::to_string(t.index);
+    st.codec = sdp::Codec{t.codec.name, t.codec.clock_rate, t.codec.channels, t.codec.fmtp};
+    opts.send_tracks.push_back(std::move(st));
+  }
+  auto result = sdp::create_answer(std::get<sdp::SessionDescription>(offer), opts);
+  if (auto* e = std::get_if<sdp::AnswerError>(&result)) {
+    ++rejected_total_;
+    return ApiError{e->http_status, e->error, e->detail};
+  }
+  auto& [answer, negotiated] = std::get<0>(result);
+
+  std::vector<sfu::EgressTrackInfo> egress;
+  for (auto& m : negotiated.media) {
+    if (m.rejected || !m.send_track || m.codecs.empty()) continue;
+    for (size_t i = 0; i < opts.send_tracks.size(); ++i) {
+      if (opts.send_tracks[i].ssrc != m.send_track->ssrc) continue;
+      sfu::EgressTrackInfo e;
+      e.source_track = rec.tracks[i].index;
+      e.mid = m.mid;
+      e.kind = rec.tracks[i].kind;
+      e.codec = codec_params(m.codecs[0]);
+      e.codec.codec = rec.tracks[i].codec.codec;
+      e.ssrc = m.send_track->ssrc;
+      e.rtx_ssrc = m.send_track->rtx_ssrc;
+      e.cname = cname;
+      egress.push_back(std::move(e));
+    }
+  }
+  if (egress.empty()) {
+    ++rejected_total_;
+    return ApiError{400, "no-common-codec", "the offer accepts none of the stream's tracks"};
+  }
+
+  auto config = make_transport_config(negotiated.remote_ufrag, negotiated.remote_fingerprint_algorithm,
+                                      negotiated.remote_fingerprint,
+                                      negotiated.our_setup == sdp::Negotiated::Setup::kActive, &ufrag);
+  config.local_pwd = opts.ice_pwd;
+  SessionRecord s;
+  s.id = next_id_++;
+  s.public_id = random_hex(16);
+  s.kind = Kind::kViewer;
+  s.stream = stream;
+  s.worker = w;
+  uint64_t sid = s.id, stream_id = rec.id;
+  worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
+  workers_.at(w).post([this, sid, stream_id, up, config, egress, ufrag](worker::Worker& wk) mutable {
+    auto session = std::make_unique<worker::ViewerSession>(wk, sid, stream_id, up, std::move(config), std::move(egress), *this);
+    worker::Session* raw = session.get();
+    wk.add_session(std::move(session), ufrag);
+    wk.subscribe_local(stream_id, raw);
+  });
+  if (w != rec.publisher_worker && rec.viewers_per_worker[w]++ == 0) {
+    workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, true); });
+  } else if (w == rec.publisher_worker) {
+    rec.viewers_per_worker[w]++;
+  }
+  rec.viewers.push_back(s.id);
+  sessions_per_worker_[size_t(w)]++;
+  by_public_id_[s.public_id] = s.id;
+  SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
+  sessions_[s.id] = std::move(s);
+  ++views_total_;
+  return created;
+}
+
+bool SessionManager::has_session(const std::string& session_id) const {
+  std::lock_guard lock(mu_);
+  return by_public_id_.count(session_id) > 0;
+}
+
+bool SessionManager::end_session(const std::string& public_id) {
+  std::lock_guard lock(mu_);
+  auto it = by_public_id_.find(public_id);
+  if (it == by_public_id_.end()) return false;
+  auto& s = sessions_.at(it->second);
+  if (s.kind == Kind::kPublisher) {
+    end_stream_locked(s.stream, "host ended the stream");
+  } else {
+    remove_viewer_locked(s.id);
+  }
+  return true;
+}
+
+void SessionManager::remove_viewer_locked(uint64_t viewer_id) {
+  auto sit = sessions_.find(viewer_id);
+  if (sit == sessions_.end()) return;
+  SessionRecord s = sit->second;
+  auto st = streams_.find(s.stream);
+  if (st != streams_.end()) {
+    StreamRecord& rec = st->second;
+    std::erase(rec.viewers, viewer_id);
+    int& n = rec.viewers_per_worker[s.worker];
+    if (--n == 0 && s.worker != rec.publisher_worker) {
+      uint64_t stream_id = rec.id;
+      int w = s.worker;
+      workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, false); });
+    }
+  }
+  workers_.at(s.worker).post([viewer_id](worker::Worker& wk) { wk.remove_session(viewer_id); });
+  sessions_per_worker_[size_t(s.worker)]--;
+  by_public_id_.erase(s.public_id);
+  sessions_.erase(viewer_id);
+}
+
+// The host is gone: every viewer gets RTCP BYE and its session closes, then the publisher's.
+void SessionManager::end_stream_locked(const std::string& name, const char* reason) {
+  auto st = streams_.find(name);
+  if (st == streams_.end()) return;
+  auto viewers = st->second.viewers;
+  for (uint64_t v : viewers) remove_viewer_locked(v);
+  uint64_t pub = st->second.publisher;
+  auto sit = sessions_.find(pub);
+  if (sit != sessions_.end()) {
+    workers_.at(sit->second.worker).post([pub](worker::Worker& wk) { wk.remove_session(pub); });
+    sessions_per_worker_[size_t(sit->second.worker)]--;
+    by_public_id_.erase(sit->second.public_id);
+    sessions_.erase(sit);
+  }
+  streams_.erase(st);
+}
+
+void SessionManager::on_session_connected(uint64_t session_id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(session_id);
+  if (it != sessions_.end()) it->second.connected = true;
+}
+
+void SessionManager::on_session_ended(uint64_t session_id, std::string reason) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return;
+  if (it->second.kind == Kind::kPublisher) {
+    end_stream_locked(it->second.stream, reason.c_str());
+  } else {
+    remove_viewer_locked(session_id);
+  }
+}
+
+size_t SessionManager::session_count() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+nlohmann::json SessionManager::streams_json() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json streams = nlohmann::json::array();
+  auto now = SteadyClock().now();
+  for (auto& [name, rec] : streams_) {
+    nlohmann::json tracks = nlohmann::json::array();
+    for (auto& t : rec.tracks) {
+      tracks.push_back({{"mid", t.mid}, {"kind", sfu::to_string(t.kind)}, {"codec", t.codec.name},
+                        {"clock_rate", t.codec.clock_rate}, {"rids", t.rids}});
+    }
+    auto pub = sessions_.find(rec.publisher);
+    streams.push_back({{"name", name},
+                       {"publisher", {{"session", pub != sessions_.end() ? pub->second.public_id : ""},
+                                      {"worker", rec.publisher_worker},
+                                      {"connected", pub != sessions_.end() && pub->second.connected}}},
+                       {"viewers", rec.viewers.size()},
+                       {"tracks", tracks},
+                       {"uptime_seconds", std::chrono::duration<double>(now - rec.started).count()}});
+  }
+  return {{"streams", streams}};
+}
+
+std::string SessionManager::metrics_text() const {
+  std::ostringstream out;
+  auto counter = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
+    out << "# HELP strata_" << name << ' ' << help << "\n# TYPE strata_" << name << ' ' << type << "\nstrata_" << name
+        << ' ' << v << '\n';
+  };
+  auto m = workers_.metrics();
+#define STRATA_EMIT(name, help) counter(#name "_total", help, m.name);
+  STRATA_WORKER_COUNTERS(STRATA_EMIT)
+#undef STRATA_EMIT
+  std::lock_guard lock(mu_);
+  size_t pubs = 0, viewers = 0;
+  for (auto& [id, s] : sessions_) (s.kind == Kind::kPublisher ? pubs : viewers)++;
+  counter("sessions_publishers", "publisher (WHIP) sessions", pubs, "gauge");
+  counter("sessions_viewers", "viewer (WHEP) sessions", viewers, "gauge");
+  counter("streams_live", "streams with a host", streams_.size(), "gauge");
+  counter("whip_sessions_created_total", "WHIP sessions created", publishes_total_);
+  counter("whep_sessions_created_total", "WHEP sessions created", views_total_);
+  counter("signaling_rejected_total", "WHIP/WHEP requests rejected", rejected_total_);
+  return out.str();
+}
+
+}  // namespace strata::signaling

@@ -1,0 +1,161 @@
+#include "transport/webrtc_transport.hpp"
+
+#include "rtp/rtp_packet.hpp"
+
+namespace strata::transport {
+
+const char* to_string(TransportState s) {
+  switch (s) {
+    case TransportState::kNew: return "new";
+    case TransportState::kConnecting: return "connecting";
+    case TransportState::kConnected: return "connected";
+    case TransportState::kClosed: return "closed";
+    case TransportState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+WebRtcTransport::WebRtcTransport(TransportConfig config, Output& out)
+    : config_(std::move(config)),
+      out_(out),
+      ice_(config_.local_ufrag, config_.local_pwd,
+           config_.remote_ufrag.empty() ? std::nullopt : std::optional<std::string>(config_.remote_ufrag),
+           ice::IceLiteAgent::Config{.consent_timeout = config_.consent_timeout}) {
+  dtls_ = std::make_unique<dtls::DtlsTransport>(config_.certificate, config_.dtls_role,
+                                                config_.remote_fingerprint_algorithm, config_.remote_fingerprint);
+}
+
+WebRtcTransport::~WebRtcTransport() = default;
+
+WebRtcTransport::Received WebRtcTransport::handle_datagram(uint8_t* data, size_t* len, const SocketAddress& from,
+                                                           Timestamp now) {
+  uint8_t b = *len ? data[0] : 255;
+  if (b <= 3) {
+    handle_stun(data, *len, from, now);
+    return Received::kNothing;
+  }
+  // DTLS and SRTP only from the address ICE selected (RFC 8445 §12: media on the nominated pair).
+  auto selected = ice_.selected_address();
+  if (!selected || !(*selected == from)) {
+    ++counters_.malformed;
+    return Received::kNothing;
+  }
+  if (b >= 20 && b <= 63) {
+    handle_dtls(data, *len, now);
+    return Received::kNothing;
+  }
+  if (state_ != TransportState::kConnected) {
+    ++counters_.not_ready;
+    return Received::kNothing;
+  }
+  ByteSpan bytes(data, *len);
+  size_t plain = 0;
+  if (rtp::looks_like_rtcp(bytes)) {
+    if (srtp_in_->unprotect_rtcp(data, *len, &plain) != srtp::Status::kOk) {
+      ++counters_.srtp_auth_failed;
+      return Received::kNothing;
+    }
+    *len = plain;
+    return Received::kRtcp;
+  }
+  if (srtp_in_->unprotect_rtp(data, *len, &plain) != srtp::Status::kOk) {
+    ++counters_.srtp_auth_failed;
+    return Received::kNothing;
+  }
+  *len = plain;
+  return Received::kRtp;
+}
+
+void WebRtcTransport::handle_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now) {
+  auto before = ice_.selected_address();
+  auto result = ice_.handle_binding(ByteSpan(data, len), from, now);
+  if (!result.response) {
+    ++counters_.stun_unauthenticated;
+    return;
+  }
+  out_.send_datagram(result.response->data(), result.response->size(), from);
+  auto after = ice_.selected_address();
+  if (after && (!before || !(*before == *after))) {
+    out_.on_address_selected(*after);
+    if (state_ == TransportState::kNew) state_ = TransportState::kConnecting;
+    // DTLS client role: start the handshake once ICE has a path (RFC 8842 §4).
+    if (!dtls_started_) {
+      dtls_started_ = true;
+      dtls_->start(now);
+      flush_dtls();
+    }
+  }
+}
+
+void WebRtcTransport::handle_dtls(const uint8_t* data, size_t len, Timestamp now) {
+  if (!dtls_started_) {
+    dtls_started_ = true;
+    dtls_->start(now);
+  }
+  dtls_->handle_datagram(ByteSpan(data, len), now);
+  flush_dtls();
+  if (dtls_->state() == dtls::State::kConnected && state_ != TransportState::kConnected &&
+      state_ != TransportState::kClosed) {
+    on_dtls_connected();
+  }
+  if (dtls_->state() == dtls::State::kFailed) fail("dtls: " + dtls_->failure_reason());
+  if (dtls_->peer_closed() && state_ != TransportState::kClosed) {
+    state_ = TransportState::kClosed;
+    failure_reason_ = "peer closed DTLS";
+  }
+}
+
+void WebRtcTransport::on_dtls_connected() {
+  auto keys = dtls_->srtp_keys();
+  if (!keys) return fail("dtls: no SRTP keys exported");
+  // One session per direction: it derives separate SRTP and SRTCP keys (RFC 3711 §4.3).
+  srtp_out_ = srtp::SrtpSession::create(keys->profile, keys->local_key, keys->local_salt);
+  srtp_in_ = srtp::SrtpSession::create(keys->profile, keys->remote_key, keys->remote_salt);
+  if (!srtp_out_ || !srtp_in_) return fail("srtp: cannot create sessions");
+  state_ = TransportState::kConnected;
+}
+
+void WebRtcTransport::flush_dtls() {
+  auto selected = ice_.selected_address();
+  for (auto& d : dtls_->take_outgoing()) {
+    if (selected) out_.send_datagram(d.data(), d.size(), *selected);
+  }
+}
+
+void WebRtcTransport::handle_tick(Timestamp now) {
+  if (state_ == TransportState::kClosed || state_ == TransportState::kFailed) return;
+  if (dtls_started_ && now >= dtls_->next_timeout()) {
+    dtls_->handle_timeout(now);
+    flush_dtls();
+    if (dtls_->state() == dtls::State::kFailed) return fail("dtls: " + dtls_->failure_reason());
+  }
+  if (ice_.consent_expired(now)) {
+    state_ = TransportState::kClosed;
+    failure_reason_ = "ICE consent expired (no authenticated check for 30 s)";
+  }
+}
+
+bool WebRtcTransport::protect_rtp(uint8_t* data, size_t len, size_t capacity, size_t* out_len) {
+  if (state_ != TransportState::kConnected) return false;
+  return srtp_out_->protect_rtp(data, len, capacity, out_len) == srtp::Status::kOk;
+}
+
+bool WebRtcTransport::protect_rtcp(uint8_t* data, size_t len, size_t capacity, size_t* out_len) {
+  if (state_ != TransportState::kConnected) return false;
+  return srtp_out_->protect_rtcp(data, len, capacity, out_len) == srtp::Status::kOk;
+}
+
+void WebRtcTransport::close(Timestamp now) {
+  if (dtls_started_ && dtls_->state() == dtls::State::kConnected) {
+    dtls_->close(now);
+    flush_dtls();
+  }
+  if (state_ != TransportState::kFailed) state_ = TransportState::kClosed;
+}
+
+void WebRtcTransport::fail(std::string reason) {
+  state_ = TransportState::kFailed;
+  failure_reason_ = std::move(reason);
+}
+
+}  // namespace strata::transport

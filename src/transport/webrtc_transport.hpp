@@ -1,0 +1,88 @@
+// One PeerConnection's transport on the server: ICE-lite + DTLS + SRTP over one UDP
+// 5-tuple (BUNDLE + rtcp-mux, so one of each). Sans-IO: datagrams and time in, datagrams out
+// through Output; the worker does the socket I/O.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/socket_address.hpp"
+#include "common/time.hpp"
+#include "dtls/certificate.hpp"
+#include "dtls/dtls_transport.hpp"
+#include "ice/ice_lite_agent.hpp"
+#include "srtp/srtp_session.hpp"
+
+namespace strata::transport {
+
+struct TransportConfig {
+  std::string local_ufrag, local_pwd;
+  std::string remote_ufrag;
+  dtls::Role dtls_role = dtls::Role::kServer;
+  std::string remote_fingerprint_algorithm = "sha-256";
+  Bytes remote_fingerprint;
+  std::shared_ptr<const dtls::Certificate> certificate;
+  Duration consent_timeout = std::chrono::seconds(30);  // RFC 7675 §5.1
+};
+
+enum class TransportState { kNew, kConnecting, kConnected, kClosed, kFailed };
+const char* to_string(TransportState s);
+
+class WebRtcTransport {
+ public:
+  class Output {
+   public:
+    virtual ~Output() = default;
+    // Send one datagram to `to` (copied by the callee).
+    virtual void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) = 0;
+    // ICE selected (or moved to) this address: route its datagrams here.
+    virtual void on_address_selected(const SocketAddress& addr) = 0;
+  };
+
+  enum class Received { kNothing, kRtp, kRtcp };
+  struct Counters {
+    uint64_t stun_unauthenticated = 0, malformed = 0, srtp_auth_failed = 0, not_ready = 0;
+  };
+
+  WebRtcTransport(TransportConfig config, Output& out);
+  ~WebRtcTransport();
+
+  // Handles one demuxed datagram. RTP and RTCP are decrypted in place: on kRtp/kRtcp the
+  // plaintext is data[0..*len). Everything else is consumed here.
+  Received handle_datagram(uint8_t* data, size_t* len, const SocketAddress& from, Timestamp now);
+  // Timers: DTLS retransmission, ICE consent.
+  void handle_tick(Timestamp now);
+
+  // Protects in place (capacity >= len + kSrtpMaxTrailer); false when not connected or on
+  // error. `*out_len` is the protected length.
+  bool protect_rtp(uint8_t* data, size_t len, size_t capacity, size_t* out_len);
+  bool protect_rtcp(uint8_t* data, size_t len, size_t capacity, size_t* out_len);
+
+  // Sends DTLS close_notify (the peer learns the session ended).
+  void close(Timestamp now);
+
+  TransportState state() const { return state_; }
+  const std::string& failure_reason() const { return failure_reason_; }
+  std::optional<SocketAddress> remote_address() const { return ice_.selected_address(); }
+  const Counters& counters() const { return counters_; }
+  const std::string& local_ufrag() const { return config_.local_ufrag; }
+
+ private:
+  void handle_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);
+  void handle_dtls(const uint8_t* data, size_t len, Timestamp now);
+  void flush_dtls();
+  void on_dtls_connected();
+  void fail(std::string reason);
+
+  TransportConfig config_;
+  Output& out_;
+  ice::IceLiteAgent ice_;
+  std::unique_ptr<dtls::DtlsTransport> dtls_;
+  std::unique_ptr<srtp::SrtpSession> srtp_in_, srtp_out_;
+  TransportState state_ = TransportState::kNew;
+  std::string failure_reason_;
+  Counters counters_;
+  bool dtls_started_ = false;
+};
+
+}  // namespace strata::transport

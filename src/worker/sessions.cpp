@@ -1,0 +1,335 @@
+#include "worker/sessions.hpp"
+
+#include "common/random.hpp"
+#include "rtp/rtcp_feedback.hpp"
+#include "rtp/rtx.hpp"
+
+namespace strata::worker {
+
+// ---------------------------------------------------------------------------------------
+// TransportSession
+
+TransportSession::TransportSession(Worker& worker, uint64_t id, transport::TransportConfig config,
+                                   SessionEvents& events)
+    : worker_(worker), id_(id), events_(events), transport_(std::move(config), *this) {}
+
+void TransportSession::send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) {
+  worker_.sender().send(data, len, to);
+}
+
+void TransportSession::on_address_selected(const SocketAddress& addr) { worker_.bind_address(addr, this); }
+
+void TransportSession::send_rtcp(const Bytes& compound) {
+  if (compound.empty() || transport_.state() != transport::TransportState::kConnected) return;
+  auto to = transport_.remote_address();
+  if (!to || compound.size() + kSrtpMaxTrailer > SendBatch::kSlotSize) return;
+  uint8_t* slot = worker_.sender().slot_data();
+  std::memcpy(slot, compound.data(), compound.size());
+  size_t len = 0;
+  if (!transport_.protect_rtcp(slot, compound.size(), SendBatch::kSlotSize, &len)) return;
+  worker_.sender().commit(len, *to);
+  worker_.metrics().rtcp_out.add();
+}
+
+bool TransportSession::tick_transport(Timestamp now) {
+  transport_.handle_tick(now);
+  count_transport_drops();
+  auto state = transport_.state();
+  if (state == transport::TransportState::kConnected && !reported_connected_) {
+    reported_connected_ = true;
+    events_.on_session_connected(id_);
+  }
+  if ((state == transport::TransportState::kClosed || state == transport::TransportState::kFailed) &&
+      !reported_ended_) {
+    reported_ended_ = true;
+    events_.on_session_ended(id_, transport_.failure_reason());
+  }
+  return !reported_ended_;
+}
+
+void TransportSession::count_transport_drops() {
+  const auto& c = transport_.counters();
+  auto& m = worker_.metrics();
+  m.drop_stun_unauthenticated.add(c.stun_unauthenticated - last_counters_.stun_unauthenticated);
+  m.drop_malformed.add(c.malformed - last_counters_.malformed);
+  m.drop_srtp_auth.add(c.srtp_auth_failed - last_counters_.srtp_auth_failed);
+  m.drop_not_ready.add(c.not_ready - last_counters_.not_ready);
+  last_counters_ = c;
+}
+
+// ---------------------------------------------------------------------------------------
+// PublisherSession
+
+PublisherSession::PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id,
+                                   transport::TransportConfig config, std::vector<sfu::IngestTrackInfo> tracks,
+                                   SessionEvents& events)
+    : TransportSession(worker, id, std::move(config), events), stream_id_(stream_id), rtcp_ssrc_(random_u32()) {
+  for (auto& t : tracks) producers_.push_back(std::make_unique<sfu::Producer>(std::move(t), rtcp_ssrc_));
+}
+
+void PublisherSession::on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) {
+  size_t len = packet.size();
+  auto kind = transport_.handle_datagram(packet.data(), &len, from, now);
+  if (kind == transport::WebRtcTransport::Received::kRtp) {
+    on_rtp(packet, len, now);
+  } else if (kind == transport::WebRtcTransport::Received::kRtcp) {
+    worker_.metrics().rtcp_in.add();
+    on_rtcp(packet.data(), len, now);
+  }
+}
+
+const PublisherSession::SsrcRoute* PublisherSession::route(const rtp::RtpPacket& p) {
+  for (auto& r : routes_) {
+    if (r.ssrc == p.ssrc()) return &r;
+  }
+  auto learned = learn_route(p);
+  if (!learned) return nullptr;
+  routes_.push_back(*learned);
+  return &routes_.back();
+}
+
+// RFC 8843 §9.2 / RFC 8852: a new SSRC is matched to its m-line by the mid header extension
+// (and to its encoding by rid / repaired-rid), else by a=ssrc lines, else by payload type.
+std::optional<PublisherSession::SsrcRoute> PublisherSession::learn_route(const rtp::RtpPacket& p) {
+  for (uint32_t t = 0; t < producers_.size(); ++t) {
+    const auto& info = producers_[t]->info();
+    for (size_t i = 0; i < info.ssrcs.size(); ++i) {
+      if (info.ssrcs[i] == p.ssrc()) return SsrcRoute{p.ssrc(), t, info.rids.empty() ? 0 : int(i), false};
+    }
+    if (info.rtx_ssrc && *info.rtx_ssrc == p.ssrc()) return SsrcRoute{p.ssrc(), t, 0, true};
+  }
+  if (producers_.empty()) return std::nullopt;
+  const auto& ext = producers_[0]->info().extensions;
+  int track = -1;
+  if (auto mid = ext.mid ? rtp::read_mid(p, ext.mid) : std::nullopt) {
+    for (uint32_t t = 0; t < producers_.size(); ++t) {
+      if (producers_[t]->info().mid == *mid) track = int(t);
+    }
+  }
+  if (track < 0) {
+    for (uint32_t t = 0; t < producers_.size(); ++t) {
+      const auto& c = producers_[t]->info().codec;
+      if (c.payload_type == p.payload_type() || (c.rtx_payload_type && *c.rtx_payload_type == p.payload_type()))
+        track = int(t);
+    }
+  }
+  if (track < 0) return std::nullopt;
+  const auto& info = producers_[size_t(track)]->info();
+  bool rtx = info.codec.rtx_payload_type && *info.codec.rtx_payload_type == p.payload_type();
+  int layer = 0;
+  if (!info.rids.empty()) {
+    auto rid = rtx ? (ext.repaired_rid ? rtp::read_repaired_rid(p, ext.repaired_rid) : std::nullopt)
+                   : (ext.rid ? rtp::read_rid(p, ext.rid) : std::nullopt);
+    if (!rid) return std::nullopt;  // wait for a packet that names its encoding
+    layer = -1;
+    for (size_t i = 0; i < info.rids.size(); ++i) {
+      if (info.rids[i] == *rid) layer = int(i);
+    }
+    if (layer < 0) return std::nullopt;
+  }
+  return SsrcRoute{p.ssrc(), uint32_t(track), layer, rtx};
+}
+
+void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
+  auto p = rtp::RtpPacket::parse(packet.data(), len);
+  if (!p) {
+    worker_.metrics().drop_malformed.add();
+    return;
+  }
+  const SsrcRoute* r = route(*p);
+  if (!r) {
+    worker_.metrics().drop_unknown_ssrc.add();
+    return;
+  }
+  worker_.metrics().rtp_in.add();
+  sfu::Producer& producer = *producers_[r->track];
+  bool recovered = false;
+  if (r->rtx) {
+    // RFC 4588 §4: turn the retransmission back into the original packet, in place.
+    uint32_t media_ssrc = 0;
+    for (auto& o : routes_) {
+      if (!o.rtx && o.track == r->track && o.layer == r->layer) media_ssrc = o.ssrc;
+    }
+    if (!media_ssrc) return;
+    auto restored = rtp::restore_from_rtx(*p, producer.info().codec.payload_type, media_ssrc);
+    if (!restored) return;  // padding-only RTX probe
+    p = restored;
+    recovered = true;
+  }
+  packet->size = p->size();
+  auto verdict = producer.on_rtp(*p, r->layer, recovered, now);
+  if (verdict.forward) worker_.fan_out(stream_id_, r->track, packet);
+}
+
+void PublisherSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
+  rtp::RtcpIterator it(ByteSpan(data, len));
+  while (auto v = it.next()) {
+    if (!v->is(rtp::RtcpType::kSr)) continue;
+    auto sr = rtp::parse_sender_report(*v);
+    if (!sr) continue;
+    for (auto& r : routes_) {
+      if (r.ssrc == sr->ssrc && !r.rtx) producers_[r.track]->on_sender_report(r.layer, *sr, now);
+    }
+  }
+}
+
+void PublisherSession::on_tick(Timestamp now) {
+  if (!tick_transport(now)) return;
+  if (transport_.state() != transport::TransportState::kConnected) return;
+  Bytes rtcp;
+  for (auto& p : producers_) {
+    uint64_t pli_before = p->keyframe_requests_sent(), nack_before = p->nacks_sent();
+    p->collect_rtcp(now, rtcp);
+    worker_.metrics().keyframe_requests_out.add(p->keyframe_requests_sent() - pli_before);
+    worker_.metrics().nacks_out.add(p->nacks_sent() - nack_before);
+    if (!rtcp.empty()) {
+      send_rtcp(rtcp);
+      rtcp.clear();
+    }
+  }
+}
+
+void PublisherSession::request_keyframe(uint32_t track, Timestamp now) {
+  if (track < producers_.size()) producers_[track]->request_keyframe(now);
+}
+
+void PublisherSession::on_close(Timestamp now) {
+  transport_.close(now);
+}
+
+// ---------------------------------------------------------------------------------------
+// ViewerSession
+
+ViewerSession::ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
+                             transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks,
+                             SessionEvents& events)
+    : TransportSession(worker, id, std::move(config), events), stream_id_(stream_id), upstream_(upstream) {
+  for (auto& t : tracks) {
+    if (consumer_by_track_.size() <= t.source_track) consumer_by_track_.resize(t.source_track + 1, -1);
+    consumer_by_track_[t.source_track] = int(consumers_.size());
+    consumers_.push_back(std::make_unique<sfu::Consumer>(std::move(t)));
+  }
+}
+
+void ViewerSession::on_media(uint32_t track, const PacketRef& packet, Timestamp now) {
+  if (track >= consumer_by_track_.size() || consumer_by_track_[track] < 0) return;
+  if (transport_.state() != transport::TransportState::kConnected) return;
+  auto to = transport_.remote_address();
+  if (!to) return;
+  sfu::Consumer& c = *consumers_[size_t(consumer_by_track_[track])];
+  SendBatch& out = worker_.sender();
+  uint8_t* slot = out.slot_data();
+  size_t len = c.write_media(packet, now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
+  if (len == 0) return;
+  size_t protected_len = 0;
+  if (!transport_.protect_rtp(slot, len, SendBatch::kSlotSize, &protected_len)) return;
+  out.commit(protected_len, *to);
+  worker_.metrics().rtp_out.add();
+}
+
+sfu::Consumer* ViewerSession::consumer_for_ssrc(uint32_t ssrc) {
+  for (auto& c : consumers_) {
+    if (c->info().ssrc == ssrc) return c.get();
+  }
+  return nullptr;
+}
+
+void ViewerSession::on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) {
+  size_t len = packet.size();
+  auto kind = transport_.handle_datagram(packet.data(), &len, from, now);
+  if (kind == transport::WebRtcTransport::Received::kRtcp) {
+    worker_.metrics().rtcp_in.add();
+    on_rtcp(packet.data(), len, now);
+  }
+  // Viewers are recvonly: RTP from them is ignored.
+}
+
+void ViewerSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
+  rtp::RtcpIterator it(ByteSpan(data, len));
+  uint64_t ntp = ntp_now();
+  while (auto v = it.next()) {
+    if (v->is(rtp::RtcpType::kRr)) {
+      if (auto rr = rtp::parse_receiver_report(*v)) {
+        for (auto& b : rr->blocks) {
+          if (auto* c = consumer_for_ssrc(b.ssrc)) c->on_report_block(b, ntp);
+        }
+      }
+    } else if (auto nack = rtp::parse_nack(*v)) {
+      sfu::Consumer* c = consumer_for_ssrc(nack->media_ssrc);
+      if (!c) continue;
+      auto to = transport_.remote_address();
+      for (uint16_t seq : rtp::expand_nack_items(nack->items)) {
+        SendBatch& out = worker_.sender();
+        uint8_t* slot = out.slot_data();
+        size_t n = c->write_retransmission(seq, now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
+        size_t protected_len = 0;
+        if (n == 0 || !to || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) continue;
+        out.commit(protected_len, *to);
+        worker_.metrics().retransmissions_out.add();
+      }
+    } else if (auto pli = rtp::parse_pli(*v)) {
+      if (auto* c = consumer_for_ssrc(pli->media_ssrc)) {
+        c->on_keyframe_request();
+        worker_.metrics().keyframe_requests_in.add();
+        request_upstream_keyframe(c->info().source_track);
+      }
+    } else if (auto fir = rtp::parse_fir(*v)) {
+      for (auto& e : fir->entries) {
+        if (auto* c = consumer_for_ssrc(e.ssrc)) {
+          c->on_keyframe_request();
+          worker_.metrics().keyframe_requests_in.add();
+          request_upstream_keyframe(c->info().source_track);
+        }
+      }
+    }
+  }
+}
+
+void ViewerSession::request_upstream_keyframe(uint32_t source_track) {
+  UpstreamRef up = upstream_;
+  worker_.group().at(up.worker).post([up, source_track](Worker& w) {
+    if (auto* s = dynamic_cast<PublisherSession*>(w.find_session(up.session_id))) s->request_keyframe(source_track, w.now());
+  });
+}
+
+void ViewerSession::set_upstream(UpstreamRef upstream) {
+  upstream_ = upstream;
+  for (auto& c : consumers_) {
+    if (c->info().kind == sfu::MediaKind::kVideo) request_upstream_keyframe(c->info().source_track);
+  }
+}
+
+void ViewerSession::on_tick(Timestamp now) {
+  bool was_connected = reported_connected_;
+  if (!tick_transport(now)) return;
+  if (transport_.state() != transport::TransportState::kConnected) return;
+  if (!was_connected) {
+    // A new viewer starts at a keyframe: ask for one now rather than wait for the next.
+    for (auto& c : consumers_) {
+      if (c->info().kind == sfu::MediaKind::kVideo) request_upstream_keyframe(c->info().source_track);
+    }
+  }
+  Bytes rtcp;
+  uint64_t ntp = 0;
+  for (auto& c : consumers_) {
+    if (ntp == 0) ntp = ntp_now();
+    c->collect_rtcp(now, ntp, rtcp);
+  }
+  send_rtcp(rtcp);
+}
+
+void ViewerSession::on_close(Timestamp now) {
+  if (!sent_bye_ && transport_.state() == transport::TransportState::kConnected) {
+    sent_bye_ = true;
+    Bytes rtcp;
+    // RFC 3550 §6.6: BYE goes in a compound packet that starts with a report.
+    rtp::ReceiverReport rr;
+    rr.ssrc = consumers_.empty() ? 0 : consumers_[0]->info().ssrc;
+    rtp::append_receiver_report(rtcp, rr);
+    for (auto& c : consumers_) c->append_bye(rtcp);
+    send_rtcp(rtcp);
+  }
+  transport_.close(now);
+}
+
+}  // namespace strata::worker

@@ -1,0 +1,113 @@
+// The two kinds of session a worker hosts: a publisher (WHIP: one transport, its
+// Producers) and a viewer (WHEP: one transport, its Consumers). They glue the sans-IO
+// pieces (transport, sfu) to the worker's socket and fan-out.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sfu/consumer.hpp"
+#include "sfu/producer.hpp"
+#include "transport/webrtc_transport.hpp"
+#include "worker/worker.hpp"
+
+namespace strata::worker {
+
+// Worker → control plane notifications. Called on a worker thread; implementations must be
+// thread-safe and must not block on that worker.
+class SessionEvents {
+ public:
+  virtual ~SessionEvents() = default;
+  virtual void on_session_connected(uint64_t session_id) = 0;
+  // The transport ended by itself (DTLS close/failure, ICE consent lapse).
+  virtual void on_session_ended(uint64_t session_id, std::string reason) = 0;
+};
+
+// Shared plumbing: transport output into the worker's send batch, RTCP protection,
+// end-of-life detection.
+class TransportSession : public Session, protected transport::WebRtcTransport::Output {
+ public:
+  TransportSession(Worker& worker, uint64_t id, transport::TransportConfig config, SessionEvents& events);
+  uint64_t id() const override { return id_; }
+  transport::WebRtcTransport& transport() { return transport_; }
+
+ protected:
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) override;
+  void on_address_selected(const SocketAddress& addr) override;
+  // Protects and sends a compound RTCP packet.
+  void send_rtcp(const Bytes& compound);
+  // Runs the transport's timers and reports state changes; returns false once ended.
+  bool tick_transport(Timestamp now);
+  void count_transport_drops();
+
+  Worker& worker_;
+  const uint64_t id_;
+  SessionEvents& events_;
+  transport::WebRtcTransport transport_;
+  bool reported_connected_ = false;
+  bool reported_ended_ = false;
+  transport::WebRtcTransport::Counters last_counters_{};
+};
+
+class PublisherSession final : public TransportSession {
+ public:
+  PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id, transport::TransportConfig config,
+                   std::vector<sfu::IngestTrackInfo> tracks, SessionEvents& events);
+  void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
+  void on_tick(Timestamp now) override;
+  void on_close(Timestamp now) override;
+  void request_keyframe(uint32_t track, Timestamp now);
+  uint64_t stream_id() const { return stream_id_; }
+  const std::vector<std::unique_ptr<sfu::Producer>>& producers() const { return producers_; }
+
+ private:
+  struct SsrcRoute {
+    uint32_t ssrc = 0;
+    uint32_t track = 0;
+    int layer = 0;
+    bool rtx = false;
+  };
+  const SsrcRoute* route(const rtp::RtpPacket& p);
+  std::optional<SsrcRoute> learn_route(const rtp::RtpPacket& p);
+  void on_rtp(PacketRef& packet, size_t len, Timestamp now);
+  void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
+
+  uint64_t stream_id_;
+  uint32_t rtcp_ssrc_;
+  std::vector<std::unique_ptr<sfu::Producer>> producers_;
+  std::vector<SsrcRoute> routes_;  // few entries: linear search beats hashing here
+};
+
+struct UpstreamRef {
+  int worker = 0;          // the publisher's worker
+  uint64_t session_id = 0; // the publisher session there
+};
+
+class ViewerSession final : public TransportSession {
+ public:
+  ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
+                transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks, SessionEvents& events);
+  void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
+  void on_tick(Timestamp now) override;
+  void on_media(uint32_t track, const PacketRef& packet, Timestamp now) override;
+  void on_close(Timestamp now) override;
+  // The stream moved to a new publisher session (host reconnected): keep our SSRC and
+  // sequence continuity, ask the new one for a keyframe.
+  void set_upstream(UpstreamRef upstream);
+  uint64_t stream_id() const { return stream_id_; }
+  const std::vector<std::unique_ptr<sfu::Consumer>>& consumers() const { return consumers_; }
+
+ private:
+  sfu::Consumer* consumer_for_ssrc(uint32_t ssrc);
+  void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
+  void request_upstream_keyframe(uint32_t source_track);
+
+  uint64_t stream_id_;
+  UpstreamRef upstream_;
+  std::vector<std::unique_ptr<sfu::Consumer>> consumers_;
+  std::vector<int> consumer_by_track_;  // source track → index in consumers_, -1 if none
+  bool sent_bye_ = false;
+};
+
+}  // namespace strata::worker

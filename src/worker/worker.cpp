@@ -1,0 +1,285 @@
+#include "worker/worker.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "stun/message.hpp"
+
+namespace strata::worker {
+
+namespace {
+constexpr size_t kRingCapacity = 8192;
+constexpr int kMaxReceiveBatchesPerWake = 16;  // fairness between socket, rings and timers
+
+Timestamp steady_now() { return SteadyClock().now(); }
+}  // namespace
+
+Worker::Worker(WorkerGroup& group, int index) : group_(group), index_(index) {}
+
+Worker::~Worker() {
+  stop();
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+bool Worker::open(const SocketAddress& bind, std::string* error) {
+  if (!socket_.open(bind, error)) return false;
+  sender_ = std::make_unique<SendBatch>(socket_.fd());
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = socket_.fd();
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, socket_.fd(), &ev);
+  ev.data.fd = wake_fd_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  for (int i = 0; i < group_.size(); ++i) inboxes_.push_back(std::make_unique<SpscRing<FanoutItem>>(kRingCapacity));
+  return true;
+}
+
+void Worker::start() {
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::stop() {
+  if (!running_.exchange(false)) return;
+  wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::post(std::function<void(Worker&)> fn) {
+  {
+    std::lock_guard lock(commands_mu_);
+    commands_.push_back(std::move(fn));
+  }
+  wake();
+}
+
+void Worker::wake() {
+  uint64_t one = 1;
+  if (sleeping_.exchange(false, std::memory_order_acq_rel)) (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::run() {
+  now_ = steady_now();
+  next_tick_ = now_ + kTick;
+  epoll_event events[4];
+  while (running_.load(std::memory_order_relaxed)) {
+    // Announce sleep, then re-check the inboxes, so a producer that pushes after our check
+    // sees sleeping_ and wakes us (no lost wake-up).
+    sleeping_.store(true, std::memory_order_seq_cst);
+    bool pending = false;
+    for (auto& in : inboxes_) pending |= !in->empty();
+    {
+      std::lock_guard lock(commands_mu_);
+      pending |= !commands_.empty();
+    }
+    int timeout_ms = 0;
+    if (!pending) {
+      auto until_tick = next_tick_ - steady_now();
+      timeout_ms = std::max<int>(0, int(to_millis(until_tick)) + 1);
+    }
+    int n = ::epoll_wait(epoll_fd_, events, 4, timeout_ms);
+    sleeping_.store(false, std::memory_order_relaxed);
+    now_ = steady_now();
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == wake_fd_) {
+        uint64_t v;
+        (void)!::read(wake_fd_, &v, sizeof v);
+      }
+    }
+    run_commands();
+    drain_inboxes();
+    receive_datagrams();
+    if (now_ >= next_tick_) tick();
+    sender_->flush();
+    metrics_.packets_out.v.store(sender_->packets_sent(), std::memory_order_relaxed);
+    metrics_.bytes_out.v.store(sender_->bytes_sent(), std::memory_order_relaxed);
+    metrics_.drop_send_error.v.store(sender_->send_errors(), std::memory_order_relaxed);
+  }
+  // Orderly shutdown: sessions say goodbye while the socket still exists.
+  for (auto& [id, s] : sessions_) s->on_close(now_);
+  sender_->flush();
+  sessions_.clear();
+}
+
+void Worker::run_commands() {
+  std::vector<std::function<void(Worker&)>> batch;
+  {
+    std::lock_guard lock(commands_mu_);
+    batch.swap(commands_);
+  }
+  for (auto& fn : batch) fn(*this);
+}
+
+void Worker::drain_inboxes() {
+  FanoutItem item;
+  for (auto& in : inboxes_) {
+    while (in->pop(item)) {
+      deliver_local(item.stream_id, item.track, item.packet);
+      item.packet.reset();
+    }
+  }
+}
+
+void Worker::receive_datagrams() {
+  for (int round = 0; round < kMaxReceiveBatchesPerWake; ++round) {
+    int n = socket_.receive_batch(pool_, recv_bufs_, recv_from_);
+    for (int i = 0; i < n; ++i) {
+      metrics_.packets_in.add();
+      metrics_.bytes_in.add(recv_bufs_[size_t(i)].size());
+      dispatch(recv_bufs_[size_t(i)], recv_from_[size_t(i)]);
+    }
+    if (n < UdpSocket::kRecvBatch) return;
+  }
+}
+
+// RFC 7983 §7: the first byte says which protocol a datagram carries.
+void Worker::dispatch(PacketRef& packet, const SocketAddress& from) {
+  if (packet.size() == 0) {
+    metrics_.drop_malformed.add();
+    return;
+  }
+  uint8_t b = packet.data()[0];
+  if (b <= 3) {
+    ByteSpan bytes(packet.data(), packet.size());
+    auto user = stun::peek_username(bytes);
+    if (!user) {
+      metrics_.drop_malformed.add();
+      return;
+    }
+    // USERNAME is "<our ufrag>:<peer ufrag>" (RFC 8445 §7.2.2).
+    auto colon = user->find(':');
+    std::string local(user->substr(0, colon));
+    auto it = by_ufrag_.find(local);
+    if (it == by_ufrag_.end()) {
+      metrics_.drop_unknown_ufrag.add();
+      return;
+    }
+    it->second->on_datagram(packet, from, now_);
+    return;
+  }
+  if ((b >= 20 && b <= 63) || (b >= 128 && b <= 191)) {
+    auto it = by_address_.find(from);
+    if (it == by_address_.end()) {
+      metrics_.drop_unknown_source.add();
+      return;
+    }
+    it->second->on_datagram(packet, from, now_);
+    return;
+  }
+  metrics_.drop_malformed.add();
+}
+
+void Worker::tick() {
+  next_tick_ = now_ + kTick;
+  for (auto& [id, s] : sessions_) s->on_tick(now_);
+}
+
+void Worker::add_session(std::unique_ptr<Session> s, const std::string& local_ufrag) {
+  Session* raw = s.get();
+  sessions_[raw->id()] = std::move(s);
+  if (!local_ufrag.empty()) by_ufrag_[local_ufrag] = raw;
+}
+
+void Worker::remove_session(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Session* raw = it->second.get();
+  raw->on_close(now_);
+  std::erase_if(by_ufrag_, [raw](auto& kv) { return kv.second == raw; });
+  std::erase_if(by_address_, [raw](auto& kv) { return kv.second == raw; });
+  for (auto& [sid, f] : streams_) std::erase(f.local_viewers, raw);
+  sessions_.erase(it);
+}
+
+Session* Worker::find_session(uint64_t id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+void Worker::bind_address(const SocketAddress& addr, Session* s) { by_address_[addr] = s; }
+void Worker::bind_ufrag(const std::string& ufrag, Session* s) { by_ufrag_[ufrag] = s; }
+void Worker::unbind_ufrag(const std::string& ufrag) { by_ufrag_.erase(ufrag); }
+
+void Worker::subscribe_local(uint64_t stream_id, Session* viewer) {
+  auto& v = streams_[stream_id].local_viewers;
+  if (std::find(v.begin(), v.end(), viewer) == v.end()) v.push_back(viewer);
+}
+
+void Worker::unsubscribe_local(uint64_t stream_id, Session* viewer) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return;
+  std::erase(it->second.local_viewers, viewer);
+  if (it->second.local_viewers.empty() && it->second.remote_workers.empty()) streams_.erase(it);
+}
+
+void Worker::set_remote_subscriber(uint64_t stream_id, int worker_index, bool on) {
+  auto& f = streams_[stream_id];
+  std::erase(f.remote_workers, worker_index);
+  if (on) f.remote_workers.push_back(worker_index);
+  if (f.local_viewers.empty() && f.remote_workers.empty()) streams_.erase(stream_id);
+}
+
+void Worker::fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return;
+  for (int w : it->second.remote_workers) {
+    Worker& other = group_.at(w);
+    if (!other.inbox_from(index_).push(FanoutItem{stream_id, track, packet})) {
+      metrics_.drop_ring_full.add();
+      continue;
+    }
+    other.wake();
+  }
+  for (Session* v : it->second.local_viewers) v->on_media(track, packet, now_);
+}
+
+void Worker::deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return;
+  for (Session* v : it->second.local_viewers) v->on_media(track, packet, now_);
+}
+
+WorkerGroup::WorkerGroup(int count) {
+  for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+}
+
+WorkerGroup::~WorkerGroup() { stop(); }
+
+bool WorkerGroup::open(const std::string& ip, uint16_t first_port, std::string* error) {
+  for (auto& w : workers_) {
+    uint16_t port = first_port ? uint16_t(first_port + w->index()) : 0;
+    auto addr = SocketAddress::from_ip_port(ip, port);
+    if (!addr) {
+      *error = "bad bind address " + ip;
+      return false;
+    }
+    if (!w->open(*addr, error)) return false;
+  }
+  return true;
+}
+
+void WorkerGroup::start() {
+  for (auto& w : workers_) w->start();
+}
+
+void WorkerGroup::stop() {
+  for (auto& w : workers_) w->stop();
+}
+
+WorkerMetricsSnapshot WorkerGroup::metrics() const {
+  WorkerMetricsSnapshot s;
+  for (auto& w : workers_) {
+#define STRATA_SUM(name, help) s.name += w->metrics().name.get();
+    STRATA_WORKER_COUNTERS(STRATA_SUM)
+#undef STRATA_SUM
+  }
+  return s;
+}
+
+}  // namespace strata::worker

@@ -1,0 +1,158 @@
+// One data-plane worker: a thread with its own event loop and UDP port that carries every
+// session placed on it (RFC 7983 first-byte demux, STUN by ufrag, then by 5-tuple).
+//
+// Threading (see docs/ARCHITECTURE.md): a session lives on one worker for life and is only
+// touched by that worker's thread. The control plane talks to a worker only through post();
+// workers talk to each other only through SPSC rings of PacketRefs (media fan-out) and
+// post() (rare control messages such as keyframe requests).
+#pragma once
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/socket_address.hpp"
+#include "common/time.hpp"
+#include "worker/metrics.hpp"
+#include "common/packet_buffer.hpp"
+#include "worker/spsc_ring.hpp"
+#include "worker/udp_socket.hpp"
+
+namespace strata::worker {
+
+class Worker;
+class WorkerGroup;
+
+// A media packet crossing from the producer's worker to a consumer's worker.
+struct FanoutItem {
+  uint64_t stream_id = 0;
+  uint32_t track = 0;
+  PacketRef packet;  // decrypted RTP, immutable from now on
+};
+
+// Anything that owns a transport on this worker (a publisher or a viewer session).
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual uint64_t id() const = 0;
+  // One datagram from `from` that demux attributed to this session. `packet` is uniquely
+  // owned: the session may decrypt it in place and keep references to it.
+  virtual void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) = 0;
+  // Called every tick (kTick): timers of ICE consent, DTLS, RTCP reports, NACK.
+  virtual void on_tick(Timestamp now) = 0;
+  // A fanned-out media packet of the stream this session watches (viewers only).
+  virtual void on_media(uint32_t track, const PacketRef& packet, Timestamp now) {}
+  // The session is being removed by the control plane: say goodbye (RTCP BYE, DTLS close).
+  virtual void on_close(Timestamp now) {}
+};
+
+class Worker {
+ public:
+  static constexpr Duration kTick = std::chrono::milliseconds(10);
+
+  Worker(WorkerGroup& group, int index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  bool open(const SocketAddress& bind, std::string* error);
+  void start();
+  void stop();  // joins the thread
+  int index() const { return index_; }
+  uint16_t port() const { return socket_.local_port(); }
+
+  // Control plane → worker (thread-safe). The function runs on the worker thread.
+  void post(std::function<void(Worker&)> fn);
+
+  // ---- worker thread only ---------------------------------------------------------------
+  Timestamp now() const { return now_; }
+  BufferPool& pool() { return pool_; }
+  SendBatch& sender() { return *sender_; }
+  WorkerMetrics& metrics() { return metrics_; }
+  WorkerGroup& group() { return group_; }
+
+  void add_session(std::unique_ptr<Session> s, const std::string& local_ufrag);
+  void remove_session(uint64_t id);  // calls on_close, then destroys
+  Session* find_session(uint64_t id);
+  // ICE nominated or changed the address of a session: route that 5-tuple to it.
+  void bind_address(const SocketAddress& addr, Session* s);
+  void unbind_ufrag(const std::string& ufrag);
+  void bind_ufrag(const std::string& ufrag, Session* s);
+
+  // Fan-out: a stream's viewers on this worker, and the stream's remote subscribers.
+  void subscribe_local(uint64_t stream_id, Session* viewer);
+  void unsubscribe_local(uint64_t stream_id, Session* viewer);
+  // On the producer's worker: which other workers get this stream's packets.
+  void set_remote_subscriber(uint64_t stream_id, int worker_index, bool on);
+  // Producer side: deliver a packet to every viewer of the stream on every worker.
+  void fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet);
+
+  // Cross-worker ring from `from_worker` to this worker (used by WorkerGroup).
+  SpscRing<FanoutItem>& inbox_from(int from_worker) { return *inboxes_[size_t(from_worker)]; }
+  void wake();  // called by other workers after pushing to our inbox
+
+ private:
+  void run();
+  void run_commands();
+  void drain_inboxes();
+  void receive_datagrams();
+  void dispatch(PacketRef& packet, const SocketAddress& from);
+  void deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet);
+  void tick();
+
+  WorkerGroup& group_;
+  const int index_;
+  UdpSocket socket_;
+  std::unique_ptr<SendBatch> sender_;
+  BufferPool pool_;
+  WorkerMetrics metrics_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+  Timestamp now_{};
+  Timestamp next_tick_{};
+
+  std::mutex commands_mu_;
+  std::vector<std::function<void(Worker&)>> commands_;
+
+  std::vector<std::unique_ptr<SpscRing<FanoutItem>>> inboxes_;  // index = source worker
+
+  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<std::string, Session*> by_ufrag_;
+  std::unordered_map<SocketAddress, Session*> by_address_;
+  struct StreamFanout {
+    std::vector<Session*> local_viewers;
+    std::vector<int> remote_workers;
+  };
+  std::unordered_map<uint64_t, StreamFanout> streams_;
+
+  std::array<PacketRef, UdpSocket::kRecvBatch> recv_bufs_;
+  std::array<SocketAddress, UdpSocket::kRecvBatch> recv_from_;
+};
+
+// All workers of a process, and the rings between every ordered pair of them.
+class WorkerGroup {
+ public:
+  explicit WorkerGroup(int count);
+  ~WorkerGroup();
+  // Binds worker i to `ip`:(first_port + i); first_port 0 = ephemeral ports.
+  bool open(const std::string& ip, uint16_t first_port, std::string* error);
+  void start();
+  void stop();
+  int size() const { return int(workers_.size()); }
+  Worker& at(int i) { return *workers_[size_t(i)]; }
+  // Sum of every worker's metrics (relaxed reads; for /metrics).
+  WorkerMetricsSnapshot metrics() const;
+
+ private:
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace strata::worker

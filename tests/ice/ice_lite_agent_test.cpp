@@ -1,0 +1,336 @@
+#include "ice/ice_lite_agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "stun/builder.hpp"
+#include "stun/message.hpp"
+
+namespace strata::ice {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kLocalUfrag = "srvU";
+constexpr const char* kLocalPwd = "server-password-0123456789";
+constexpr const char* kRemoteUfrag = "brwU";
+
+SocketAddress addr(const char* text) { return *SocketAddress::parse(text); }
+
+// What the browser (controlling, full agent) would send.
+struct Check {
+  std::string username = std::string(kLocalUfrag) + ":" + kRemoteUfrag;
+  std::optional<std::string> key = std::string(kLocalPwd);
+  bool use_candidate = false;
+  bool controlled = false;  // send ICE-CONTROLLED instead of ICE-CONTROLLING
+  bool fingerprint = true;
+  stun::TransactionId tid = stun::random_transaction_id();
+};
+
+Bytes build(const Check& c) {
+  auto b = stun::MessageBuilder::binding_request(c.tid);
+  b.add_username(c.username).add_priority(0x6e0001ff);
+  if (c.controlled) {
+    b.add_ice_controlled(42);
+  } else {
+    b.add_ice_controlling(42);
+  }
+  if (c.use_candidate) b.add_use_candidate();
+  std::optional<std::string_view> key;
+  if (c.key) key = *c.key;
+  return b.finish(key, c.fingerprint);
+}
+
+class IceLiteAgentTest : public ::testing::Test {
+ protected:
+  IceLiteAgent agent_{kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag)};
+  FakeClock clock_;
+  const SocketAddress client_ = addr("198.51.100.7:50000");
+
+  IceLiteAgent::Result send(const Check& c, const SocketAddress& from) {
+    Bytes raw = build(c);
+    return agent_.handle_binding(raw, from, clock_.now());
+  }
+  IceLiteAgent::Result nominate(const SocketAddress& from) {
+    Check c;
+    c.use_candidate = true;
+    return send(c, from);
+  }
+};
+
+TEST_F(IceLiteAgentTest, AnswersAuthenticatedCheckWithVerifiableSuccess) {
+  for (const char* from_text : {"198.51.100.7:50000", "[2001:db8::5]:6000"}) {
+    Check c;
+    SocketAddress from = addr(from_text);
+    auto r = send(c, from);
+    ASSERT_TRUE(r.response) << from_text;
+    EXPECT_TRUE(r.authenticated);
+    EXPECT_FALSE(r.nominated_changed);
+    auto m = stun::Message::parse(*r.response);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->message_class(), stun::MessageClass::kSuccessResponse);
+    EXPECT_EQ(m->method(), stun::kMethodBinding);
+    EXPECT_EQ(m->transaction_id(), c.tid);
+    EXPECT_EQ(m->xor_mapped_address(), from);
+    EXPECT_TRUE(m->verify_message_integrity(kLocalPwd));
+    EXPECT_TRUE(m->verify_fingerprint());
+  }
+  EXPECT_EQ(agent_.counters().success_responses, 2u);
+  // Checks without USE-CANDIDATE do not select anything.
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kNew);
+  EXPECT_FALSE(agent_.selected_address());
+}
+
+TEST_F(IceLiteAgentTest, AcceptsCheckWithoutFingerprint) {
+  Check c;
+  c.fingerprint = false;
+  EXPECT_TRUE(send(c, client_).response);
+}
+
+struct RejectCase {
+  const char* name;
+  void (*mutate)(Check&);
+  uint64_t IceLiteAgent::Counters::*counter;
+};
+
+const RejectCase kRejectCases[] = {
+    {"wrong_password", [](Check& c) { c.key = "not-the-password"; }, &IceLiteAgent::Counters::bad_integrity},
+    {"no_integrity", [](Check& c) { c.key.reset(); }, &IceLiteAgent::Counters::bad_integrity},
+    {"wrong_local_ufrag", [](Check& c) { c.username = std::string("xxxx:") + kRemoteUfrag; },
+     &IceLiteAgent::Counters::bad_username},
+    {"wrong_remote_ufrag", [](Check& c) { c.username = std::string(kLocalUfrag) + ":other"; },
+     &IceLiteAgent::Counters::bad_username},
+    {"empty_remote_ufrag", [](Check& c) { c.username = std::string(kLocalUfrag) + ":"; },
+     &IceLiteAgent::Counters::bad_username},
+    {"no_colon", [](Check& c) { c.username = kLocalUfrag; }, &IceLiteAgent::Counters::bad_username},
+    {"swapped_ufrags", [](Check& c) { c.username = std::string(kRemoteUfrag) + ":" + kLocalUfrag; },
+     &IceLiteAgent::Counters::bad_username},
+};
+
+class IceLiteRejects : public IceLiteAgentTest, public ::testing::WithParamInterface<RejectCase> {};
+
+TEST_P(IceLiteRejects, NoReplyAndCounted) {
+  Check c;
+  c.use_candidate = true;
+  GetParam().mutate(c);
+  auto r = send(c, client_);
+  EXPECT_FALSE(r.response);
+  EXPECT_FALSE(r.authenticated);
+  EXPECT_FALSE(r.nominated_changed);
+  EXPECT_EQ(agent_.counters().*GetParam().counter, 1u);
+  EXPECT_EQ(agent_.counters().success_responses, 0u);
+  EXPECT_FALSE(agent_.selected_address());
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, IceLiteRejects, ::testing::ValuesIn(kRejectCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(IceLiteAgentTest, RejectsGarbageAndNonRequests) {
+  struct Case { const char* name; Bytes bytes; uint64_t IceLiteAgent::Counters::*counter; };
+  Bytes bad_fp = build(Check{});
+  bad_fp.back() ^= 0xFF;
+  const stun::TransactionId tid{};
+  const Case cases[] = {
+      {"empty", {}, &IceLiteAgent::Counters::malformed},
+      {"rtp", from_hex("80 60 00 01 00 00 00 00 00 00 00 01"), &IceLiteAgent::Counters::malformed},
+      {"truncated", Bytes(bad_fp.begin(), bad_fp.begin() + 30), &IceLiteAgent::Counters::malformed},
+      {"bad_fingerprint", bad_fp, &IceLiteAgent::Counters::bad_fingerprint},
+      {"success_response", stun::MessageBuilder::binding_success(tid).finish(kLocalPwd),
+       &IceLiteAgent::Counters::not_binding_request},
+      {"indication",
+       stun::MessageBuilder(stun::MessageClass::kIndication, stun::kMethodBinding, tid).finish(std::nullopt),
+       &IceLiteAgent::Counters::not_binding_request},
+      {"other_method",
+       stun::MessageBuilder(stun::MessageClass::kRequest, 0x003, tid).add_username("srvU:brwU").finish(kLocalPwd),
+       &IceLiteAgent::Counters::not_binding_request},
+  };
+  for (const auto& c : cases) {
+    IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag));
+    auto r = agent.handle_binding(c.bytes, client_, clock_.now());
+    EXPECT_FALSE(r.response) << c.name;
+    EXPECT_EQ(agent.counters().*c.counter, 1u) << c.name;
+  }
+}
+
+TEST_F(IceLiteAgentTest, RandomBytesNeverAnswered) {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 5000; ++i) {
+    Bytes raw(rng() % 200);
+    for (auto& b : raw) b = uint8_t(rng());
+    EXPECT_FALSE(agent_.handle_binding(raw, client_, clock_.now()).response);
+  }
+  EXPECT_EQ(agent_.counters().success_responses, 0u);
+}
+
+TEST_F(IceLiteAgentTest, RemoteUfragUncheckedWhenUnknown) {
+  IceLiteAgent agent(kLocalUfrag, kLocalPwd);
+  Check c;
+  c.username = std::string(kLocalUfrag) + ":anything";
+  EXPECT_TRUE(agent.handle_binding(build(c), client_, clock_.now()).response);
+  agent.set_remote_ufrag(kRemoteUfrag);
+  EXPECT_FALSE(agent.handle_binding(build(c), client_, clock_.now()).response);
+}
+
+TEST_F(IceLiteAgentTest, UseCandidateNominatesAndSwitches) {
+  auto r = nominate(client_);
+  ASSERT_TRUE(r.response);
+  EXPECT_TRUE(r.nominated_changed);
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kConnected);
+  EXPECT_EQ(agent_.selected_address(), client_);
+
+  // Renominating the same address is not a change.
+  EXPECT_FALSE(nominate(client_).nominated_changed);
+
+  // Client moved (new NAT binding) and nominates again from there: follow immediately.
+  const SocketAddress moved = addr("198.51.100.7:50001");
+  clock_.advance(1s);
+  EXPECT_TRUE(nominate(moved).nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), moved);
+  EXPECT_EQ(agent_.counters().nominations, 3u);
+  EXPECT_EQ(agent_.counters().address_switches, 1u);
+}
+
+TEST_F(IceLiteAgentTest, UnauthenticatedUseCandidateCannotHijack) {
+  nominate(client_);
+  Check c;
+  c.use_candidate = true;
+  c.key = "attacker-guess";
+  EXPECT_FALSE(send(c, addr("203.0.113.9:1234")).response);
+  EXPECT_EQ(agent_.selected_address(), client_);
+}
+
+TEST_F(IceLiteAgentTest, FollowsOtherAddressOnlyAfterSelectedGoesSilent) {
+  nominate(client_);
+  const SocketAddress other = addr("203.0.113.5:40000");
+  // Selected address is alive: checks from another address are answered, not followed.
+  clock_.advance(5s);
+  auto r = send(Check{}, other);
+  EXPECT_TRUE(r.response);
+  EXPECT_FALSE(r.nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), client_);
+  // The selected address refreshes itself.
+  clock_.advance(5s);
+  send(Check{}, client_);
+  clock_.advance(7s);
+  EXPECT_FALSE(send(Check{}, other).nominated_changed);
+  // Silent for 8 s now: follow the live path.
+  clock_.advance(1s);
+  r = send(Check{}, other);
+  EXPECT_TRUE(r.nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), other);
+  EXPECT_EQ(agent_.counters().address_switches, 1u);
+}
+
+TEST_F(IceLiteAgentTest, ConsentExpiresAfter30sAndChecksRefreshIt) {
+  EXPECT_EQ(agent_.next_timeout(), kNever);
+  EXPECT_FALSE(agent_.consent_expired(clock_.now() + 1h));
+  nominate(client_);
+  const Timestamp start = clock_.now();
+  EXPECT_EQ(agent_.next_timeout(), start + 30s);
+
+  // Refresh every 5 s for a minute: never expires.
+  for (int i = 0; i < 12; ++i) {
+    clock_.advance(5s);
+    agent_.handle_timeout(clock_.now());
+    EXPECT_FALSE(agent_.consent_expired(clock_.now()));
+    send(Check{}, client_);
+  }
+  EXPECT_EQ(agent_.next_timeout(), clock_.now() + 30s);
+
+  // Silence: still connected at 29 s, expired at 30 s.
+  clock_.advance(29s);
+  agent_.handle_timeout(clock_.now());
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kConnected);
+  clock_.advance(1s);
+  EXPECT_TRUE(agent_.consent_expired(clock_.now()));
+  agent_.handle_timeout(clock_.now());
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kDisconnected);
+  EXPECT_FALSE(agent_.selected_address());
+  EXPECT_EQ(agent_.next_timeout(), kNever);
+  EXPECT_EQ(agent_.counters().consent_expirations, 1u);
+
+  // A plain check does not revive the session; a renomination does.
+  auto r = send(Check{}, client_);
+  EXPECT_TRUE(r.response);
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kDisconnected);
+  r = nominate(client_);
+  EXPECT_TRUE(r.nominated_changed);
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kConnected);
+  EXPECT_EQ(agent_.selected_address(), client_);
+}
+
+TEST_F(IceLiteAgentTest, ExpiryAppliedOnNextPacketWithoutTimer) {
+  nominate(client_);
+  clock_.advance(31s);
+  send(Check{}, client_);  // arrives too late: consent already lost
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kDisconnected);
+}
+
+TEST_F(IceLiteAgentTest, ConfigurableConsentTimeout) {
+  IceLiteAgent::Config config;
+  config.consent_timeout = 10s;
+  IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag), config);
+  Check c;
+  c.use_candidate = true;
+  agent.handle_binding(build(c), client_, clock_.now());
+  EXPECT_EQ(agent.next_timeout(), clock_.now() + 10s);
+  EXPECT_FALSE(agent.consent_expired(clock_.now() + 9s));
+  EXPECT_TRUE(agent.consent_expired(clock_.now() + 10s));
+}
+
+TEST_F(IceLiteAgentTest, RoleConflictAnswered487) {
+  Check c;
+  c.controlled = true;
+  c.use_candidate = true;
+  auto r = send(c, client_);
+  ASSERT_TRUE(r.response);
+  EXPECT_TRUE(r.authenticated);
+  EXPECT_FALSE(r.nominated_changed);
+  auto m = stun::Message::parse(*r.response);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->message_class(), stun::MessageClass::kErrorResponse);
+  EXPECT_EQ(m->transaction_id(), c.tid);
+  ASSERT_TRUE(m->error_code());
+  EXPECT_EQ(m->error_code()->code, 487);
+  EXPECT_TRUE(m->verify_message_integrity(kLocalPwd));
+  EXPECT_TRUE(m->verify_fingerprint());
+  EXPECT_EQ(agent_.counters().role_conflicts, 1u);
+  EXPECT_FALSE(agent_.selected_address());
+
+  // Unauthenticated role conflicts get nothing.
+  c.key = "wrong";
+  EXPECT_FALSE(send(c, client_).response);
+  EXPECT_EQ(agent_.counters().role_conflicts, 1u);
+}
+
+TEST_F(IceLiteAgentTest, RestartAcceptsNewCredentialsAndRejectsOld) {
+  nominate(client_);
+  agent_.restart("newU", "new-password-abcdefghij", std::string("brw2"));
+  EXPECT_EQ(agent_.local_ufrag(), "newU");
+
+  // Old credentials: rejected.
+  EXPECT_FALSE(send(Check{}, client_).response);
+  Check old_pwd_new_user;
+  old_pwd_new_user.username = "newU:brw2";
+  EXPECT_FALSE(send(old_pwd_new_user, client_).response);
+  EXPECT_EQ(agent_.counters().bad_username, 1u);
+  EXPECT_EQ(agent_.counters().bad_integrity, 1u);
+
+  // Media keeps flowing to the old selection until the browser nominates again.
+  EXPECT_EQ(agent_.selected_address(), client_);
+
+  Check fresh;
+  fresh.username = "newU:brw2";
+  fresh.key = "new-password-abcdefghij";
+  fresh.use_candidate = true;
+  const SocketAddress new_path = addr("192.0.2.44:3478");
+  auto r = send(fresh, new_path);
+  ASSERT_TRUE(r.response);
+  EXPECT_TRUE(stun::verify_message_integrity(*r.response, "new-password-abcdefghij"));
+  EXPECT_TRUE(r.nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), new_path);
+}
+
+}  // namespace
+}  // namespace strata::ice

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""WHIP publisher built on aiortc: a synthetic moving-gradient video track and a 440 Hz tone.
+
+Usage: /usr/bin/python3 aiortc_publish.py SERVER_URL STREAM [--duration S] [--offer-only]
+Prints JSON lines on stdout: offer, session (location, answer), progress, done.
+Exit 0 when it published for the whole duration (or printed the offer with --offer-only)."""
+import argparse
+import asyncio
+import fractions
+import math
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import numpy as np  # noqa: E402
+from av import AudioFrame, VideoFrame  # noqa: E402
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack  # noqa: E402
+
+from whip_http import WhipError, delete_session, emit, log, post_offer  # noqa: E402
+
+WIDTH, HEIGHT = 640, 360
+
+
+class GradientVideoTrack(VideoStreamTrack):
+    """30 fps frames whose content moves every frame, so the encoder produces real deltas."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+        x = np.arange(WIDTH, dtype=np.uint16)
+        y = np.arange(HEIGHT, dtype=np.uint16)[:, None]
+        self.base = (x + y).astype(np.uint16)
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        shift = (self.count * 4) % 256
+        img = np.empty((HEIGHT, WIDTH, 3), dtype=np.uint8)
+        img[:, :, 0] = (self.base + shift) % 256
+        img[:, :, 1] = (self.base * 2 + shift) % 256
+        img[:, :, 2] = 128
+        frame = VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts, frame.time_base = pts, time_base
+        self.count += 1
+        return frame
+
+
+class ToneAudioTrack(MediaStreamTrack):
+    """20 ms frames of a 440 Hz sine at 48 kHz mono, paced in real time."""
+    kind = "audio"
+    RATE, SAMPLES = 48000, 960
+
+    def __init__(self):
+        super().__init__()
+        self.pts = 0
+        self.start = None
+
+    async def recv(self):
+        if self.start is None:
+            self.start = time.monotonic()
+        wait = self.start + self.pts / self.RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        t = (np.arange(self.SAMPLES) + self.pts) / self.RATE
+        samples = (np.sin(2 * math.pi * 440 * t) * 8000).astype(np.int16)
+        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.RATE
+        frame.pts = self.pts
+        frame.time_base = fractions.Fraction(1, self.RATE)
+        self.pts += self.SAMPLES
+        return frame
+
+
+async def run(args):
+    pc = RTCPeerConnection()
+    video = GradientVideoTrack()
+    pc.addTransceiver(ToneAudioTrack(), direction="sendonly")
+    pc.addTransceiver(video, direction="sendonly")
+    # aiortc gathers all candidates inside setLocalDescription, so the offer is complete (no trickle).
+    await pc.setLocalDescription(await pc.createOffer())
+    offer = pc.localDescription.sdp
+    emit("offer", sdp=offer)
+    if args.offer_only:
+        await pc.close()
+        return 0
+
+    try:
+        location, etag, answer = post_offer(args.server_url, "whip", args.stream, offer)
+    except WhipError as err:
+        emit("error", status=err.status, body=err.body)
+        await pc.close()
+        return 2
+    emit("session", location=location, etag=etag, answer=answer)
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    deadline = time.monotonic() + args.duration
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        emit("progress", frames_generated=video.count, connection=pc.connectionState)
+        if pc.connectionState == "failed":
+            break
+    ok = pc.connectionState == "connected"
+    status = delete_session(location) if args.delete else None
+    emit("done", ok=ok, frames_generated=video.count, connection=pc.connectionState, delete_status=status)
+    await pc.close()
+    return 0 if ok else 1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("server_url")
+    ap.add_argument("stream")
+    ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--offer-only", action="store_true", help="print the offer and exit (no server needed)")
+    ap.add_argument("--no-delete", dest="delete", action="store_false", help="do not DELETE the session at the end")
+    args = ap.parse_args()
+    try:
+        code = asyncio.run(asyncio.wait_for(run(args), args.duration + 30))
+    except asyncio.TimeoutError:
+        log("aiortc_publish: overall timeout")
+        code = 3
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

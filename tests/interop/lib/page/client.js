@@ -1,0 +1,239 @@
+// In-page WHIP/WHEP client used by the interop tests (runs inside Chromium).
+// Exposes window.strataClient = { publish, watch, stats, close, createOffer, loopback }.
+// Every function returns plain JSON-serialisable values so Playwright's page.evaluate can carry them.
+(() => {
+  'use strict';
+
+  const sessions = new Map(); // id -> { pc, role, location, media, video, timing }
+  let nextId = 1;
+
+  // Wait until ICE gathering is complete (RFC 9725 §4.1: the client may send all candidates in
+  // the offer instead of trickling). Capped so a stuck gatherer does not hang the test.
+  function waitIceGathering(pc, timeoutMs) {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { pc.removeEventListener('icegatheringstatechange', onChange); resolve(false); }, timeoutMs);
+      function onChange() {
+        if (pc.iceGatheringState === 'complete') {
+          clearTimeout(timer);
+          pc.removeEventListener('icegatheringstatechange', onChange);
+          resolve(true);
+        }
+      }
+      pc.addEventListener('icegatheringstatechange', onChange);
+    });
+  }
+
+  async function fakeMedia() {
+    // Chromium's --use-fake-device-for-media-stream honours exact sizes up to 1920x1080.
+    return navigator.mediaDevices.getUserMedia({
+      audio: true,
+      video: { width: { exact: 1280 }, height: { exact: 720 }, frameRate: { ideal: 30 } },
+    });
+  }
+
+  function attachVideo(id, stream) {
+    const video = document.createElement('video');
+    video.id = `video-${id}`;
+    video.muted = true;
+    video.autoplay = true;
+    video.playsInline = true;
+    video.width = 320;
+    video.height = 180;
+    video.srcObject = stream;
+    document.body.appendChild(video);
+    video.play().catch(() => {});
+    return video;
+  }
+
+  async function newPublisherPc() {
+    const media = await fakeMedia();
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    for (const track of media.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
+    return { pc, media };
+  }
+
+  function newViewerPc() {
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    return pc;
+  }
+
+  async function localOffer(pc) {
+    await pc.setLocalDescription(await pc.createOffer());
+    const gathered = await waitIceGathering(pc, 2000);
+    return { sdp: pc.localDescription.sdp, gathered };
+  }
+
+  // POST the offer (WHIP or WHEP), return { location, etag, answer }. Throws with status + body on error.
+  async function exchange(serverUrl, kind, stream, offerSdp) {
+    const url = new URL(`/${kind}/${encodeURIComponent(stream)}`, serverUrl);
+    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offerSdp });
+    const body = await res.text();
+    if (res.status !== 201) {
+      const err = new Error(`${kind.toUpperCase()} POST ${url} -> ${res.status}: ${body.slice(0, 300)}`);
+      err.status = res.status;
+      err.retryAfter = res.headers.get('Retry-After');
+      throw err;
+    }
+    const locationHeader = res.headers.get('Location');
+    if (!locationHeader) throw new Error(`${kind.toUpperCase()} 201 without a readable Location header (CORS: Access-Control-Expose-Headers must list Location)`);
+    return { location: new URL(locationHeader, url).href, etag: res.headers.get('ETag'), answer: body };
+  }
+
+  function register(entry) {
+    const id = String(nextId++);
+    sessions.set(id, entry);
+    return id;
+  }
+
+  async function publish(serverUrl, stream) {
+    const { pc, media } = await newPublisherPc();
+    const { sdp, gathered } = await localOffer(pc);
+    const { location, etag, answer } = await exchange(serverUrl, 'whip', stream, sdp);
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    const settings = media.getVideoTracks()[0].getSettings();
+    const id = register({ pc, role: 'publisher', location, media, timing: {} });
+    return { id, location, etag, gathered, offer: sdp, answer, width: settings.width, height: settings.height };
+  }
+
+  // Polls framesDecoded every 20 ms after setRemoteDescription so the caller can measure
+  // time-to-first-frame (the join latency a viewer sees).
+  function watchFirstFrame(entry) {
+    const start = performance.now();
+    const poll = async () => {
+      if (entry.closed) return;
+      const s = await readStats(entry.pc);
+      if (s.video.framesDecoded > 0) { entry.timing.firstFrameMs = performance.now() - start; return; }
+      if (performance.now() - start < 30000) setTimeout(poll, 20);
+    };
+    poll();
+  }
+
+  // POST a WHEP offer; while the stream is not live (409, or 404) retry the same offer until
+  // waitLiveMs has passed, honouring Retry-After (capped at 1 s).
+  async function exchangeWhenLive(serverUrl, stream, sdp, waitLiveMs) {
+    const deadline = performance.now() + waitLiveMs;
+    for (;;) {
+      try {
+        return await exchange(serverUrl, 'whep', stream, sdp);
+      } catch (err) {
+        if (![404, 409].includes(err.status) || performance.now() > deadline) throw err;
+        const wait = Math.min(1000, 1000 * (Number(err.retryAfter) || 0.5));
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  async function watch(serverUrl, stream, { waitLiveMs = 0 } = {}) {
+    const pc = newViewerPc();
+    const remote = new MediaStream();
+    pc.addEventListener('track', (ev) => remote.addTrack(ev.track));
+    const { sdp, gathered } = await localOffer(pc);
+    const { location, etag, answer } = await exchangeWhenLive(serverUrl, stream, sdp, waitLiveMs);
+    const entry = { pc, role: 'viewer', location, timing: {} };
+    const id = register(entry);
+    entry.video = attachVideo(id, remote);
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    watchFirstFrame(entry);
+    return { id, location, etag, gathered, offer: sdp, answer };
+  }
+
+  // Offer only (no network): used to save real client offers and to check codecs.
+  async function createOffer(kind) {
+    if (kind === 'whip') {
+      const { pc, media } = await newPublisherPc();
+      const { sdp, gathered } = await localOffer(pc);
+      const settings = media.getVideoTracks()[0].getSettings();
+      pc.close();
+      media.getTracks().forEach((t) => t.stop());
+      return { sdp, gathered, width: settings.width, height: settings.height };
+    }
+    const pc = newViewerPc();
+    const { sdp, gathered } = await localOffer(pc);
+    pc.close();
+    return { sdp, gathered };
+  }
+
+  async function readStats(pc) {
+    const out = {
+      connectionState: pc.connectionState,
+      iceConnectionState: pc.iceConnectionState,
+      video: { framesDecoded: 0, framesReceived: 0, frameWidth: 0, frameHeight: 0, freezeCount: 0, packetsReceived: 0, packetsLost: 0, keyFramesDecoded: 0, codec: null },
+      audio: { packetsReceived: 0, packetsLost: 0, codec: null },
+      outbound: { video: { framesEncoded: 0, packetsSent: 0, frameWidth: 0, frameHeight: 0 }, audio: { packetsSent: 0 } },
+    };
+    const report = await pc.getStats();
+    const codecs = new Map();
+    report.forEach((s) => { if (s.type === 'codec') codecs.set(s.id, s.mimeType); });
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        Object.assign(out.video, {
+          framesDecoded: s.framesDecoded ?? 0, framesReceived: s.framesReceived ?? 0,
+          frameWidth: s.frameWidth ?? 0, frameHeight: s.frameHeight ?? 0, freezeCount: s.freezeCount ?? 0,
+          packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0,
+          keyFramesDecoded: s.keyFramesDecoded ?? 0, codec: codecs.get(s.codecId) ?? null,
+        });
+      } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        Object.assign(out.audio, { packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0, codec: codecs.get(s.codecId) ?? null });
+      } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        // With simulcast there may be several; sum the counters, keep the largest layer size.
+        const v = out.outbound.video;
+        v.framesEncoded += s.framesEncoded ?? 0;
+        v.packetsSent += s.packetsSent ?? 0;
+        v.frameWidth = Math.max(v.frameWidth, s.frameWidth ?? 0);
+        v.frameHeight = Math.max(v.frameHeight, s.frameHeight ?? 0);
+      } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
+        out.outbound.audio.packetsSent += s.packetsSent ?? 0;
+      }
+    });
+    return out;
+  }
+
+  async function stats(id) {
+    const entry = sessions.get(String(id));
+    if (!entry) throw new Error(`no session ${id}`);
+    const s = await readStats(entry.pc);
+    s.role = entry.role;
+    s.firstFrameMs = entry.timing.firstFrameMs ?? null;
+    return s;
+  }
+
+  // DELETE the WHIP/WHEP session (RFC 9725 §4.2) and close the PeerConnection. Returns the HTTP status.
+  async function close(id) {
+    const entry = sessions.get(String(id));
+    if (!entry) return null;
+    entry.closed = true;
+    sessions.delete(String(id));
+    let status = null;
+    try { status = (await fetch(entry.location, { method: 'DELETE' })).status; } catch (e) { status = `error: ${e.message}`; }
+    entry.pc.close();
+    if (entry.media) entry.media.getTracks().forEach((t) => t.stop());
+    if (entry.video) entry.video.remove();
+    return status;
+  }
+
+  // Self-test without a server: fake camera -> pc1 -> pc2 in this page; returns pc2's session id so
+  // the caller can read stats() on the receiving side.
+  async function loopback() {
+    const { pc: sender, media } = await newPublisherPc();
+    const receiver = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const remote = new MediaStream();
+    receiver.addEventListener('track', (ev) => remote.addTrack(ev.track));
+    sender.addEventListener('icecandidate', (ev) => ev.candidate && receiver.addIceCandidate(ev.candidate));
+    receiver.addEventListener('icecandidate', (ev) => ev.candidate && sender.addIceCandidate(ev.candidate));
+    await sender.setLocalDescription(await sender.createOffer());
+    await receiver.setRemoteDescription(sender.localDescription);
+    await receiver.setLocalDescription(await receiver.createAnswer());
+    await sender.setRemoteDescription(receiver.localDescription);
+    const entry = { pc: receiver, role: 'viewer', location: null, timing: {} };
+    const id = register(entry);
+    entry.video = attachVideo(id, remote);
+    register({ pc: sender, role: 'publisher', location: null, media, timing: {} });
+    watchFirstFrame(entry);
+    return { id };
+  }
+
+  window.strataClient = { publish, watch, stats, close, createOffer, loopback };
+})();

@@ -1,0 +1,77 @@
+"""Shared helpers for the Python interop clients (aiortc, GStreamer): WHIP/WHEP over urllib
+(RFC 9725 §4.1/§4.2) and JSON-lines events on stdout that the Node tests parse."""
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+def emit(event, **fields):
+    """One JSON object per line on stdout: {"event": ..., ...}."""
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class WhipError(Exception):
+    def __init__(self, status, body, headers):
+        super().__init__(f"HTTP {status}: {body[:300]}")
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+
+def endpoint(server_url, kind, stream):
+    return urllib.parse.urljoin(server_url, f"/{kind}/{urllib.parse.quote(stream, safe='')}")
+
+
+def post_offer(server_url, kind, stream, offer_sdp, timeout=10):
+    """POST the SDP offer; returns (absolute session URL, etag, answer SDP). Raises WhipError on non-201."""
+    url = endpoint(server_url, kind, stream)
+    req = urllib.request.Request(url, data=offer_sdp.encode(), method="POST",
+                                 headers={"Content-Type": "application/sdp"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            status, body, headers = res.status, res.read().decode(), res.headers
+    except urllib.error.HTTPError as err:
+        raise WhipError(err.code, err.read().decode(errors="replace"), err.headers) from None
+    if status != 201:
+        raise WhipError(status, body, headers)
+    location = headers.get("Location")
+    if not location:
+        raise WhipError(status, "201 without Location header", headers)
+    return urllib.parse.urljoin(url, location), headers.get("ETag"), body
+
+
+def post_offer_retrying(server_url, kind, stream, offer_sdp, deadline_s, clock):
+    """Like post_offer, but retries while the server says 409 (stream not live yet, RFC 9725 WHEP)
+    honouring Retry-After (capped at 1 s) until clock() passes deadline_s."""
+    import time
+    while True:
+        try:
+            return post_offer(server_url, kind, stream, offer_sdp)
+        except WhipError as err:
+            if err.status not in (404, 409) or clock() >= deadline_s:
+                raise
+            retry = err.headers.get("Retry-After") if err.headers else None
+            try:
+                wait = min(float(retry), 1.0) if retry else 0.5
+            except ValueError:
+                wait = 0.5
+            log(f"{kind} {stream}: {err.status}, retrying in {wait}s")
+            time.sleep(wait)
+
+
+def delete_session(location, timeout=5):
+    """DELETE the session URL; returns the HTTP status (or None on a network error)."""
+    req = urllib.request.Request(location, method="DELETE")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            return res.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return None
