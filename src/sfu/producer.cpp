@@ -9,17 +9,41 @@ Producer::Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc)
     : info_(std::move(info)), sender_ssrc_(rtcp_sender_ssrc) {
   size_t n = info_.rids.empty() ? 1 : info_.rids.size();
   for (size_t i = 0; i < n; ++i) layers_.emplace_back(info_.codec.clock_rate);
-  forwarded_layer_ = int(n) - 1;
+  forwarded_layer_ = 0;
+}
+
+void Producer::select_forwarded_layer(Timestamp now) {
+  int current = forwarded_layer_;
+  bool current_flowing = flowing(layers_[size_t(current)], now);
+  int best = -1;
+  for (int i = int(layers_.size()) - 1; i >= 0; --i) {
+    const Layer& l = layers_[size_t(i)];
+    if (!flowing(l, now)) continue;
+    // Upgrade only to a layer that has flowed steadily for a while (a browser's layers
+    // come and go as its estimate moves); anything beats a silent layer.
+    if (i > current && current_flowing && now - l.flowing_since < kLayerStableBeforeUpgrade) continue;
+    best = i;
+    break;
+  }
+  if (best < 0 || best == current) return;
+  if (best < current && current_flowing) return;
+  forwarded_layer_ = best;
+  ++layer_switches_;
+  // Viewers restart decoding on the new layer at its next keyframe: ask for one now.
+  request_keyframe(now);
 }
 
 Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool recovered, Timestamp now) {
   Verdict v;
   if (layer < 0 || size_t(layer) >= layers_.size()) return v;
   Layer& l = layers_[size_t(layer)];
+  if (!l.seen || now - l.last_packet >= kLayerSilence) l.flowing_since = now;
   if (!l.seen) {
     l.seen = true;
     l.ssrc = packet.ssrc();
   }
+  l.last_packet = now;
+  if (layers_.size() > 1) select_forwarded_layer(now);
   ++packets_;
   bytes_ += packet.size();
   v.keyframe = info_.kind == MediaKind::kVideo && codecs::is_keyframe(info_.codec.codec, packet.payload());

@@ -25,9 +25,13 @@ class Producer {
 
   const IngestTrackInfo& info() const { return info_; }
   size_t layer_count() const { return layers_.size(); }
-  // The encoding (simulcast layer) forwarded to viewers. Until the simulcast issue brings
-  // per-viewer selection, one layer is forwarded: the last rid listed (the top one).
+  // The encoding (simulcast layer) forwarded to viewers. Until per-viewer selection comes,
+  // one layer is forwarded: the highest one that is flowing (rids are listed lowest
+  // quality first, as browsers order q/h/f). A browser starts with only its lowest layer
+  // and adds the others as its bandwidth estimate grows, or drops them under load.
   int forwarded_layer() const { return forwarded_layer_; }
+  static constexpr Duration kLayerSilence = std::chrono::milliseconds(500);
+  static constexpr Duration kLayerStableBeforeUpgrade = std::chrono::seconds(2);
 
   struct Verdict {
     bool forward = false;
@@ -49,15 +53,21 @@ class Producer {
   uint64_t keyframes() const { return keyframes_; }
   uint64_t keyframe_requests_sent() const { return pli_sent_; }
   uint64_t nacks_sent() const { return nack_sent_; }
+  uint64_t layer_switches() const { return layer_switches_; }
 
  private:
   struct Layer {
     uint32_t ssrc = 0;
     bool seen = false;
+    Timestamp last_packet{};
+    Timestamp flowing_since{};
     ReceiveStats stats;
     NackGenerator nacks;
     explicit Layer(uint32_t clock_rate) : stats(clock_rate) {}
   };
+
+  bool flowing(const Layer& l, Timestamp now) const { return l.seen && now - l.last_packet < kLayerSilence; }
+  void select_forwarded_layer(Timestamp now);
 
   IngestTrackInfo info_;
   uint32_t sender_ssrc_;
@@ -66,7 +76,7 @@ class Producer {
   KeyframeRequestCoalescer keyframe_requests_;
   bool pli_due_ = false;
   Timestamp next_report_{};
-  uint64_t packets_ = 0, bytes_ = 0, keyframes_ = 0, pli_sent_ = 0, nack_sent_ = 0;
+  uint64_t packets_ = 0, bytes_ = 0, keyframes_ = 0, pli_sent_ = 0, nack_sent_ = 0, layer_switches_ = 0;
 };
 
 }  // namespace strata::sfu

@@ -63,8 +63,14 @@ void TransportSession::count_transport_drops() {
 PublisherSession::PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id,
                                    transport::TransportConfig config, std::vector<sfu::IngestTrackInfo> tracks,
                                    SessionEvents& events)
-    : TransportSession(worker, id, std::move(config), events), stream_id_(stream_id), rtcp_ssrc_(random_u32()) {
-  for (auto& t : tracks) producers_.push_back(std::make_unique<sfu::Producer>(std::move(t), rtcp_ssrc_));
+    : TransportSession(worker, id, std::move(config), events),
+      stream_id_(stream_id),
+      rtcp_ssrc_(random_u32()),
+      transport_feedback_(rtcp_ssrc_) {
+  for (auto& t : tracks) {
+    if (t.extensions.transport_cc) transport_cc_id_ = t.extensions.transport_cc;
+    producers_.push_back(std::make_unique<sfu::Producer>(std::move(t), rtcp_ssrc_));
+  }
 }
 
 void PublisherSession::on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) {
@@ -99,11 +105,15 @@ std::optional<PublisherSession::SsrcRoute> PublisherSession::learn_route(const r
     if (info.rtx_ssrc && *info.rtx_ssrc == p.ssrc()) return SsrcRoute{p.ssrc(), t, 0, true};
   }
   if (producers_.empty()) return std::nullopt;
-  const auto& ext = producers_[0]->info().extensions;
+  // BUNDLE: one id per extension across m-lines (RFC 8843 §9.2), but each m-line only
+  // lists the ones it uses (rid only on simulcast video), so look per track.
   int track = -1;
-  if (auto mid = ext.mid ? rtp::read_mid(p, ext.mid) : std::nullopt) {
-    for (uint32_t t = 0; t < producers_.size(); ++t) {
-      if (producers_[t]->info().mid == *mid) track = int(t);
+  for (uint32_t t = 0; t < producers_.size() && track < 0; ++t) {
+    uint8_t mid_id = producers_[t]->info().extensions.mid;
+    auto mid = mid_id ? rtp::read_mid(p, mid_id) : std::nullopt;
+    if (!mid) continue;
+    for (uint32_t u = 0; u < producers_.size(); ++u) {
+      if (producers_[u]->info().mid == *mid) track = int(u);
     }
   }
   if (track < 0) {
@@ -115,6 +125,7 @@ std::optional<PublisherSession::SsrcRoute> PublisherSession::learn_route(const r
   }
   if (track < 0) return std::nullopt;
   const auto& info = producers_[size_t(track)]->info();
+  const auto& ext = info.extensions;
   bool rtx = info.codec.rtx_payload_type && *info.codec.rtx_payload_type == p.payload_type();
   int layer = 0;
   if (!info.rids.empty()) {
@@ -142,6 +153,9 @@ void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
     return;
   }
   worker_.metrics().rtp_in.add();
+  if (transport_cc_id_) {
+    if (auto seq = rtp::read_transport_cc_seq(*p, transport_cc_id_)) transport_feedback_.on_packet(p->ssrc(), *seq, now);
+  }
   sfu::Producer& producer = *producers_[r->track];
   bool recovered = false;
   if (r->rtx) {
@@ -177,6 +191,10 @@ void PublisherSession::on_tick(Timestamp now) {
   if (!tick_transport(now)) return;
   if (transport_.state() != transport::TransportState::kConnected) return;
   Bytes rtcp;
+  if (transport_feedback_.collect(now, rtcp)) {
+    send_rtcp(rtcp);
+    rtcp.clear();
+  }
   for (auto& p : producers_) {
     uint64_t pli_before = p->keyframe_requests_sent(), nack_before = p->nacks_sent();
     p->collect_rtcp(now, rtcp);

@@ -9,6 +9,7 @@
 
 #include "sfu/consumer.hpp"
 #include "sfu/producer.hpp"
+#include "sfu/transport_feedback_generator.hpp"
 #include "transport/webrtc_transport.hpp"
 #include "worker/worker.hpp"
 
@@ -75,7 +76,11 @@ class PublisherSession final : public TransportSession {
 
   uint64_t stream_id_;
   uint32_t rtcp_ssrc_;
+  uint8_t transport_cc_id_ = 0;  // 0: the host did not negotiate transport-wide CC
   std::vector<std::unique_ptr<sfu::Producer>> producers_;
+  // Transport-wide CC feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01): the
+  // host's send-side bandwidth estimate grows only on this feedback.
+  sfu::TransportFeedbackGenerator transport_feedback_;
   std::vector<SsrcRoute> routes_;  // few entries: linear search beats hashing here
 };
 
