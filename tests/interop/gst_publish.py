@@ -39,6 +39,13 @@ class Publisher:
         self.connected = False
         self.pipe = Gst.parse_launch(PIPELINE)
         self.webrtc = self.pipe.get_by_name("webrtc")
+        # libnice gathers no loopback candidates and cannot reach 127.0.0.1 from the
+        # machine's other addresses; tests run on loopback only, so gather there.
+        if args.local_ip:
+            # Keep the wrapper alive: letting it go drops a reference webrtcbin still needs
+            # (PyGObject and the ice-agent property disagree on ownership) and crashes later.
+            self.ice_agent = self.webrtc.get_property("ice-agent")
+            self.ice_agent.emit("add-local-ip-address", args.local_ip)
         self.webrtc.connect("on-negotiation-needed", self.on_negotiation_needed)
         self.webrtc.connect("notify::ice-gathering-state", self.on_gathering_state)
         self.webrtc.connect("notify::connection-state", self.on_connection_state)
@@ -139,6 +146,8 @@ def main():
     ap.add_argument("server_url")
     ap.add_argument("stream")
     ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--local-ip", default="127.0.0.1",
+                    help="the only address ICE gathers on ('' = every interface)")
     ap.add_argument("--offer-only", action="store_true", help="print the offer and exit (no server needed)")
     args = ap.parse_args()
     Gst.init(None)
