@@ -25,6 +25,7 @@ class Counter:
         self.width = 0
         self.height = 0
         self.first_frame_at = None
+        self.ended = set()  # kinds whose track ended (RTCP BYE stops aiortc's decoder)
 
 
 async def consume(track, counter, t0):
@@ -41,7 +42,8 @@ async def consume(track, counter, t0):
             else:
                 counter.audio += 1
     except MediaStreamError:
-        pass
+        counter.ended.add(track.kind)
+        emit("track_ended", kind=track.kind)
 
 
 async def run(args):
@@ -83,12 +85,21 @@ async def run(args):
         if pc.connectionState == "failed":
             break
         enough = counter.video >= args.frames
+        if args.wait_ended:
+            if enough and not counter.__dict__.get("announced"):
+                counter.announced = True
+                emit("watching", video_frames=counter.video)
+            if {"audio", "video"} <= counter.ended:
+                break
+            continue
         if enough and (args.duration is None or time.monotonic() - counter.first_frame_at >= args.duration):
             break
     ok = counter.video >= args.frames
+    if args.wait_ended:
+        ok = ok and {"audio", "video"} <= counter.ended
     status = delete_session(location)
     emit("done", ok=ok, video_frames=counter.video, audio_frames=counter.audio,
-         width=counter.width, height=counter.height, delete_status=status)
+         width=counter.width, height=counter.height, delete_status=status, ended=sorted(counter.ended))
     for t in tasks:
         t.cancel()
     await pc.close()
@@ -102,6 +113,8 @@ def main():
     ap.add_argument("--frames", type=int, default=60, help="video frames that must be decoded")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds from start to reach --frames")
     ap.add_argument("--duration", type=float, default=None, help="keep counting this long after the first frame")
+    ap.add_argument("--wait-ended", action="store_true",
+                    help="after --frames, keep watching until the server ends both tracks (RTCP BYE)")
     ap.add_argument("--offer-only", action="store_true", help="print the offer and exit (no server needed)")
     args = ap.parse_args()
     try:

@@ -1,0 +1,34 @@
+// Bodies of the libFuzzer targets, one per protocol parser (project rule: protocol parsers
+// get fuzz targets whose corpora replay as tests). Each <name>_fuzz.cpp only forwards
+// LLVMFuzzerTestOneInput to <name>_one_input, so the replay test (tests/fuzz_replay) can
+// link every body into one binary without duplicate LLVMFuzzerTestOneInput symbols.
+//
+// Contract shared by all targets: never crash, never read out of bounds, always return 0.
+// A broken invariant (e.g. an answer that does not re-parse) calls fuzz_check_failed(),
+// which aborts, so libFuzzer records it as a crash and the replay test fails loudly.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace strata::fuzz {
+
+// stun::Message::parse + accessors, verify_message_integrity, verify_fingerprint,
+// peek_username, and ice::IceLiteAgent::handle_binding on the bytes.
+int stun_one_input(const uint8_t* data, size_t size);
+// sdp::parse, serialize, and sdp::create_answer in both AnswerModes on what parses.
+int sdp_one_input(const uint8_t* data, size_t size);
+// srtp::SrtpSession unprotect_rtp/unprotect_rtcp with fixed keys, both profiles, plus a
+// protect -> unprotect round trip of the bytes taken as plaintext.
+int srtp_one_input(const uint8_t* data, size_t size);
+// dtls::DtlsTransport (server role) handle_datagram, and pack_records_into_datagrams.
+int dtls_one_input(const uint8_t* data, size_t size);
+
+// Aborts with a message naming the target and the broken invariant.
+[[noreturn]] void fuzz_check_failed(const char* target, const char* what);
+
+}  // namespace strata::fuzz
+
+#define STRATA_FUZZ_CHECK(target, cond) \
+  do {                                  \
+    if (!(cond)) ::strata::fuzz::fuzz_check_failed(target, #cond); \
+  } while (0)
