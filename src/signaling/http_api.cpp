@@ -43,19 +43,41 @@ http::Response create_session(const http::Request& req, SessionManager& sessions
   return r;
 }
 
-// RFC 9725 §4.3: trickle candidates to an ICE-lite server carry nothing it needs (the
-// client's checks reveal its addresses), so a well-formed fragment is acknowledged.
+std::string sdpfrag_attribute(const std::string& body, std::string_view name) {
+  size_t at = body.find(name);
+  if (at == std::string::npos) return {};
+  at += name.size();
+  size_t end = body.find_first_of("\r\n", at);
+  return body.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// RFC 9725 §4.3: a fragment with new ICE credentials is an ICE restart (200 + our new
+// credentials and candidates); otherwise it is trickle, which an ICE-lite server does not
+// need (the client's checks reveal its addresses), so it is acknowledged with 204.
 http::Response patch_session(const http::Request& req, SessionManager& sessions) {
-  if (!sessions.has_session(req.path_params.at("id")))
+  const std::string& id = req.path_params.at("id");
+  if (!sessions.has_session(id))
     return http::error_response(404, "unknown-session", "no session with this id on this server");
   if (!is_content_type(req, "application/trickle-ice-sdpfrag"))
     return http::error_response(415, "unsupported-media-type",
                                 "PATCH bodies must be Content-Type: application/trickle-ice-sdpfrag");
-  if (req.body.find("a=ice-ufrag:") != std::string::npos && req.body.find("a=ice-pwd:") != std::string::npos)
-    return http::error_response(501, "ice-restart-unsupported",
-                                "ICE restart is not supported yet; start a new session with POST");
+  std::string ufrag = sdpfrag_attribute(req.body, "a=ice-ufrag:");
+  std::string pwd = sdpfrag_attribute(req.body, "a=ice-pwd:");
+  if (ufrag.empty() && pwd.empty()) {
+    http::Response r;
+    r.status = 204;
+    return r;
+  }
+  auto result = sessions.restart_ice(id, ufrag, pwd);
+  if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
+  auto& restarted = std::get<SessionManager::IceRestarted>(result);
   http::Response r;
-  r.status = 204;
+  r.status = 200;
+  r.content_type = "application/trickle-ice-sdpfrag";
+  r.body = "a=ice-lite\r\na=ice-ufrag:" + restarted.ice_ufrag + "\r\na=ice-pwd:" + restarted.ice_pwd +
+           "\r\na=candidate:1 1 udp 2130706431 " + restarted.candidate_ip + " " +
+           std::to_string(restarted.candidate_port) + " typ host\r\na=end-of-candidates\r\n";
+  r.set_header("ETag", restarted.etag);
   return r;
 }
 

@@ -263,6 +263,24 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& s
   return created;
 }
 
+std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice(const std::string& public_id,
+                                                                                 const std::string& remote_ufrag,
+                                                                                 const std::string& remote_pwd) {
+  if (remote_ufrag.empty() || remote_pwd.empty())
+    return ApiError{400, "bad-sdpfrag", "an ICE restart needs both a=ice-ufrag and a=ice-pwd"};
+  std::lock_guard lock(mu_);
+  auto it = by_public_id_.find(public_id);
+  if (it == by_public_id_.end()) return ApiError{404, "unknown-session", "no session with this id on this server"};
+  const SessionRecord& s = sessions_.at(it->second);
+  IceRestarted r{random_ice_string(8), random_ice_string(24), options_.public_ip, workers_.at(s.worker).port(),
+                 "\"" + random_hex(12) + "\""};
+  uint64_t id = s.id;
+  workers_.at(s.worker).post([id, r, remote_ufrag](worker::Worker& wk) {
+    if (auto* t = dynamic_cast<worker::TransportSession*>(wk.find_session(id))) t->restart_ice(r.ice_ufrag, r.ice_pwd, remote_ufrag);
+  });
+  return r;
+}
+
 bool SessionManager::has_session(const std::string& session_id) const {
   std::lock_guard lock(mu_);
   return by_public_id_.count(session_id) > 0;

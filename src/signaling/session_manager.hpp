@@ -48,6 +48,16 @@ class SessionManager final : public worker::SessionEvents {
 
   std::variant<SessionCreated, ApiError> publish(const std::string& stream, const std::string& offer);
   std::variant<SessionCreated, ApiError> view(const std::string& stream, const std::string& offer);
+  struct IceRestarted {
+    std::string ice_ufrag, ice_pwd;
+    std::string candidate_ip;
+    uint16_t candidate_port = 0;
+    std::string etag;
+  };
+  // PATCH with new remote ICE credentials (RFC 9725 §4.3.2): our new credentials.
+  std::variant<IceRestarted, ApiError> restart_ice(const std::string& session_id, const std::string& remote_ufrag,
+                                                   const std::string& remote_pwd);
+
   // DELETE: false when the session is unknown.
   bool end_session(const std::string& session_id);
   bool has_session(const std::string& session_id) const;

@@ -145,6 +145,14 @@ bool WebRtcTransport::protect_rtcp(uint8_t* data, size_t len, size_t capacity, s
   return srtp_out_->protect_rtcp(data, len, capacity, out_len) == srtp::Status::kOk;
 }
 
+void WebRtcTransport::restart_ice(std::string local_ufrag, std::string local_pwd, std::string remote_ufrag) {
+  config_.local_ufrag = local_ufrag;
+  config_.local_pwd = local_pwd;
+  config_.remote_ufrag = remote_ufrag;
+  ice_.restart(std::move(local_ufrag), std::move(local_pwd),
+               remote_ufrag.empty() ? std::nullopt : std::optional<std::string>(std::move(remote_ufrag)));
+}
+
 void WebRtcTransport::close(Timestamp now) {
   if (dtls_started_ && dtls_->state() == dtls::State::kConnected) {
     dtls_->close(now);

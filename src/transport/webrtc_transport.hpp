@@ -58,6 +58,10 @@ class WebRtcTransport {
   bool protect_rtp(uint8_t* data, size_t len, size_t capacity, size_t* out_len);
   bool protect_rtcp(uint8_t* data, size_t len, size_t capacity, size_t* out_len);
 
+  // ICE restart (RFC 8445 §9): new credentials on both sides; the selected address keeps
+  // carrying media until the client nominates again. DTLS and SRTP are unaffected.
+  void restart_ice(std::string local_ufrag, std::string local_pwd, std::string remote_ufrag);
+
   // Sends DTLS close_notify (the peer learns the session ended).
   void close(Timestamp now);
 

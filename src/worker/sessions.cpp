@@ -19,6 +19,13 @@ void TransportSession::send_datagram(const uint8_t* data, size_t len, const Sock
 
 void TransportSession::on_address_selected(const SocketAddress& addr) { worker_.bind_address(addr, this); }
 
+void TransportSession::restart_ice(const std::string& local_ufrag, const std::string& local_pwd,
+                                   const std::string& remote_ufrag) {
+  worker_.unbind_ufrag(transport_.local_ufrag());
+  transport_.restart_ice(local_ufrag, local_pwd, remote_ufrag);
+  worker_.bind_ufrag(local_ufrag, this);
+}
+
 void TransportSession::send_rtcp(const Bytes& compound) {
   if (compound.empty() || transport_.state() != transport::TransportState::kConnected) return;
   auto to = transport_.remote_address();
@@ -321,10 +328,12 @@ void ViewerSession::on_tick(Timestamp now) {
   bool was_connected = reported_connected_;
   if (!tick_transport(now)) return;
   if (transport_.state() != transport::TransportState::kConnected) return;
-  if (!was_connected) {
-    // A new viewer starts at a keyframe: ask for one now rather than wait for the next.
+  // A new viewer starts at a keyframe: ask for one as soon as DTLS is up rather than wait
+  // for the next, and ask again while it still waits (the keyframe may have been lost).
+  if (!was_connected || now >= next_keyframe_retry_) {
+    next_keyframe_retry_ = now + kKeyframeRetry;
     for (auto& c : consumers_) {
-      if (c->info().kind == sfu::MediaKind::kVideo) request_upstream_keyframe(c->info().source_track);
+      if (c->waiting_for_keyframe()) request_upstream_keyframe(c->info().source_track);
     }
   }
   Bytes rtcp;

@@ -32,6 +32,8 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   TransportSession(Worker& worker, uint64_t id, transport::TransportConfig config, SessionEvents& events);
   uint64_t id() const override { return id_; }
   transport::WebRtcTransport& transport() { return transport_; }
+  // ICE restart: swap credentials and the ufrag the worker routes STUN by.
+  void restart_ice(const std::string& local_ufrag, const std::string& local_pwd, const std::string& remote_ufrag);
 
  protected:
   void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) override;
@@ -113,6 +115,8 @@ class ViewerSession final : public TransportSession {
   std::vector<std::unique_ptr<sfu::Consumer>> consumers_;
   std::vector<int> consumer_by_track_;  // source track → index in consumers_, -1 if none
   bool sent_bye_ = false;
+  static constexpr Duration kKeyframeRetry = std::chrono::milliseconds(500);
+  Timestamp next_keyframe_retry_{};
 };
 
 }  // namespace strata::worker

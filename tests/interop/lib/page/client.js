@@ -94,7 +94,7 @@
     const { location, etag, answer } = await exchange(serverUrl, 'whip', stream, sdp);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     const settings = media.getVideoTracks()[0].getSettings();
-    const id = register({ pc, role: 'publisher', location, media, timing: {} });
+    const id = register({ pc, role: 'publisher', location, media, answer, timing: {} });
     return { id, location, etag, gathered, offer: sdp, answer, width: settings.width, height: settings.height };
   }
 
@@ -132,7 +132,7 @@
     pc.addEventListener('track', (ev) => remote.addTrack(ev.track));
     const { sdp, gathered } = await localOffer(pc);
     const { location, etag, answer } = await exchangeWhenLive(serverUrl, stream, sdp, waitLiveMs);
-    const entry = { pc, role: 'viewer', location, timing: {} };
+    const entry = { pc, role: 'viewer', location, answer, timing: {} };
     const id = register(entry);
     entry.video = attachVideo(id, remote);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -200,6 +200,29 @@
     return s;
   }
 
+  // ICE restart over WHIP/WHEP PATCH (RFC 9725 §4.3.2): send our new ICE credentials as an
+  // sdpfrag, take the server's new ones from the 200 answer into the remote description.
+  async function restartIce(id) {
+    const entry = sessions.get(String(id));
+    if (!entry) throw new Error(`no session ${id}`);
+    const offer = await entry.pc.createOffer({ iceRestart: true });
+    await entry.pc.setLocalDescription(offer);
+    const attr = (sdp, name) => (new RegExp(`a=${name}:([^\\r\\n]+)`).exec(sdp) || [])[1];
+    const frag = `a=ice-ufrag:${attr(offer.sdp, 'ice-ufrag')}\r\na=ice-pwd:${attr(offer.sdp, 'ice-pwd')}\r\n`;
+    const res = await fetch(entry.location, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' }, body: frag,
+    });
+    const body = await res.text();
+    if (res.status !== 200) return { status: res.status, body };
+    const ufrag = attr(body, 'ice-ufrag');
+    const pwd = attr(body, 'ice-pwd');
+    const answer = entry.answer.replace(/a=ice-ufrag:[^\r\n]+/g, `a=ice-ufrag:${ufrag}`)
+      .replace(/a=ice-pwd:[^\r\n]+/g, `a=ice-pwd:${pwd}`);
+    await entry.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    entry.answer = answer;
+    return { status: 200, ufrag, clientUfrag: attr(offer.sdp, 'ice-ufrag') };
+  }
+
   // DELETE the WHIP/WHEP session (RFC 9725 §4.2) and close the PeerConnection. Returns the HTTP status.
   async function close(id) {
     const entry = sessions.get(String(id));
@@ -235,5 +258,5 @@
     return { id };
   }
 
-  window.strataClient = { publish, watch, stats, close, createOffer, loopback };
+  window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce };
 })();
