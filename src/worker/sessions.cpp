@@ -42,6 +42,12 @@ bool TransportSession::tick_transport(Timestamp now) {
   transport_.handle_tick(now);
   count_transport_drops();
   auto state = transport_.state();
+  if (created_at_ == Timestamp{}) created_at_ = now;
+  if (!reported_connected_ && !reported_ended_ && now - created_at_ > kConnectTimeout) {
+    reported_ended_ = true;
+    events_.on_session_ended(id_, "ICE/DTLS did not complete within 30 s of the offer");
+    return false;
+  }
   if (state == transport::TransportState::kConnected && !reported_connected_) {
     reported_connected_ = true;
     events_.on_session_connected(id_);

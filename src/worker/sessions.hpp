@@ -48,6 +48,10 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   const uint64_t id_;
   SessionEvents& events_;
   transport::WebRtcTransport transport_;
+  // A client that never completes ICE and DTLS (it went away after POST) must not hold
+  // a session forever: consent freshness only starts once ICE has nominated.
+  static constexpr Duration kConnectTimeout = std::chrono::seconds(30);
+  Timestamp created_at_{};
   bool reported_connected_ = false;
   bool reported_ended_ = false;
   transport::WebRtcTransport::Counters last_counters_{};
