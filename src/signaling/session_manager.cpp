@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "codecs/codec.hpp"
 #include "common/random.hpp"
 #include "sdp/answer.hpp"
@@ -164,7 +166,8 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
   by_public_id_[s.public_id] = s.id;
   SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
   sessions_[s.id] = std::move(s);
-  streams_[stream] = std::move(rec);
+  spdlog::info("whip: stream '{}' published, session {} on worker {} ({} tracks)", stream, created.session_id, w,
+               streams_[stream].tracks.size());
   ++publishes_total_;
   return created;
 }
@@ -258,6 +261,7 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& s
   sessions_per_worker_[size_t(w)]++;
   by_public_id_[s.public_id] = s.id;
   SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
+  spdlog::info("whep: viewer session {} of '{}' on worker {} ({} tracks)", created.session_id, stream, w, egress.size());
   sessions_[s.id] = std::move(s);
   ++views_total_;
   return created;
@@ -324,6 +328,7 @@ void SessionManager::remove_viewer_locked(uint64_t viewer_id) {
 void SessionManager::end_stream_locked(const std::string& name, const char* reason) {
   auto st = streams_.find(name);
   if (st == streams_.end()) return;
+  spdlog::info("stream '{}' ended ({}): closing {} viewers", name, reason, st->second.viewers.size());
   auto viewers = st->second.viewers;
   for (uint64_t v : viewers) remove_viewer_locked(v);
   uint64_t pub = st->second.publisher;
@@ -340,13 +345,16 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
 void SessionManager::on_session_connected(uint64_t session_id) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(session_id);
-  if (it != sessions_.end()) it->second.connected = true;
+  if (it == sessions_.end()) return;
+  it->second.connected = true;
+  spdlog::info("session {} connected (ICE + DTLS up)", it->second.public_id);
 }
 
 void SessionManager::on_session_ended(uint64_t session_id, std::string reason) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return;
+  spdlog::info("session {} ended: {}", it->second.public_id, reason);
   if (it->second.kind == Kind::kPublisher) {
     end_stream_locked(it->second.stream, reason.c_str());
   } else {
