@@ -37,12 +37,17 @@ Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool
   Verdict v;
   if (layer < 0 || size_t(layer) >= layers_.size()) return v;
   Layer& l = layers_[size_t(layer)];
-  if (!l.seen || now - l.last_packet >= kLayerSilence) l.flowing_since = now;
   if (!l.seen) {
     l.seen = true;
     l.ssrc = packet.ssrc();
+    l.flowing_since = now;
+    l.last_packet = now;
   }
-  l.last_packet = now;
+  // Retransmissions say nothing about whether the host still sends this layer.
+  if (!recovered) {
+    if (now - l.last_packet >= kLayerSilence) l.flowing_since = now;
+    l.last_packet = now;
+  }
   if (layers_.size() > 1) select_forwarded_layer(now);
   ++packets_;
   bytes_ += packet.size();

@@ -72,27 +72,61 @@ int SessionManager::pick_worker_locked() const {
   return best;
 }
 
-transport::TransportConfig SessionManager::make_transport_config(const std::string& remote_ufrag,
-                                                                 const std::string& fp_algorithm,
-                                                                 const Bytes& remote_fp, bool we_are_dtls_client,
-                                                                 std::string* local_ufrag) const {
-  transport::TransportConfig c;
-  c.local_ufrag = *local_ufrag;
-  c.local_pwd = random_ice_string(24);
-  c.remote_ufrag = remote_ufrag;
-  c.dtls_role = we_are_dtls_client ? dtls::Role::kClient : dtls::Role::kServer;
-  c.remote_fingerprint_algorithm = fp_algorithm;
-  c.remote_fingerprint = remote_fp;
-  c.certificate = cert_;
-  c.consent_timeout = options_.consent_timeout;
-  return c;
-}
-
 static std::variant<sdp::SessionDescription, ApiError> parse_offer(const std::string& offer) {
   if (offer.empty()) return ApiError{400, "bad-sdp", "the request body is empty; expected an SDP offer"};
   auto parsed = sdp::parse(offer);
   if (auto* e = std::get_if<sdp::ParseError>(&parsed)) return offer_parse_error(e->detail);
   return std::get<sdp::SessionDescription>(std::move(parsed));
+}
+
+sdp::AnswerOptions SessionManager::answer_options(sdp::AnswerMode mode, int worker) const {
+  sdp::AnswerOptions opts;
+  opts.mode = mode;
+  opts.ice_ufrag = random_ice_string(8);
+  opts.ice_pwd = random_ice_string(24);
+  opts.fingerprint_sha256 = cert_->fingerprint_sha256();
+  opts.candidates.push_back({options_.public_ip, workers_.at(worker).port(), 2130706431u, "1"});
+  return opts;
+}
+
+transport::TransportConfig SessionManager::transport_config(const sdp::AnswerOptions& opts,
+                                                            const sdp::Negotiated& negotiated) const {
+  transport::TransportConfig c;
+  c.local_ufrag = opts.ice_ufrag;
+  c.local_pwd = opts.ice_pwd;
+  c.remote_ufrag = negotiated.remote_ufrag;
+  c.dtls_role = negotiated.our_setup == sdp::Negotiated::Setup::kActive ? dtls::Role::kClient : dtls::Role::kServer;
+  c.remote_fingerprint_algorithm = negotiated.remote_fingerprint_algorithm;
+  c.remote_fingerprint = negotiated.remote_fingerprint;
+  c.certificate = cert_;
+  c.consent_timeout = options_.consent_timeout;
+  return c;
+}
+
+SessionManager::SessionRecord& SessionManager::add_session_locked(Kind kind, const std::string& stream, int worker) {
+  SessionRecord s;
+  s.id = next_id_++;
+  s.public_id = random_hex(16);
+  s.kind = kind;
+  s.stream = stream;
+  s.worker = worker;
+  sessions_per_worker_[size_t(worker)]++;
+  by_public_id_[s.public_id] = s.id;
+  return sessions_[s.id] = std::move(s);
+}
+
+// One m-line of the host's offer becomes one ingest track.
+static sfu::IngestTrackInfo ingest_track(const sdp::NegotiatedMedia& m, uint32_t index) {
+  sfu::IngestTrackInfo t;
+  t.index = index;
+  t.mid = m.mid;
+  t.kind = media_kind(m.kind);
+  t.codec = codec_params(m.codecs[0]);
+  t.rids = m.rids;
+  t.ssrcs = m.remote_ssrcs;
+  t.rtx_ssrc = m.remote_rtx_ssrc;
+  t.extensions = extension_ids(m.extensions);
+  return t;
 }
 
 std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string& stream, const std::string& offer_text) {
@@ -107,13 +141,7 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
     return ApiError{409, "stream-exists", "stream '" + stream + "' already has a host publishing"};
   }
   int w = pick_worker_locked();
-  std::string ufrag = random_ice_string(8);
-  sdp::AnswerOptions opts;
-  opts.mode = sdp::AnswerMode::kReceive;
-  opts.ice_ufrag = ufrag;
-  opts.ice_pwd = random_ice_string(24);
-  opts.fingerprint_sha256 = cert_->fingerprint_sha256();
-  opts.candidates.push_back({options_.public_ip, workers_.at(w).port(), 2130706431u, "1"});
+  sdp::AnswerOptions opts = answer_options(sdp::AnswerMode::kReceive, w);
   auto result = sdp::create_answer(std::get<sdp::SessionDescription>(offer), opts);
   if (auto* e = std::get_if<sdp::AnswerError>(&result)) {
     ++rejected_total_;
@@ -125,51 +153,73 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
   rec.id = next_id_++;
   rec.name = stream;
   for (auto& m : negotiated.media) {
-    if (m.rejected || m.codecs.empty() || (m.kind != sdp::MediaKind::kAudio && m.kind != sdp::MediaKind::kVideo))
-      continue;
-    sfu::IngestTrackInfo t;
-    t.index = uint32_t(rec.tracks.size());
-    t.mid = m.mid;
-    t.kind = media_kind(m.kind);
-    t.codec = codec_params(m.codecs[0]);
-    t.rids = m.rids;
-    t.ssrcs = m.remote_ssrcs;
-    t.rtx_ssrc = m.remote_rtx_ssrc;
-    t.extensions = extension_ids(m.extensions);
-    rec.tracks.push_back(std::move(t));
+    bool av = m.kind == sdp::MediaKind::kAudio || m.kind == sdp::MediaKind::kVideo;
+    if (!m.rejected && !m.codecs.empty() && av) rec.tracks.push_back(ingest_track(m, uint32_t(rec.tracks.size())));
   }
   if (rec.tracks.empty()) {
     ++rejected_total_;
     return ApiError{400, "no-media", "the offer has no audio or video the server can receive"};
   }
 
-  auto config = make_transport_config(negotiated.remote_ufrag, negotiated.remote_fingerprint_algorithm,
-                                      negotiated.remote_fingerprint,
-                                      negotiated.our_setup == sdp::Negotiated::Setup::kActive, &ufrag);
-  config.local_pwd = opts.ice_pwd;
-  SessionRecord s;
-  s.id = next_id_++;
-  s.public_id = random_hex(16);
-  s.kind = Kind::kPublisher;
-  s.stream = stream;
-  s.worker = w;
+  SessionRecord& s = add_session_locked(Kind::kPublisher, stream, w);
   rec.publisher = s.id;
   rec.publisher_worker = w;
   rec.started = SteadyClock().now();
-  auto tracks = rec.tracks;
   uint64_t sid = s.id, stream_id = rec.id;
-  workers_.at(w).post([this, sid, stream_id, config, tracks, ufrag](worker::Worker& wk) mutable {
+  workers_.at(w).post([this, sid, stream_id, config = transport_config(opts, negotiated), tracks = rec.tracks,
+                       ufrag = opts.ice_ufrag](worker::Worker& wk) mutable {
     wk.add_session(std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this),
                    ufrag);
   });
-  sessions_per_worker_[size_t(w)]++;
-  by_public_id_[s.public_id] = s.id;
   SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
-  sessions_[s.id] = std::move(s);
   spdlog::info("whip: stream '{}' published, session {} on worker {} ({} tracks)", stream, created.session_id, w,
-               streams_[stream].tracks.size());
+               rec.tracks.size());
+  streams_[stream] = std::move(rec);
   ++publishes_total_;
   return created;
+}
+
+// What the viewer is offered: the host's tracks with their codecs and our SSRCs.
+static std::vector<sdp::SendTrack> send_tracks(const std::vector<sfu::IngestTrackInfo>& tracks, const std::string& stream,
+                                               const std::string& cname) {
+  std::vector<sdp::SendTrack> out;
+  for (auto& t : tracks) {
+    sdp::SendTrack st;
+    st.kind = t.kind == sfu::MediaKind::kAudio ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
+    st.ssrc = random_u32();
+    st.rtx_ssrc = t.kind == sfu::MediaKind::kVideo ? random_u32() : 0;
+    st.cname = cname;
+    st.stream_id = stream;
+    st.track_id = std::string(sfu::to_string(t.kind)) + "-" + std::to_string(t.index);
+    st.codec = sdp::Codec{t.codec.name, t.codec.clock_rate, t.codec.channels, t.codec.fmtp};
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+// Each accepted m-line of the viewer's answer becomes one egress track fed by a host track.
+static std::vector<sfu::EgressTrackInfo> egress_tracks(const sdp::Negotiated& negotiated,
+                                                       const std::vector<sdp::SendTrack>& offered,
+                                                       const std::vector<sfu::IngestTrackInfo>& sources,
+                                                       const std::string& cname) {
+  std::vector<sfu::EgressTrackInfo> egress;
+  for (auto& m : negotiated.media) {
+    if (m.rejected || !m.send_track || m.codecs.empty()) continue;
+    for (size_t i = 0; i < offered.size(); ++i) {
+      if (offered[i].ssrc != m.send_track->ssrc) continue;
+      sfu::EgressTrackInfo e;
+      e.source_track = sources[i].index;
+      e.mid = m.mid;
+      e.kind = sources[i].kind;
+      e.codec = codec_params(m.codecs[0]);
+      e.codec.codec = sources[i].codec.codec;
+      e.ssrc = m.send_track->ssrc;
+      e.rtx_ssrc = m.send_track->rtx_ssrc;
+      e.cname = cname;
+      egress.push_back(std::move(e));
+    }
+  }
+  return egress;
 }
 
 std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& stream, const std::string& offer_text) {
@@ -186,83 +236,39 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& s
     return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
   StreamRecord& rec = it->second;
   int w = pick_worker_locked();
-  std::string ufrag = random_ice_string(8);
-  sdp::AnswerOptions opts;
-  opts.mode = sdp::AnswerMode::kSend;
-  opts.ice_ufrag = ufrag;
-  opts.ice_pwd = random_ice_string(24);
-  opts.fingerprint_sha256 = cert_->fingerprint_sha256();
-  opts.candidates.push_back({options_.public_ip, workers_.at(w).port(), 2130706431u, "1"});
+  sdp::AnswerOptions opts = answer_options(sdp::AnswerMode::kSend, w);
   std::string cname = random_hex(16);
-  for (auto& t : rec.tracks) {
-    sdp::SendTrack st;
-    st.kind = t.kind == sfu::MediaKind::kAudio ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
-    st.ssrc = random_u32();
-    st.rtx_ssrc = t.kind == sfu::MediaKind::kVideo ? random_u32() : 0;
-    st.cname = cname;
-    st.stream_id = stream;
-    st.track_id = std::string(sfu::to_string(t.kind)) + "-" + std::to_string(t.index);
-    st.codec = sdp::Codec{t.codec.name, t.codec.clock_rate, t.codec.channels, t.codec.fmtp};
-    opts.send_tracks.push_back(std::move(st));
-  }
+  opts.send_tracks = send_tracks(rec.tracks, stream, cname);
   auto result = sdp::create_answer(std::get<sdp::SessionDescription>(offer), opts);
   if (auto* e = std::get_if<sdp::AnswerError>(&result)) {
     ++rejected_total_;
     return ApiError{e->http_status, e->error, e->detail};
   }
   auto& [answer, negotiated] = std::get<0>(result);
-
-  std::vector<sfu::EgressTrackInfo> egress;
-  for (auto& m : negotiated.media) {
-    if (m.rejected || !m.send_track || m.codecs.empty()) continue;
-    for (size_t i = 0; i < opts.send_tracks.size(); ++i) {
-      if (opts.send_tracks[i].ssrc != m.send_track->ssrc) continue;
-      sfu::EgressTrackInfo e;
-      e.source_track = rec.tracks[i].index;
-      e.mid = m.mid;
-      e.kind = rec.tracks[i].kind;
-      e.codec = codec_params(m.codecs[0]);
-      e.codec.codec = rec.tracks[i].codec.codec;
-      e.ssrc = m.send_track->ssrc;
-      e.rtx_ssrc = m.send_track->rtx_ssrc;
-      e.cname = cname;
-      egress.push_back(std::move(e));
-    }
-  }
+  auto egress = egress_tracks(negotiated, opts.send_tracks, rec.tracks, cname);
   if (egress.empty()) {
     ++rejected_total_;
     return ApiError{400, "no-common-codec", "the offer accepts none of the stream's tracks"};
   }
 
-  auto config = make_transport_config(negotiated.remote_ufrag, negotiated.remote_fingerprint_algorithm,
-                                      negotiated.remote_fingerprint,
-                                      negotiated.our_setup == sdp::Negotiated::Setup::kActive, &ufrag);
-  config.local_pwd = opts.ice_pwd;
-  SessionRecord s;
-  s.id = next_id_++;
-  s.public_id = random_hex(16);
-  s.kind = Kind::kViewer;
-  s.stream = stream;
-  s.worker = w;
+  SessionRecord& s = add_session_locked(Kind::kViewer, stream, w);
   uint64_t sid = s.id, stream_id = rec.id;
+  size_t track_count = egress.size();
   worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
-  workers_.at(w).post([this, sid, stream_id, up, config, egress, ufrag](worker::Worker& wk) mutable {
+  workers_.at(w).post([this, sid, stream_id, up, config = transport_config(opts, negotiated), egress = std::move(egress),
+                       ufrag = opts.ice_ufrag](worker::Worker& wk) mutable {
     auto session = std::make_unique<worker::ViewerSession>(wk, sid, stream_id, up, std::move(config), std::move(egress), *this);
     worker::Session* raw = session.get();
     wk.add_session(std::move(session), ufrag);
     wk.subscribe_local(stream_id, raw);
   });
-  if (w != rec.publisher_worker && rec.viewers_per_worker[w]++ == 0) {
+  // The host's worker feeds this worker's ring from its first viewer of the stream on.
+  if (rec.viewers_per_worker[w]++ == 0 && w != rec.publisher_worker) {
     workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, true); });
-  } else if (w == rec.publisher_worker) {
-    rec.viewers_per_worker[w]++;
   }
   rec.viewers.push_back(s.id);
-  sessions_per_worker_[size_t(w)]++;
-  by_public_id_[s.public_id] = s.id;
   SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
-  spdlog::info("whep: viewer session {} of '{}' on worker {} ({} tracks)", created.session_id, stream, w, egress.size());
-  sessions_[s.id] = std::move(s);
+  spdlog::info("whep: viewer session {} of '{}' on worker {} ({} tracks)", created.session_id, stream, w, track_count);
   ++views_total_;
   return created;
 }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dtls/certificate.hpp"
+#include "sdp/answer.hpp"
 #include "sfu/track.hpp"
 #include "worker/sessions.hpp"
 #include "worker/worker.hpp"
@@ -94,9 +95,9 @@ class SessionManager final : public worker::SessionEvents {
   };
 
   int pick_worker_locked() const;
-  transport::TransportConfig make_transport_config(const std::string& remote_ufrag,
-                                                   const std::string& fp_algorithm, const Bytes& remote_fp,
-                                                   bool we_are_dtls_client, std::string* local_ufrag) const;
+  sdp::AnswerOptions answer_options(sdp::AnswerMode mode, int worker) const;
+  transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
+  SessionRecord& add_session_locked(Kind kind, const std::string& stream, int worker);
   void end_stream_locked(const std::string& name, const char* reason);
   void remove_viewer_locked(uint64_t viewer_id);
 

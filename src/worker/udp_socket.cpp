@@ -49,7 +49,9 @@ int UdpSocket::receive_batch(BufferPool& pool, std::array<PacketRef, kRecvBatch>
   int n = ::recvmmsg(fd_, msgs_.data(), kRecvBatch, MSG_DONTWAIT, nullptr);
   if (n <= 0) return 0;
   for (int i = 0; i < n; ++i) {
-    out[i]->size = msgs_[i].msg_len;
+    // A datagram larger than a buffer (MSG_TRUNC) is no packet we accept: size 0 makes the
+    // worker drop it as malformed instead of failing a later check on a cut copy.
+    out[i]->size = (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs_[i].msg_len;
     from[i] = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&addrs_[i]), msgs_[i].msg_hdr.msg_namelen);
   }
   return n;
@@ -62,7 +64,10 @@ void SendBatch::commit(size_t len, const SocketAddress& to) {
 }
 
 void SendBatch::send(const uint8_t* data, size_t len, const SocketAddress& to) {
-  if (len > kSlotSize) return;
+  if (len > kSlotSize) {
+    ++send_errors_;
+    return;
+  }
   std::memcpy(slot_data(), data, len);
   commit(len, to);
 }

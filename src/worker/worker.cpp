@@ -105,6 +105,17 @@ void Worker::run() {
   for (auto& [id, s] : sessions_) s->on_close(now_);
   sender_->flush();
   sessions_.clear();
+  discard_inboxes();
+}
+
+// Packets still queued hold buffers of other workers' pools: release them while every
+// pool is alive (WorkerGroup calls this again after all workers stopped, for packets
+// pushed by workers that were still running).
+void Worker::discard_inboxes() {
+  FanoutItem item;
+  for (auto& in : inboxes_) {
+    while (in->pop(item)) item.packet.reset();
+  }
 }
 
 void Worker::run_commands() {
@@ -249,7 +260,10 @@ WorkerGroup::WorkerGroup(int count) {
   for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
 }
 
-WorkerGroup::~WorkerGroup() { stop(); }
+WorkerGroup::~WorkerGroup() {
+  stop();
+  for (auto& w : workers_) w->discard_inboxes();
+}
 
 bool WorkerGroup::open(const std::string& ip, uint16_t first_port, std::string* error) {
   for (auto& w : workers_) {

@@ -95,6 +95,8 @@ class Worker {
   // Cross-worker ring from `from_worker` to this worker (used by WorkerGroup).
   SpscRing<FanoutItem>& inbox_from(int from_worker) { return *inboxes_[size_t(from_worker)]; }
   void wake();  // called by other workers after pushing to our inbox
+  // Drops every queued fan-out item (after the loop stopped).
+  void discard_inboxes();
 
  private:
   void run();
