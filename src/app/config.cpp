@@ -13,7 +13,8 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
     *error = "config " + path + ": " + std::string(e.description());
     return false;
   }
-  static const char* kKnown[] = {"http", "public_ip", "bind_ip", "udp_port", "workers", "registry", "cors_origins", "max_sessions"};
+  static const char* kKnown[] = {"http", "public_ip", "bind_ip", "udp_port", "workers", "registry", "cors_origins", "max_sessions",
+                                 "role", "region", "node_id", "cluster_secret_file", "relay_linger"};
   for (auto& [k, v] : t) {
     bool known = false;
     for (auto* name : kKnown) known |= k.str() == name;
@@ -29,6 +30,11 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
   out->workers = t["workers"].value_or(out->workers);
   out->registry = t["registry"].value_or(out->registry);
   out->max_sessions = t["max_sessions"].value_or(out->max_sessions);
+  out->role = t["role"].value_or(out->role);
+  out->region = t["region"].value_or(out->region);
+  out->node_id = t["node_id"].value_or(out->node_id);
+  out->cluster_secret_file = t["cluster_secret_file"].value_or(out->cluster_secret_file);
+  out->relay_linger_seconds = t["relay_linger"].value_or(out->relay_linger_seconds);
   if (auto* arr = t["cors_origins"].as_array()) {
     out->cors_origins.clear();
     for (auto& e : *arr) {
@@ -48,6 +54,11 @@ void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App&
   if (given("--registry")) base.registry = flags.registry;
   if (given("--cors-origin")) base.cors_origins = flags.cors_origins;
   if (given("--max-sessions")) base.max_sessions = flags.max_sessions;
+  if (given("--role")) base.role = flags.role;
+  if (given("--region")) base.region = flags.region;
+  if (given("--node-id")) base.node_id = flags.node_id;
+  if (given("--cluster-secret-file")) base.cluster_secret_file = flags.cluster_secret_file;
+  if (given("--relay-linger")) base.relay_linger_seconds = flags.relay_linger_seconds;
 }
 
 }  // namespace strata::app

@@ -20,9 +20,16 @@ struct ServerConfig {
   std::string registry = "memory";
   std::vector<std::string> cors_origins;
   size_t max_sessions = 5000;
+  // Cluster.
+  std::string role = "dev";  // dev | origin | edge
+  std::string region = "local";
+  std::string node_id;
+  std::string cluster_secret_file;
+  int relay_linger_seconds = 10;
 };
 
-// Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions.
+// Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions,
+// role, region, node_id, cluster_secret_file, relay_linger.
 bool load_config_file(const std::string& path, ServerConfig* out, std::string* error);
 // Copies into `base` every option that was given on the command line of `cmd`.
 void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd);

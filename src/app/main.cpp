@@ -7,47 +7,67 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/broker_server.hpp"
 #include "app/config.hpp"
 #include "app/server.hpp"
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
+
+void add_common_options(CLI::App* cmd, strata::app::ServerConfig& cfg, std::string& config_file, std::string& log_level) {
+  cmd->add_option("--config", config_file, "TOML config file (flags override it)");
+  cmd->add_option("--http", cfg.http, "HTTP listen address HOST:PORT")->capture_default_str();
+  cmd->add_option("--registry", cfg.registry, "cluster registry: memory | redis://HOST:PORT")->capture_default_str();
+  cmd->add_option("--cors-origin", cfg.cors_origins, "allowed CORS origin (repeatable; default any)");
+  cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
+}
+
+void add_media_options(CLI::App* cmd, strata::app::ServerConfig& cfg) {
+  cmd->add_option("--public-ip", cfg.public_ip, "IP advertised in ICE candidates")->capture_default_str();
+  cmd->add_option("--udp-port", cfg.udp_port, "first media UDP port (worker i uses port+i; 0 = any)")->capture_default_str();
+  cmd->add_option("--bind-ip", cfg.bind_ip, "IP the media sockets bind to (default: --public-ip if local, else any)");
+  cmd->add_option("--workers", cfg.workers, "media worker threads (0 = one per core)")->capture_default_str();
+  cmd->add_option("--max-sessions", cfg.max_sessions, "sessions before 503")->capture_default_str();
+}
+
+// Waits for SIGINT/SIGTERM.
+void wait_for_signal() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  spdlog::info("shutting down");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Strata: WebRTC live-streaming media server (WHIP/WHEP SFU)"};
+  CLI::App app{"Strata: WebRTC live-streaming media server (WHIP/WHEP SFU, origin-edge cluster)"};
   app.require_subcommand(1);
   strata::app::ServerConfig cfg;
   std::string config_file;
   std::string log_level = "info";
 
   auto* dev = app.add_subcommand("dev", "broker + origin + edge in one process, in-memory registry, demo page at /");
-  dev->add_option("--config", config_file, "TOML config file (flags override it)");
-  dev->add_option("--http", cfg.http, "HTTP listen address HOST:PORT")->capture_default_str();
-  dev->add_option("--public-ip", cfg.public_ip, "IP advertised in ICE candidates")->capture_default_str();
-  dev->add_option("--udp-port", cfg.udp_port, "first media UDP port (worker i uses port+i; 0 = any)")->capture_default_str();
-  dev->add_option("--bind-ip", cfg.bind_ip, "IP the media sockets bind to (default: --public-ip if local, else any)");
-  dev->add_option("--workers", cfg.workers, "media worker threads (0 = one per core)")->capture_default_str();
-  dev->add_option("--registry", cfg.registry, "cluster registry: memory (redis:// comes with clustering)")->capture_default_str();
-  dev->add_option("--cors-origin", cfg.cors_origins, "allowed CORS origin (repeatable; default any)");
-  dev->add_option("--max-sessions", cfg.max_sessions, "sessions before 503")->capture_default_str();
-  dev->add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
+  add_common_options(dev, cfg, config_file, log_level);
+  add_media_options(dev, cfg);
 
-  for (const char* name : {"node", "broker"}) {
-    app.add_subcommand(name, std::string(name) + " (origin-edge clustering; not in this build yet)")
-        ->allow_extras();
-  }
+  auto* node = app.add_subcommand("node", "one media server of a cluster: an origin (hosts) or an edge (viewers)");
+  add_common_options(node, cfg, config_file, log_level);
+  add_media_options(node, cfg);
+  node->add_option("--role", cfg.role, "origin | edge")->check(CLI::IsMember({"origin", "edge"}))->required();
+  node->add_option("--region", cfg.region, "region this node serves")->capture_default_str();
+  node->add_option("--node-id", cfg.node_id, "unique node id (default: role-host:port)");
+  node->add_option("--cluster-secret-file", cfg.cluster_secret_file, "file holding the secret relays authenticate with");
+  node->add_option("--relay-linger", cfg.relay_linger_seconds, "seconds a relay stays after its last viewer")->capture_default_str();
+
+  auto* broker = app.add_subcommand("broker", "places hosts on origins and viewers on edges (HTTP 307)");
+  add_common_options(broker, cfg, config_file, log_level);
+  broker->add_option("--region", cfg.region, "region this broker serves")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
-
-  if (!dev->parsed()) {
-    std::fprintf(stderr, "strata: '%s' is not available in this build yet: clustering (origin/edge/broker) is "
-                         "tracked as a separate issue; use 'strata dev'\n",
-                 app.get_subcommands().front()->get_name().c_str());
-    return 2;
-  }
+  CLI::App* cmd = app.get_subcommands().front();
   if (!config_file.empty()) {
     std::string error;
     strata::app::ServerConfig from_file;
@@ -55,25 +75,27 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "strata: %s\n", error.c_str());
       return 2;
     }
-    // Flags given on the command line win over the file.
-    strata::app::merge_config(from_file, cfg, *dev);
+    strata::app::merge_config(from_file, cfg, *cmd);  // flags win over the file
     cfg = from_file;
   }
-  if (cfg.registry != "memory") {
-    std::fprintf(stderr, "strata: --registry %s: only 'memory' is available in dev mode\n", cfg.registry.c_str());
-    return 2;
-  }
-
-  strata::app::Server server(cfg);
   std::string error;
+  if (broker->parsed()) {
+    strata::app::BrokerServer server(cfg);
+    if (!server.start(&error)) {
+      std::fprintf(stderr, "strata broker: %s\n", error.c_str());
+      return 1;
+    }
+    wait_for_signal();
+    server.stop();
+    return 0;
+  }
+  if (dev->parsed()) cfg.role = "dev";
+  strata::app::Server server(cfg);
   if (!server.start(&error)) {
-    std::fprintf(stderr, "strata: %s\n", error.c_str());
+    std::fprintf(stderr, "strata %s: %s\n", cmd->get_name().c_str(), error.c_str());
     return 1;
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  spdlog::info("shutting down");
+  wait_for_signal();
   server.stop();
   return 0;
 }

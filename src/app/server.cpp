@@ -1,5 +1,7 @@
 #include "app/server.hpp"
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -8,6 +10,7 @@
 #include "dtls/certificate.hpp"
 #include "http/embedded.hpp"
 #include "http/server.hpp"
+#include "registry/registry.hpp"
 #include "signaling/http_api.hpp"
 #include "signaling/session_manager.hpp"
 #include "worker/worker.hpp"
@@ -48,13 +51,36 @@ bool Server::start(std::string* error) {
     *error = "cannot create the DTLS certificate";
     return false;
   }
+  if (!start_registry(error)) return false;
   signaling::SessionManagerOptions sopts;
   sopts.public_ip = config_.public_ip;
   sopts.max_sessions = config_.max_sessions;
+  sopts.role = config_.role == "origin" ? signaling::NodeRole::kOrigin
+               : config_.role == "edge" ? signaling::NodeRole::kEdge
+                                        : signaling::NodeRole::kDev;
+  sopts.region = config_.region;
+  sopts.http_url = "http://" + config_.http;
+  sopts.node_id = config_.node_id.empty() ? config_.role + "-" + config_.http : config_.node_id;
+  sopts.relay_linger = std::chrono::seconds(config_.relay_linger_seconds);
+  sopts.registry = config_.role == "dev" ? nullptr : registry_.get();
+  if (!config_.cluster_secret_file.empty()) {
+    std::ifstream in(config_.cluster_secret_file);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    sopts.cluster_secret = buf.str();
+    while (!sopts.cluster_secret.empty() && std::isspace(uint8_t(sopts.cluster_secret.back()))) sopts.cluster_secret.pop_back();
+    if (!in || sopts.cluster_secret.empty()) {
+      *error = "--cluster-secret-file " + config_.cluster_secret_file + ": cannot read a secret from it";
+      return false;
+    }
+  } else if (config_.role != "dev") {
+    *error = "--cluster-secret-file is required for origins and edges (relays authenticate with it)";
+    return false;
+  }
   sessions_ = std::make_unique<signaling::SessionManager>(*workers_, cert, sopts);
 
   http::Router router;
-  signaling::NodeInfo node{"dev-" + config_.http, "dev", "local", "http://" + config_.http};
+  signaling::NodeInfo node{sopts.node_id, config_.role, config_.region, sopts.http_url};
   signaling::add_media_routes(router, *sessions_, node);
   http::add_embedded(router, http::embedded_web_files());
 
@@ -66,14 +92,40 @@ bool Server::start(std::string* error) {
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   workers_->start();
   if (!http_->start(error)) return false;
-  spdlog::info("strata dev: http://{}:{}  media udp {}:{}..{} (advertised {}), {} workers", hopts.host, http_->port(),
+  if (registry_ && sopts.registry) {
+    registry_->subscribe([this](const registry::Event& e) { sessions_->on_registry_event(e); });
+  }
+  running_ = true;
+  control_ = std::thread([this] { control_loop(); });
+  spdlog::info("strata {} ({}): http://{}:{}  media udp {}:{}..{} (advertised {}), {} workers", config_.role, sopts.node_id, hopts.host, http_->port(),
                bind_ip, workers_->at(0).port(), workers_->at(n - 1).port(), config_.public_ip, n);
   return true;
 }
 
+bool Server::start_registry(std::string* error) {
+  if (config_.role == "dev") return true;  // dev keeps its directory in the SessionManager
+  if (config_.registry == "memory") {
+    *error = "--registry memory is for 'strata dev'; a cluster node needs redis://HOST:PORT";
+    return false;
+  }
+  registry_ = registry::make_registry(config_.registry, clock_, error);
+  return registry_ != nullptr;
+}
+
+// Control-plane duties off the HTTP threads: registry heartbeat, claims, relay linger.
+void Server::control_loop() {
+  while (running_) {
+    sessions_->poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 void Server::stop() {
+  running_ = false;
+  if (control_.joinable()) control_.join();
   if (http_) http_->stop();
   if (workers_) workers_->stop();
+  registry_.reset();  // joins its subscriber thread before the session manager goes away
 }
 
 uint16_t Server::http_port() const { return http_ ? http_->port() : 0; }

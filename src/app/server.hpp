@@ -1,7 +1,11 @@
 // A running media server: workers (data plane), session manager and HTTP (control plane).
 #pragma once
 #include <memory>
+#include <atomic>
 #include <string>
+#include <thread>
+
+#include "common/time.hpp"
 
 #include "app/config.hpp"
 
@@ -13,6 +17,9 @@ class SessionManager;
 }
 namespace strata::http {
 class Server;
+}
+namespace strata::registry {
+class Registry;
 }
 
 namespace strata::app {
@@ -26,10 +33,17 @@ class Server {
   uint16_t http_port() const;
 
  private:
+  bool start_registry(std::string* error);
+  void control_loop();
+
   ServerConfig config_;
+  SteadyClock clock_;
+  std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<worker::WorkerGroup> workers_;
   std::unique_ptr<signaling::SessionManager> sessions_;
   std::unique_ptr<http::Server> http_;
+  std::atomic<bool> running_{false};
+  std::thread control_;
 };
 
 }  // namespace strata::app

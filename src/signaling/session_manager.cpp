@@ -130,9 +130,29 @@ static sfu::IngestTrackInfo ingest_track(const sdp::NegotiatedMedia& m, uint32_t
 }
 
 std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string& stream, const std::string& offer_text) {
+  if (options_.role == NodeRole::kEdge)
+    return ApiError{403, "wrong-role", "this node is an edge: hosts publish on origins (use the broker)"};
   auto offer = parse_offer(offer_text);
   if (auto* e = std::get_if<ApiError>(&offer)) return *e;
+  // One stream, one origin (DESIGN.md §4): claim it in the registry before serving it.
+  registry::StreamClaim claim{stream, options_.node_id, options_.region, options_.http_url};
+  if (options_.registry) {
+    auto r = options_.registry->claim_stream(claim, options_.claim_ttl);
+    if (r == registry::ClaimResult::kError)
+      return ApiError{503, "registry-unavailable", "the cluster registry is unreachable; retry shortly", 2};
+    if (r == registry::ClaimResult::kTaken)
+      return ApiError{409, "stream-exists", "stream '" + stream + "' is already live on another origin"};
+  }
+  auto result = publish_claimed(stream, std::get<sdp::SessionDescription>(offer));
+  if (options_.registry && std::holds_alternative<ApiError>(result) &&
+      std::get<ApiError>(result).error != "stream-exists") {
+    options_.registry->release_claim(claim);
+  }
+  return result;
+}
 
+std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std::string& stream,
+                                                                       const sdp::SessionDescription& offer) {
   std::lock_guard lock(mu_);
   if (sessions_.size() >= options_.max_sessions)
     return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
@@ -142,7 +162,7 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
   }
   int w = pick_worker_locked();
   sdp::AnswerOptions opts = answer_options(sdp::AnswerMode::kReceive, w);
-  auto result = sdp::create_answer(std::get<sdp::SessionDescription>(offer), opts);
+  auto result = sdp::create_answer(offer, opts);
   if (auto* e = std::get_if<sdp::AnswerError>(&result)) {
     ++rejected_total_;
     return ApiError{e->http_status, e->error, e->detail};
@@ -223,8 +243,13 @@ static std::vector<sfu::EgressTrackInfo> egress_tracks(const sdp::Negotiated& ne
 }
 
 std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& stream, const std::string& offer_text) {
+  if (options_.role == NodeRole::kOrigin)
+    return ApiError{403, "wrong-role", "this node is an origin: viewers watch on edges (use the broker)"};
   auto offer = parse_offer(offer_text);
   if (auto* e = std::get_if<ApiError>(&offer)) return *e;
+  if (options_.role == NodeRole::kEdge) {
+    if (auto e = ensure_relay(stream)) return *e;
+  }
 
   std::lock_guard lock(mu_);
   auto it = streams_.find(stream);
@@ -262,10 +287,7 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& s
     wk.add_session(std::move(session), ufrag);
     wk.subscribe_local(stream_id, raw);
   });
-  // The host's worker feeds this worker's ring from its first viewer of the stream on.
-  if (rec.viewers_per_worker[w]++ == 0 && w != rec.publisher_worker) {
-    workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, true); });
-  }
+  subscribe_to_stream_locked(rec, w);
   rec.viewers.push_back(s.id);
   SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
   spdlog::info("whep: viewer session {} of '{}' on worker {} ({} tracks)", created.session_id, stream, w, track_count);
@@ -291,6 +313,14 @@ std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice
   return r;
 }
 
+// The host's worker feeds a worker's ring from its first viewer or relay of the stream on.
+void SessionManager::subscribe_to_stream_locked(StreamRecord& rec, int w) {
+  if (rec.viewers_per_worker[w]++ == 0 && w != rec.publisher_worker) {
+    uint64_t stream_id = rec.id;
+    workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, true); });
+  }
+}
+
 bool SessionManager::has_session(const std::string& session_id) const {
   std::lock_guard lock(mu_);
   return by_public_id_.count(session_id) > 0;
@@ -301,7 +331,7 @@ bool SessionManager::end_session(const std::string& public_id) {
   auto it = by_public_id_.find(public_id);
   if (it == by_public_id_.end()) return false;
   auto& s = sessions_.at(it->second);
-  if (s.kind == Kind::kPublisher) {
+  if (s.kind == Kind::kPublisher || s.kind == Kind::kRelayIngest) {
     end_stream_locked(s.stream, "host ended the stream");
   } else {
     remove_viewer_locked(s.id);
@@ -317,6 +347,8 @@ void SessionManager::remove_viewer_locked(uint64_t viewer_id) {
   if (st != streams_.end()) {
     StreamRecord& rec = st->second;
     std::erase(rec.viewers, viewer_id);
+    std::erase(rec.relays, viewer_id);
+    if (rec.relayed && rec.viewers.empty()) rec.idle_since = SteadyClock().now();
     int& n = rec.viewers_per_worker[s.worker];
     if (--n == 0 && s.worker != rec.publisher_worker) {
       uint64_t stream_id = rec.id;
@@ -336,7 +368,13 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
   if (st == streams_.end()) return;
   spdlog::info("stream '{}' ended ({}): closing {} viewers", name, reason, st->second.viewers.size());
   auto viewers = st->second.viewers;
+  viewers.insert(viewers.end(), st->second.relays.begin(), st->second.relays.end());
   for (uint64_t v : viewers) remove_viewer_locked(v);
+  if (options_.registry && !st->second.relayed) {
+    // Origin: give the name back and tell the edges at once (they also see the relay close).
+    pending_releases_.push_back(name);
+    pending_events_.push_back(registry::Event{registry::Event::Kind::kStreamEnded, name, options_.node_id});
+  }
   uint64_t pub = st->second.publisher;
   auto sit = sessions_.find(pub);
   if (sit != sessions_.end()) {
@@ -361,7 +399,7 @@ void SessionManager::on_session_ended(uint64_t session_id, std::string reason) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return;
   spdlog::info("session {} ended: {}", it->second.public_id, reason);
-  if (it->second.kind == Kind::kPublisher) {
+  if (it->second.kind == Kind::kPublisher || it->second.kind == Kind::kRelayIngest) {
     end_stream_locked(it->second.stream, reason.c_str());
   } else {
     remove_viewer_locked(session_id);
@@ -389,6 +427,8 @@ nlohmann::json SessionManager::streams_json() const {
                                       {"worker", rec.publisher_worker},
                                       {"connected", pub != sessions_.end() && pub->second.connected}}},
                        {"viewers", rec.viewers.size()},
+                       {"relays", rec.relays.size()},    // origin: edges relaying it
+                       {"relayed", rec.relayed},         // edge: fed by one relay from its origin
                        {"tracks", tracks},
                        {"uptime_seconds", std::chrono::duration<double>(now - rec.started).count()}});
   }
@@ -407,9 +447,17 @@ std::string SessionManager::metrics_text() const {
 #undef STRATA_EMIT
   std::lock_guard lock(mu_);
   size_t pubs = 0, viewers = 0;
-  for (auto& [id, s] : sessions_) (s.kind == Kind::kPublisher ? pubs : viewers)++;
+  size_t relays_out = 0, relays_in = 0;
+  for (auto& [id, s] : sessions_) {
+    if (s.kind == Kind::kPublisher) ++pubs;
+    if (s.kind == Kind::kViewer) ++viewers;
+    if (s.kind == Kind::kRelaySend) ++relays_out;
+    if (s.kind == Kind::kRelayIngest) ++relays_in;
+  }
   counter("sessions_publishers", "publisher (WHIP) sessions", pubs, "gauge");
   counter("sessions_viewers", "viewer (WHEP) sessions", viewers, "gauge");
+  counter("relays_out", "relays this origin feeds to edges", relays_out, "gauge");
+  counter("relays_in", "relays this edge pulls from origins (one per stream)", relays_in, "gauge");
   counter("streams_live", "streams with a host", streams_.size(), "gauge");
   counter("whip_sessions_created_total", "WHIP sessions created", publishes_total_);
   counter("whep_sessions_created_total", "WHEP sessions created", views_total_);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dtls/certificate.hpp"
+#include "registry/registry.hpp"
 #include "sdp/answer.hpp"
 #include "sfu/track.hpp"
 #include "worker/sessions.hpp"
@@ -35,10 +36,23 @@ struct SessionCreated {
   std::string etag;
 };
 
+enum class NodeRole { kDev, kOrigin, kEdge };
+const char* to_string(NodeRole role);
+
 struct SessionManagerOptions {
   std::string public_ip = "127.0.0.1";
   size_t max_sessions = 5000;
   Duration consent_timeout = std::chrono::seconds(30);
+  // Cluster (DESIGN.md §4). kDev serves hosts and viewers itself, without a registry.
+  NodeRole role = NodeRole::kDev;
+  std::string node_id;
+  std::string region = "local";
+  std::string http_url;          // how other servers reach this node
+  std::string cluster_secret;    // authenticates relay requests; empty = relays refused
+  registry::Registry* registry = nullptr;
+  Duration relay_linger = std::chrono::seconds(10);
+  Duration claim_ttl = std::chrono::seconds(5);
+  Duration node_ttl = std::chrono::seconds(3);
 };
 
 class SessionManager final : public worker::SessionEvents {
@@ -63,6 +77,16 @@ class SessionManager final : public worker::SessionEvents {
   bool end_session(const std::string& session_id);
   bool has_session(const std::string& session_id) const;
 
+  // Origin: an edge asks for a relay of `stream` (POST /relay/{stream}, JSON body).
+  std::variant<nlohmann::json, ApiError> create_relay(const std::string& stream, const std::string& body,
+                                                      const std::optional<std::string>& authorization);
+
+  // Control-plane duties, called about every 100 ms by the node's control thread:
+  // registry heartbeat and claim/relay refresh (every second), relay linger.
+  void poll();
+  // A registry event (stream ended / moved), from the registry's subscriber thread.
+  void on_registry_event(const registry::Event& event);
+
   nlohmann::json streams_json() const;
   std::string metrics_text() const;
   size_t session_count() const;
@@ -74,7 +98,9 @@ class SessionManager final : public worker::SessionEvents {
   static bool valid_stream_name(std::string_view name);
 
  private:
-  enum class Kind { kPublisher, kViewer };
+  // kRelaySend: an edge's relay on this origin; kRelayIngest: this edge's relay from its
+  // origin (the stream's "publisher" here).
+  enum class Kind { kPublisher, kViewer, kRelaySend, kRelayIngest };
   struct SessionRecord {
     uint64_t id = 0;
     std::string public_id;
@@ -90,21 +116,35 @@ class SessionManager final : public worker::SessionEvents {
     int publisher_worker = 0;
     std::vector<sfu::IngestTrackInfo> tracks;
     std::vector<uint64_t> viewers;
-    std::map<int, int> viewers_per_worker;
+    std::vector<uint64_t> relays;              // origin: edges relaying this stream
+    std::map<int, int> viewers_per_worker;     // viewers and relays, per worker
     Timestamp started{};
+    bool relayed = false;                      // edge: fed by a relay from the origin
+    Timestamp idle_since{};                    // edge: last viewer left (linger)
   };
 
   int pick_worker_locked() const;
+  std::variant<SessionCreated, ApiError> publish_claimed(const std::string& stream, const sdp::SessionDescription& offer);
   sdp::AnswerOptions answer_options(sdp::AnswerMode mode, int worker) const;
   transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
   SessionRecord& add_session_locked(Kind kind, const std::string& stream, int worker);
   void end_stream_locked(const std::string& name, const char* reason);
+  std::optional<ApiError> ensure_relay(const std::string& stream);
+  void subscribe_to_stream_locked(StreamRecord& rec, int worker);
+  void heartbeat();
   void remove_viewer_locked(uint64_t viewer_id);
 
   worker::WorkerGroup& workers_;
   std::shared_ptr<const dtls::Certificate> cert_;
   SessionManagerOptions options_;
   mutable std::mutex mu_;
+  std::mutex relay_setup_mu_;  // edges set up one relay at a time (never held with mu_ first)
+  // Registry writes decided under mu_ and done later without it (they may block).
+  std::vector<registry::Event> pending_events_;
+  std::vector<std::string> pending_releases_;
+  Timestamp next_heartbeat_{};
+  uint64_t last_egress_bytes_ = 0, egress_bps_ = 0;
+  Timestamp last_egress_at_{};
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, SessionRecord> sessions_;
   std::unordered_map<std::string, uint64_t> by_public_id_;

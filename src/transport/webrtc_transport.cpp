@@ -1,5 +1,6 @@
 #include "transport/webrtc_transport.hpp"
 
+#include "common/random.hpp"
 #include "rtp/rtp_packet.hpp"
 
 namespace strata::transport {
@@ -23,6 +24,14 @@ WebRtcTransport::WebRtcTransport(TransportConfig config, Output& out)
            ice::IceLiteAgent::Config{.consent_timeout = config_.consent_timeout}) {
   dtls_ = std::make_unique<dtls::DtlsTransport>(config_.certificate, config_.dtls_role,
                                                 config_.remote_fingerprint_algorithm, config_.remote_fingerprint);
+  if (config_.ice_controlling) {
+    ice::IceControllingAgent::Config c;
+    c.consent_timeout = config_.consent_timeout;
+    ice_client_ = std::make_unique<ice::IceControllingAgent>(config_.local_ufrag, config_.local_pwd, config_.remote_ufrag,
+                                                             config_.remote_pwd, random_u64(), c);
+    uint32_t priority = 2130706431u;
+    for (auto& c : config_.remote_candidates) ice_client_->add_remote_candidate(c, priority--);
+  }
 }
 
 WebRtcTransport::~WebRtcTransport() = default;
@@ -31,11 +40,15 @@ WebRtcTransport::Received WebRtcTransport::handle_datagram(uint8_t* data, size_t
                                                            Timestamp now) {
   uint8_t b = *len ? data[0] : 255;
   if (b <= 3) {
-    handle_stun(data, *len, from, now);
+    if (ice_client_) {
+      handle_client_stun(data, *len, from, now);
+    } else {
+      handle_stun(data, *len, from, now);
+    }
     return Received::kNothing;
   }
   // DTLS and SRTP only from the address ICE selected (RFC 8445 §12: media on the nominated pair).
-  auto selected = ice_.selected_address();
+  auto selected = remote_address();
   if (!selected || !(*selected == from)) {
     ++counters_.malformed;
     return Received::kNothing;
@@ -75,15 +88,41 @@ void WebRtcTransport::handle_stun(uint8_t* data, size_t len, const SocketAddress
   }
   out_.send_datagram(result.response->data(), result.response->size(), from);
   auto after = ice_.selected_address();
-  if (after && (!before || !(*before == *after))) {
-    out_.on_address_selected(*after);
-    if (state_ == TransportState::kNew) state_ = TransportState::kConnecting;
-    // DTLS client role: start the handshake once ICE has a path (RFC 8842 §4).
-    if (!dtls_started_) {
-      dtls_started_ = true;
-      dtls_->start(now);
-      flush_dtls();
-    }
+  if (after && (!before || !(*before == *after))) on_path_selected(*after, now);
+}
+
+void WebRtcTransport::on_path_selected(const SocketAddress& addr, Timestamp now) {
+  out_.on_address_selected(addr);
+  if (state_ == TransportState::kNew) state_ = TransportState::kConnecting;
+  // DTLS client role: start the handshake once ICE has a path (RFC 8842 §4).
+  if (!dtls_started_) {
+    dtls_started_ = true;
+    dtls_->start(now);
+    flush_dtls();
+  }
+}
+
+void WebRtcTransport::send_ice(std::vector<ice::IceControllingAgent::Outgoing>& out) {
+  for (auto& o : out) out_.send_datagram(o.data.data(), o.data.size(), o.to);
+  out.clear();
+}
+
+void WebRtcTransport::handle_client_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now) {
+  auto before = ice_client_->selected_address();
+  ice_client_->handle_stun(ByteSpan(data, len), from, now, ice_out_);
+  send_ice(ice_out_);
+  auto after = ice_client_->selected_address();
+  if (after && (!before || !(*before == *after))) on_path_selected(*after, now);
+}
+
+void WebRtcTransport::tick_client_ice(Timestamp now) {
+  ice_client_->handle_timeout(now, ice_out_);
+  send_ice(ice_out_);
+  using S = ice::IceControllingAgent::State;
+  if (ice_client_->state() == S::kFailed) fail("ICE: no answer from the relay peer's candidates");
+  if (ice_client_->state() == S::kDisconnected && state_ != TransportState::kClosed) {
+    state_ = TransportState::kClosed;
+    failure_reason_ = "ICE consent expired (no answer to checks for 30 s)";
   }
 }
 
@@ -116,7 +155,7 @@ void WebRtcTransport::on_dtls_connected() {
 }
 
 void WebRtcTransport::flush_dtls() {
-  auto selected = ice_.selected_address();
+  auto selected = remote_address();
   for (auto& d : dtls_->take_outgoing()) {
     if (selected) out_.send_datagram(d.data(), d.size(), *selected);
   }
@@ -124,12 +163,14 @@ void WebRtcTransport::flush_dtls() {
 
 void WebRtcTransport::handle_tick(Timestamp now) {
   if (state_ == TransportState::kClosed || state_ == TransportState::kFailed) return;
+  if (ice_client_) tick_client_ice(now);
+  if (state_ == TransportState::kClosed || state_ == TransportState::kFailed) return;
   if (dtls_started_ && now >= dtls_->next_timeout()) {
     dtls_->handle_timeout(now);
     flush_dtls();
     if (dtls_->state() == dtls::State::kFailed) return fail("dtls: " + dtls_->failure_reason());
   }
-  if (ice_.consent_expired(now)) {
+  if (!ice_client_ && ice_.consent_expired(now)) {
     state_ = TransportState::kClosed;
     failure_reason_ = "ICE consent expired (no authenticated check for 30 s)";
   }

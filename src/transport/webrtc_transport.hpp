@@ -5,11 +5,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/socket_address.hpp"
 #include "common/time.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/dtls_transport.hpp"
+#include "ice/ice_controlling_agent.hpp"
 #include "ice/ice_lite_agent.hpp"
 #include "srtp/srtp_session.hpp"
 
@@ -23,6 +25,11 @@ struct TransportConfig {
   Bytes remote_fingerprint;
   std::shared_ptr<const dtls::Certificate> certificate;
   Duration consent_timeout = std::chrono::seconds(30);  // RFC 7675 §5.1
+  // Client mode (a server relaying from another server): we are the ICE controlling agent
+  // checking the peer's candidates, instead of the ICE-lite side.
+  bool ice_controlling = false;
+  std::string remote_pwd;
+  std::vector<SocketAddress> remote_candidates;
 };
 
 enum class TransportState { kNew, kConnecting, kConnected, kClosed, kFailed };
@@ -67,12 +74,18 @@ class WebRtcTransport {
 
   TransportState state() const { return state_; }
   const std::string& failure_reason() const { return failure_reason_; }
-  std::optional<SocketAddress> remote_address() const { return ice_.selected_address(); }
+  std::optional<SocketAddress> remote_address() const {
+    return ice_client_ ? ice_client_->selected_address() : ice_.selected_address();
+  }
   const Counters& counters() const { return counters_; }
   const std::string& local_ufrag() const { return config_.local_ufrag; }
 
  private:
   void handle_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);
+  void handle_client_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);
+  void tick_client_ice(Timestamp now);
+  void send_ice(std::vector<ice::IceControllingAgent::Outgoing>& out);
+  void on_path_selected(const SocketAddress& addr, Timestamp now);
   void handle_dtls(const uint8_t* data, size_t len, Timestamp now);
   void flush_dtls();
   void on_dtls_connected();
@@ -81,6 +94,8 @@ class WebRtcTransport {
   TransportConfig config_;
   Output& out_;
   ice::IceLiteAgent ice_;
+  std::unique_ptr<ice::IceControllingAgent> ice_client_;  // client mode only
+  std::vector<ice::IceControllingAgent::Outgoing> ice_out_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;
   std::unique_ptr<srtp::SrtpSession> srtp_in_, srtp_out_;
   TransportState state_ = TransportState::kNew;

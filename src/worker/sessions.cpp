@@ -185,7 +185,8 @@ void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
   }
   packet->size = p->size();
   auto verdict = producer.on_rtp(*p, r->layer, recovered, now);
-  if (verdict.forward) worker_.fan_out(stream_id_, r->track, packet);
+  // Every layer goes out: viewers take the forwarded one, relays all of them.
+  worker_.fan_out(stream_id_, r->track, packet, verdict.forward);
 }
 
 void PublisherSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {

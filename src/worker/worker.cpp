@@ -131,7 +131,7 @@ void Worker::drain_inboxes() {
   FanoutItem item;
   for (auto& in : inboxes_) {
     while (in->pop(item)) {
-      deliver_local(item.stream_id, item.track, item.packet);
+      deliver_local(item.stream_id, item.track, item.packet, item.forwarded);
       item.packet.reset();
     }
   }
@@ -160,7 +160,14 @@ void Worker::dispatch(PacketRef& packet, const SocketAddress& from) {
     ByteSpan bytes(packet.data(), packet.size());
     auto user = stun::peek_username(bytes);
     if (!user) {
-      metrics_.drop_malformed.add();
+      // No USERNAME: a response to a check this server sent as an ICE client (relays),
+      // routed like media by the address it comes from.
+      auto by_addr = stun::looks_like_stun(bytes) ? by_address_.find(from) : by_address_.end();
+      if (by_addr == by_address_.end()) {
+        metrics_.drop_malformed.add();
+        return;
+      }
+      by_addr->second->on_datagram(packet, from, now_);
       return;
     }
     // USERNAME is "<our ufrag>:<peer ufrag>" (RFC 8445 §7.2.2).
@@ -204,7 +211,10 @@ void Worker::remove_session(uint64_t id) {
   raw->on_close(now_);
   std::erase_if(by_ufrag_, [raw](auto& kv) { return kv.second == raw; });
   std::erase_if(by_address_, [raw](auto& kv) { return kv.second == raw; });
-  for (auto& [sid, f] : streams_) std::erase(f.local_viewers, raw);
+  for (auto& [sid, f] : streams_) {
+    std::erase(f.local_viewers, raw);
+    std::erase(f.local_relays, raw);
+  }
   sessions_.erase(it);
 }
 
@@ -222,38 +232,51 @@ void Worker::subscribe_local(uint64_t stream_id, Session* viewer) {
   if (std::find(v.begin(), v.end(), viewer) == v.end()) v.push_back(viewer);
 }
 
+void Worker::subscribe_local_relay(uint64_t stream_id, Session* relay) {
+  auto& v = streams_[stream_id].local_relays;
+  if (std::find(v.begin(), v.end(), relay) == v.end()) v.push_back(relay);
+}
+
 void Worker::unsubscribe_local(uint64_t stream_id, Session* viewer) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return;
   std::erase(it->second.local_viewers, viewer);
-  if (it->second.local_viewers.empty() && it->second.remote_workers.empty()) streams_.erase(it);
+  std::erase(it->second.local_relays, viewer);
+  if (it->second.local_viewers.empty() && it->second.local_relays.empty() && it->second.remote_workers.empty())
+    streams_.erase(it);
 }
 
 void Worker::set_remote_subscriber(uint64_t stream_id, int worker_index, bool on) {
   auto& f = streams_[stream_id];
   std::erase(f.remote_workers, worker_index);
   if (on) f.remote_workers.push_back(worker_index);
-  if (f.local_viewers.empty() && f.remote_workers.empty()) streams_.erase(stream_id);
+  if (f.local_viewers.empty() && f.local_relays.empty() && f.remote_workers.empty()) streams_.erase(stream_id);
 }
 
-void Worker::fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet) {
+void Worker::fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return;
   for (int w : it->second.remote_workers) {
     Worker& other = group_.at(w);
-    if (!other.inbox_from(index_).push(FanoutItem{stream_id, track, packet})) {
+    if (!other.inbox_from(index_).push(FanoutItem{stream_id, track, forwarded, packet})) {
       metrics_.drop_ring_full.add();
       continue;
     }
     other.wake();
   }
-  for (Session* v : it->second.local_viewers) v->on_media(track, packet, now_);
+  deliver(it->second, track, packet, forwarded);
 }
 
-void Worker::deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet) {
+void Worker::deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded) {
   auto it = streams_.find(stream_id);
-  if (it == streams_.end()) return;
-  for (Session* v : it->second.local_viewers) v->on_media(track, packet, now_);
+  if (it != streams_.end()) deliver(it->second, track, packet, forwarded);
+}
+
+void Worker::deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded) {
+  if (forwarded) {
+    for (Session* v : f.local_viewers) v->on_media(track, packet, now_);
+  }
+  for (Session* r : f.local_relays) r->on_relay_media(track, packet, now_);
 }
 
 WorkerGroup::WorkerGroup(int count) {

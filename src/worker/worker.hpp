@@ -32,7 +32,8 @@ class WorkerGroup;
 struct FanoutItem {
   uint64_t stream_id = 0;
   uint32_t track = 0;
-  PacketRef packet;  // decrypted RTP, immutable from now on
+  bool forwarded = true;  // the layer viewers get; relays take every layer
+  PacketRef packet;       // decrypted RTP, immutable from now on
 };
 
 // Anything that owns a transport on this worker (a publisher or a viewer session).
@@ -45,8 +46,10 @@ class Session {
   virtual void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) = 0;
   // Called every tick (kTick): timers of ICE consent, DTLS, RTCP reports, NACK.
   virtual void on_tick(Timestamp now) = 0;
-  // A fanned-out media packet of the stream this session watches (viewers only).
+  // A fanned-out media packet of the forwarded layer of the stream this session watches.
   virtual void on_media(uint32_t track, const PacketRef& packet, Timestamp now) {}
+  // Every packet of every layer (sessions subscribed as relays: they forward all layers).
+  virtual void on_relay_media(uint32_t track, const PacketRef& packet, Timestamp now) {}
   // The session is being removed by the control plane: say goodbye (RTCP BYE, DTLS close).
   virtual void on_close(Timestamp now) {}
 };
@@ -87,10 +90,13 @@ class Worker {
   // Fan-out: a stream's viewers on this worker, and the stream's remote subscribers.
   void subscribe_local(uint64_t stream_id, Session* viewer);
   void unsubscribe_local(uint64_t stream_id, Session* viewer);
+  // A relay toward another server: gets every layer through on_relay_media.
+  void subscribe_local_relay(uint64_t stream_id, Session* relay);
   // On the producer's worker: which other workers get this stream's packets.
   void set_remote_subscriber(uint64_t stream_id, int worker_index, bool on);
-  // Producer side: deliver a packet to every viewer of the stream on every worker.
-  void fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet);
+  // Producer side: deliver a packet to every viewer (forwarded layer) and relay (every
+  // layer) of the stream on every worker.
+  void fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded = true);
 
   // Cross-worker ring from `from_worker` to this worker (used by WorkerGroup).
   SpscRing<FanoutItem>& inbox_from(int from_worker) { return *inboxes_[size_t(from_worker)]; }
@@ -104,8 +110,10 @@ class Worker {
   void drain_inboxes();
   void receive_datagrams();
   void dispatch(PacketRef& packet, const SocketAddress& from);
-  void deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet);
+  void deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded);
   void tick();
+  struct StreamFanout;
+  void deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded);
 
   WorkerGroup& group_;
   const int index_;
@@ -131,6 +139,7 @@ class Worker {
   std::unordered_map<SocketAddress, Session*> by_address_;
   struct StreamFanout {
     std::vector<Session*> local_viewers;
+    std::vector<Session*> local_relays;
     std::vector<int> remote_workers;
   };
   std::unordered_map<uint64_t, StreamFanout> streams_;

@@ -1,2 +1,625 @@
+// WebRtcTransport end to end, in memory: a test "browser" drives the server transport
+// through ICE-lite (RFC 8445 §7.3), the DTLS-SRTP handshake (RFC 5764) and SRTP media
+// (RFC 3711 / RFC 7714) without sockets. The browser uses the real stun::MessageBuilder,
+// dtls::DtlsTransport (client role, its own certificate) and srtp::SrtpSession.
+#include "transport/webrtc_transport.hpp"
+
 #include <gtest/gtest.h>
-TEST(Placeholder, Builds) {}
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "stun/builder.hpp"
+#include "stun/message.hpp"
+
+namespace strata::transport {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* kServerUfrag = "srvU";
+constexpr const char* kServerPwd = "server-password-0123456789";
+constexpr const char* kClientUfrag = "cliU";
+
+std::shared_ptr<const dtls::Certificate> server_cert() {
+  static auto cert = dtls::Certificate::generate();
+  return cert;
+}
+std::shared_ptr<const dtls::Certificate> client_cert() {
+  static auto cert = dtls::Certificate::generate();
+  return cert;
+}
+Bytes sha256_of(const std::shared_ptr<const dtls::Certificate>& c) { return *dtls::digest_of(c->x509(), "sha-256"); }
+
+SocketAddress addr(const char* text) { return *SocketAddress::parse(text); }
+
+// Records what the transport sends and which addresses ICE selected.
+struct RecordingOutput : WebRtcTransport::Output {
+  struct Sent {
+    Bytes data;
+    SocketAddress to;
+  };
+  std::vector<Sent> sent;
+  std::vector<SocketAddress> selected;
+
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) override {
+    sent.push_back({Bytes(data, data + len), to});
+  }
+  void on_address_selected(const SocketAddress& a) override { selected.push_back(a); }
+
+  // Removes and returns the sent datagrams whose first byte satisfies `keep`.
+  std::vector<Sent> take(const std::function<bool(uint8_t)>& keep) {
+    std::vector<Sent> out, rest;
+    for (auto& s : sent) (!s.data.empty() && keep(s.data[0]) ? out : rest).push_back(std::move(s));
+    sent = std::move(rest);
+    return out;
+  }
+  std::vector<Sent> take_stun() { return take([](uint8_t b) { return b <= 3; }); }
+  std::vector<Sent> take_dtls() { return take([](uint8_t b) { return b >= 20 && b <= 63; }); }
+  std::vector<Sent> take_srtp() { return take([](uint8_t b) { return b >= 128 && b <= 191; }); }
+};
+
+struct CheckOptions {
+  std::string username = std::string(kServerUfrag) + ":" + kClientUfrag;
+  std::optional<std::string> password = std::string(kServerPwd);  // nullopt: no MESSAGE-INTEGRITY
+  bool use_candidate = true;
+  bool controlling = true;  // false: ICE-CONTROLLED (role conflict for a lite server)
+  bool fingerprint = true;
+};
+
+// The browser's side of a connectivity check (RFC 8445 §7.1.1).
+Bytes binding_request(const CheckOptions& o = {}) {
+  auto b = stun::MessageBuilder::binding_request(stun::random_transaction_id());
+  b.add_username(o.username).add_priority(0x6e001eff);
+  if (o.controlling) {
+    b.add_ice_controlling(0x1122334455667788ull);
+  } else {
+    b.add_ice_controlled(0x1122334455667788ull);
+  }
+  if (o.use_candidate) b.add_use_candidate();
+  if (o.password) return b.finish(std::string_view(*o.password), o.fingerprint);
+  return b.finish(std::nullopt, o.fingerprint);
+}
+
+// RTP header (RFC 3550 §5.1) + payload; callers add room for the SRTP tag.
+Bytes make_rtp(uint16_t seq, uint32_t ssrc, std::string_view payload) {
+  Bytes p;
+  ByteWriter w(p);
+  w.u8(0x80);
+  w.u8(96);
+  w.u16(seq);
+  w.u32(1000u * seq);
+  w.u32(ssrc);
+  w.str(payload);
+  return p;
+}
+
+// RTCP receiver report with no report blocks (RFC 3550 §6.4.2), PT 201.
+Bytes make_rtcp_rr(uint32_t ssrc) {
+  Bytes p;
+  ByteWriter w(p);
+  w.u8(0x80);
+  w.u8(201);
+  w.u16(1);
+  w.u32(ssrc);
+  return p;
+}
+
+class TransportTest : public testing::Test {
+ protected:
+  const SocketAddress browser_addr = addr("192.0.2.10:50000");
+  const SocketAddress other_addr = addr("198.51.100.7:40000");
+  Timestamp now = FakeClock().now();
+  RecordingOutput out;
+  std::unique_ptr<WebRtcTransport> server;
+  std::unique_ptr<dtls::DtlsTransport> browser_dtls;
+  std::unique_ptr<srtp::SrtpSession> browser_out, browser_in;
+
+  void SetUp() override { make_server(seconds(2), dtls::Role::kServer); }
+
+  void make_server(Duration consent_timeout, dtls::Role server_role) {
+    TransportConfig c;
+    c.local_ufrag = kServerUfrag;
+    c.local_pwd = kServerPwd;
+    c.remote_ufrag = kClientUfrag;
+    c.dtls_role = server_role;
+    c.remote_fingerprint = sha256_of(client_cert());
+    c.certificate = server_cert();
+    c.consent_timeout = consent_timeout;
+    server = std::make_unique<WebRtcTransport>(std::move(c), out);
+    auto browser_role = server_role == dtls::Role::kServer ? dtls::Role::kClient : dtls::Role::kServer;
+    browser_dtls = std::make_unique<dtls::DtlsTransport>(client_cert(), browser_role, "sha-256",
+                                                         sha256_of(server_cert()));
+  }
+
+  WebRtcTransport::Received deliver(Bytes& d, const SocketAddress& from) {
+    size_t len = d.size();
+    d.resize(len + kSrtpMaxTrailer);
+    auto r = server->handle_datagram(d.data(), &len, from, now);
+    d.resize(len);
+    return r;
+  }
+  WebRtcTransport::Received deliver(Bytes&& d, const SocketAddress& from) { return deliver(d, from); }
+
+  void nominate() {
+    Bytes check = binding_request();
+    ASSERT_EQ(deliver(check, browser_addr), WebRtcTransport::Received::kNothing);
+    ASSERT_EQ(out.take_stun().size(), 1u);
+  }
+
+  // Moves DTLS flights both ways until nothing is pending.
+  void pump_dtls() {
+    for (int i = 0; i < 50; ++i) {
+      bool moved = false;
+      for (auto& d : browser_dtls->take_outgoing()) {
+        moved = true;
+        deliver(d, browser_addr);
+      }
+      for (auto& s : out.take_dtls()) {
+        moved = true;
+        EXPECT_EQ(s.to, browser_addr);
+        browser_dtls->handle_datagram(s.data, now);
+      }
+      if (!moved) return;
+    }
+  }
+
+  void connect() {
+    nominate();
+    browser_dtls->start(now);
+    pump_dtls();
+    ASSERT_EQ(browser_dtls->state(), dtls::State::kConnected) << browser_dtls->failure_reason();
+    ASSERT_EQ(server->state(), TransportState::kConnected) << server->failure_reason();
+    auto keys = browser_dtls->srtp_keys();
+    ASSERT_TRUE(keys);
+    browser_out = srtp::SrtpSession::create(keys->profile, keys->local_key, keys->local_salt);
+    browser_in = srtp::SrtpSession::create(keys->profile, keys->remote_key, keys->remote_salt);
+    ASSERT_TRUE(browser_out && browser_in);
+  }
+
+  Bytes browser_protect_rtp(const Bytes& plain) {
+    Bytes b = plain;
+    b.resize(plain.size() + kSrtpMaxTrailer);
+    size_t n = 0;
+    EXPECT_EQ(browser_out->protect_rtp(b.data(), plain.size(), b.size(), &n), srtp::Status::kOk);
+    b.resize(n);
+    return b;
+  }
+  Bytes browser_protect_rtcp(const Bytes& plain) {
+    Bytes b = plain;
+    b.resize(plain.size() + kSrtpMaxTrailer);
+    size_t n = 0;
+    EXPECT_EQ(browser_out->protect_rtcp(b.data(), plain.size(), b.size(), &n), srtp::Status::kOk);
+    b.resize(n);
+    return b;
+  }
+};
+
+// ---- ICE ----------------------------------------------------------------------------------
+
+TEST_F(TransportTest, NominationSelectsAddressAndAnswersWithAuthenticatedSuccess) {
+  Bytes check = binding_request();
+  EXPECT_EQ(deliver(check, browser_addr), WebRtcTransport::Received::kNothing);
+  ASSERT_EQ(out.selected.size(), 1u);
+  EXPECT_EQ(out.selected[0], browser_addr);
+  EXPECT_EQ(server->remote_address(), browser_addr);
+  EXPECT_EQ(server->state(), TransportState::kConnecting);
+
+  auto responses = out.take_stun();
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].to, browser_addr);
+  auto msg = stun::Message::parse(responses[0].data);
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(msg->message_class(), stun::MessageClass::kSuccessResponse);
+  EXPECT_TRUE(msg->verify_message_integrity(kServerPwd));
+  EXPECT_TRUE(msg->verify_fingerprint());
+  EXPECT_EQ(msg->xor_mapped_address(), browser_addr);
+  EXPECT_EQ(server->counters().stun_unauthenticated, 0u);
+}
+
+TEST_F(TransportTest, RepeatedNominationFromSameAddressSelectsOnce) {
+  nominate();
+  nominate();
+  EXPECT_EQ(out.selected.size(), 1u);
+}
+
+TEST_F(TransportTest, CheckWithoutUseCandidateIsAnsweredButSelectsNothing) {
+  CheckOptions o;
+  o.use_candidate = false;
+  deliver(binding_request(o), browser_addr);
+  EXPECT_EQ(out.take_stun().size(), 1u);
+  EXPECT_TRUE(out.selected.empty());
+  EXPECT_EQ(server->state(), TransportState::kNew);
+  EXPECT_FALSE(server->remote_address());
+}
+
+TEST_F(TransportTest, IceControlledPeerGets487AndNoSelection) {
+  CheckOptions o;
+  o.controlling = false;
+  deliver(binding_request(o), browser_addr);
+  auto responses = out.take_stun();
+  ASSERT_EQ(responses.size(), 1u);
+  auto msg = stun::Message::parse(responses[0].data);
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(msg->message_class(), stun::MessageClass::kErrorResponse);
+  ASSERT_TRUE(msg->error_code());
+  EXPECT_EQ(msg->error_code()->code, 487);
+  EXPECT_TRUE(out.selected.empty());
+}
+
+struct BadCheck {
+  const char* name;
+  std::function<Bytes()> make;
+};
+
+class UnauthenticatedStun : public TransportTest, public testing::WithParamInterface<BadCheck> {};
+
+TEST_P(UnauthenticatedStun, GetsNoResponseAndIsCounted) {
+  Bytes d = GetParam().make();
+  EXPECT_EQ(deliver(d, browser_addr), WebRtcTransport::Received::kNothing);
+  EXPECT_TRUE(out.sent.empty()) << "no reflection of unauthenticated requests";
+  EXPECT_TRUE(out.selected.empty());
+  EXPECT_EQ(server->counters().stun_unauthenticated, 1u);
+  EXPECT_EQ(server->state(), TransportState::kNew);
+}
+
+CheckOptions with(std::function<void(CheckOptions&)> f) {
+  CheckOptions o;
+  f(o);
+  return o;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Checks, UnauthenticatedStun,
+    testing::Values(
+        BadCheck{"WrongPassword", [] { return binding_request(with([](auto& o) { o.password = "not-the-password"; })); }},
+        BadCheck{"ClientUfragAsPassword", [] { return binding_request(with([](auto& o) { o.password = kClientUfrag; })); }},
+        BadCheck{"NoMessageIntegrity", [] { return binding_request(with([](auto& o) { o.password = std::nullopt; })); }},
+        BadCheck{"WrongServerUfrag", [] { return binding_request(with([](auto& o) { o.username = "nope:cliU"; })); }},
+        BadCheck{"WrongClientUfrag", [] { return binding_request(with([](auto& o) { o.username = "srvU:other"; })); }},
+        BadCheck{"UsernameReversed", [] { return binding_request(with([](auto& o) { o.username = "cliU:srvU"; })); }},
+        BadCheck{"NoColon", [] { return binding_request(with([](auto& o) { o.username = "srvU"; })); }},
+        BadCheck{"CorruptFingerprint",
+                 [] {
+                   Bytes b = binding_request();
+                   b.back() ^= 0xff;
+                   return b;
+                 }},
+        BadCheck{"CorruptIntegrity",
+                 [] {
+                   Bytes b = binding_request(with([](auto& o) { o.fingerprint = false; }));
+                   b.back() ^= 0x01;  // last byte of the HMAC
+                   return b;
+                 }},
+        BadCheck{"Truncated",
+                 [] {
+                   Bytes b = binding_request();
+                   b.resize(b.size() - 3);
+                   return b;
+                 }},
+        BadCheck{"HeaderOnlyGarbage", [] { return Bytes{0x00, 0x01, 0x00, 0x00}; }},
+        BadCheck{"BindingResponseNotRequest",
+                 [] {
+                   return stun::MessageBuilder::binding_success(stun::random_transaction_id())
+                       .finish(std::string_view(kServerPwd));
+                 }}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// ---- DTLS ---------------------------------------------------------------------------------
+
+TEST_F(TransportTest, DtlsBeforeNominationIsDropped) {
+  browser_dtls->start(now);
+  for (auto& d : browser_dtls->take_outgoing()) deliver(d, browser_addr);
+  EXPECT_TRUE(out.sent.empty());
+  EXPECT_EQ(server->state(), TransportState::kNew);
+  EXPECT_GE(server->counters().malformed, 1u);
+}
+
+TEST_F(TransportTest, DtlsHandshakeCompletesAndConnects) {
+  connect();
+  EXPECT_TRUE(out.sent.empty());
+  EXPECT_EQ(server->failure_reason(), "");
+}
+
+TEST_F(TransportTest, DtlsFromAnotherAddressIsIgnored) {
+  nominate();
+  browser_dtls->start(now);
+  for (auto& d : browser_dtls->take_outgoing()) deliver(d, other_addr);
+  EXPECT_TRUE(out.take_dtls().empty());
+  EXPECT_EQ(server->state(), TransportState::kConnecting);
+}
+
+TEST_F(TransportTest, ServerAsDtlsClientStartsHandshakeOnNomination) {
+  make_server(seconds(30), dtls::Role::kClient);
+  browser_dtls->start(now);
+  nominate();
+  auto hello = out.take_dtls();
+  ASSERT_FALSE(hello.empty()) << "ClientHello goes out as soon as ICE has a path";
+  for (auto& s : hello) browser_dtls->handle_datagram(s.data, now);
+  pump_dtls();
+  EXPECT_EQ(browser_dtls->state(), dtls::State::kConnected) << browser_dtls->failure_reason();
+  EXPECT_EQ(server->state(), TransportState::kConnected) << server->failure_reason();
+}
+
+TEST_F(TransportTest, WrongClientFingerprintFailsTheTransport) {
+  TransportConfig c;
+  c.local_ufrag = kServerUfrag;
+  c.local_pwd = kServerPwd;
+  c.remote_ufrag = kClientUfrag;
+  c.remote_fingerprint = sha256_of(server_cert());  // not the browser's certificate
+  c.certificate = server_cert();
+  server = std::make_unique<WebRtcTransport>(std::move(c), out);
+  nominate();
+  browser_dtls->start(now);
+  pump_dtls();
+  EXPECT_EQ(server->state(), TransportState::kFailed);
+  EXPECT_NE(server->failure_reason().find("dtls"), std::string::npos) << server->failure_reason();
+}
+
+TEST_F(TransportTest, CloseNotifyFromBrowserClosesTransport) {
+  connect();
+  browser_dtls->close(now);
+  for (auto& d : browser_dtls->take_outgoing()) deliver(d, browser_addr);
+  EXPECT_EQ(server->state(), TransportState::kClosed);
+  Bytes rtp = make_rtp(1, 0xabcdef01, "late");
+  size_t n = 0;
+  rtp.resize(rtp.size() + kSrtpMaxTrailer);
+  EXPECT_FALSE(server->protect_rtp(rtp.data(), rtp.size() - kSrtpMaxTrailer, rtp.size(), &n));
+}
+
+TEST_F(TransportTest, LocalCloseSendsCloseNotifyToBrowser) {
+  connect();
+  server->close(now);
+  EXPECT_EQ(server->state(), TransportState::kClosed);
+  auto sent = out.take_dtls();
+  ASSERT_FALSE(sent.empty());
+  for (auto& s : sent) browser_dtls->handle_datagram(s.data, now);
+  EXPECT_TRUE(browser_dtls->peer_closed());
+}
+
+// ---- SRTP ---------------------------------------------------------------------------------
+
+TEST_F(TransportTest, MediaBeforeDtlsIsCountedNotReady) {
+  nominate();
+  Bytes rtp = make_rtp(1, 1234, "early");
+  EXPECT_EQ(deliver(rtp, browser_addr), WebRtcTransport::Received::kNothing);
+  EXPECT_EQ(server->counters().not_ready, 1u);
+  size_t n = 0;
+  Bytes buf = make_rtp(1, 1, "x");
+  buf.resize(buf.size() + kSrtpMaxTrailer);
+  EXPECT_FALSE(server->protect_rtp(buf.data(), buf.size() - kSrtpMaxTrailer, buf.size(), &n));
+}
+
+TEST_F(TransportTest, BrowserRtpArrivesDecrypted) {
+  connect();
+  for (uint16_t seq = 100; seq < 110; ++seq) {
+    Bytes plain = make_rtp(seq, 0x11223344, "payload-" + std::to_string(seq));
+    Bytes wire = browser_protect_rtp(plain);
+    ASSERT_NE(wire, plain);
+    ASSERT_EQ(deliver(wire, browser_addr), WebRtcTransport::Received::kRtp) << seq;
+    EXPECT_EQ(wire, plain);
+  }
+  EXPECT_EQ(server->counters().srtp_auth_failed, 0u);
+}
+
+TEST_F(TransportTest, BrowserRtcpArrivesDecrypted) {
+  connect();
+  Bytes plain = make_rtcp_rr(0x55667788);
+  Bytes wire = browser_protect_rtcp(plain);
+  ASSERT_EQ(deliver(wire, browser_addr), WebRtcTransport::Received::kRtcp);
+  EXPECT_EQ(wire, plain);
+}
+
+TEST_F(TransportTest, ReplayedAndTamperedRtpIsCountedAuthFailure) {
+  connect();
+  Bytes wire = browser_protect_rtp(make_rtp(7, 42, "once"));
+  Bytes replay = wire;
+  Bytes tampered = browser_protect_rtp(make_rtp(8, 42, "twice"));
+  tampered[14] ^= 0x40;
+  ASSERT_EQ(deliver(wire, browser_addr), WebRtcTransport::Received::kRtp);
+  EXPECT_EQ(deliver(replay, browser_addr), WebRtcTransport::Received::kNothing);
+  EXPECT_EQ(deliver(tampered, browser_addr), WebRtcTransport::Received::kNothing);
+  EXPECT_EQ(server->counters().srtp_auth_failed, 2u);
+}
+
+TEST_F(TransportTest, ServerRtpIsDecryptedByBrowser) {
+  connect();
+  Bytes plain = make_rtp(500, 0xdeadbeef, "to-the-viewer");
+  Bytes buf = plain;
+  buf.resize(plain.size() + kSrtpMaxTrailer);
+  size_t n = 0;
+  ASSERT_TRUE(server->protect_rtp(buf.data(), plain.size(), buf.size(), &n));
+  EXPECT_GT(n, plain.size());
+  size_t plain_len = 0;
+  ASSERT_EQ(browser_in->unprotect_rtp(buf.data(), n, &plain_len), srtp::Status::kOk);
+  buf.resize(plain_len);
+  EXPECT_EQ(buf, plain);
+}
+
+TEST_F(TransportTest, ServerRtcpIsDecryptedByBrowser) {
+  connect();
+  Bytes plain = make_rtcp_rr(0xcafef00d);
+  Bytes buf = plain;
+  buf.resize(plain.size() + kSrtpMaxTrailer);
+  size_t n = 0;
+  ASSERT_TRUE(server->protect_rtcp(buf.data(), plain.size(), buf.size(), &n));
+  size_t plain_len = 0;
+  ASSERT_EQ(browser_in->unprotect_rtcp(buf.data(), n, &plain_len), srtp::Status::kOk);
+  buf.resize(plain_len);
+  EXPECT_EQ(buf, plain);
+}
+
+TEST_F(TransportTest, ProtectWithoutRoomForTagFails) {
+  connect();
+  Bytes buf = make_rtp(1, 9, "tight");
+  size_t n = 0;
+  EXPECT_FALSE(server->protect_rtp(buf.data(), buf.size(), buf.size(), &n));
+}
+
+TEST_F(TransportTest, MediaFromUnselectedAddressIsDropped) {
+  connect();
+  Bytes plain = make_rtp(1, 77, "spoofed?");
+  Bytes wire = browser_protect_rtp(plain);
+  Bytes copy = wire;
+  auto malformed_before = server->counters().malformed;
+  EXPECT_EQ(deliver(copy, other_addr), WebRtcTransport::Received::kNothing);
+  EXPECT_EQ(server->counters().malformed, malformed_before + 1);
+  EXPECT_EQ(server->counters().srtp_auth_failed, 0u) << "dropped before decryption";
+  // The same packet from the selected address is still accepted (not burnt in the replay window).
+  EXPECT_EQ(deliver(wire, browser_addr), WebRtcTransport::Received::kRtp);
+  EXPECT_EQ(wire, plain);
+}
+
+TEST_F(TransportTest, RenominationMovesMediaToNewAddress) {
+  connect();
+  deliver(binding_request(), other_addr);
+  ASSERT_EQ(out.selected.size(), 2u);
+  EXPECT_EQ(out.selected[1], other_addr);
+  Bytes plain = make_rtp(3, 77, "moved");
+  Bytes wire = browser_protect_rtp(plain);
+  Bytes copy = wire;
+  EXPECT_EQ(deliver(copy, browser_addr), WebRtcTransport::Received::kNothing);
+  EXPECT_EQ(deliver(wire, other_addr), WebRtcTransport::Received::kRtp);
+}
+
+// Random bytes in every demux class must neither crash nor produce media.
+TEST_F(TransportTest, GarbageDatagramsNeverYieldMedia) {
+  connect();
+  uint32_t x = 12345;
+  auto next = [&] { return x = x * 1664525u + 1013904223u; };
+  for (int i = 0; i < 2000; ++i) {
+    Bytes d(next() % 300);
+    for (auto& b : d) b = uint8_t(next() >> 24);
+    auto r = deliver(d, browser_addr);
+    EXPECT_EQ(r, WebRtcTransport::Received::kNothing);
+  }
+  size_t empty_len = 0;
+  uint8_t dummy[1] = {0};
+  EXPECT_EQ(server->handle_datagram(dummy, &empty_len, browser_addr, now), WebRtcTransport::Received::kNothing);
+  EXPECT_EQ(server->state(), TransportState::kConnected);
+}
+
+// ---- ICE restart (RFC 8445 §9) -------------------------------------------------------------
+
+TEST_F(TransportTest, IceRestartSwitchesCredentialsAndKeepsMedia) {
+  connect();
+  server->restart_ice("newU", "new-server-password-0123", "cli2");
+  EXPECT_EQ(server->local_ufrag(), "newU");
+
+  // Old credentials are refused from now on.
+  deliver(binding_request(), browser_addr);
+  EXPECT_TRUE(out.take_stun().empty());
+  EXPECT_EQ(server->counters().stun_unauthenticated, 1u);
+
+  // DTLS/SRTP are untouched: media keeps flowing on the selected address meanwhile.
+  Bytes plain = make_rtp(9, 1, "during-restart");
+  Bytes wire = browser_protect_rtp(plain);
+  EXPECT_EQ(deliver(wire, browser_addr), WebRtcTransport::Received::kRtp);
+  EXPECT_EQ(server->state(), TransportState::kConnected);
+
+  // The browser nominates a new path with the new credentials.
+  CheckOptions fresh;
+  fresh.username = "newU:cli2";
+  fresh.password = "new-server-password-0123";
+  deliver(binding_request(fresh), other_addr);
+  auto responses = out.take_stun();
+  ASSERT_EQ(responses.size(), 1u);
+  auto msg = stun::Message::parse(responses[0].data);
+  ASSERT_TRUE(msg);
+  EXPECT_TRUE(msg->verify_message_integrity("new-server-password-0123"));
+  ASSERT_EQ(out.selected.size(), 2u);
+  EXPECT_EQ(out.selected[1], other_addr);
+  Bytes wire2 = browser_protect_rtp(make_rtp(10, 1, "after-restart"));
+  EXPECT_EQ(deliver(wire2, other_addr), WebRtcTransport::Received::kRtp);
+}
+
+TEST_F(TransportTest, IceRestartKeepsConsentTimerUntilNewChecks) {
+  connect();
+  const Timestamp t0 = now;
+  server->restart_ice("newU", "new-server-password-0123", "cli2");
+  now = t0 + milliseconds(1500);
+  CheckOptions fresh;
+  fresh.username = "newU:cli2";
+  fresh.password = "new-server-password-0123";
+  fresh.use_candidate = false;
+  deliver(binding_request(fresh), browser_addr);  // consent refresh with the new credentials
+  server->handle_tick(t0 + milliseconds(2500));
+  EXPECT_EQ(server->state(), TransportState::kConnected);
+}
+
+// ---- bugs found (enable once fixed) ---------------------------------------------------------
+
+// BUG (src/transport/webrtc_transport.cpp, handle_datagram): RFC 7983 §7 reserves first
+// bytes 64..79 for TURN channels and 80..127 / 192..255 are unassigned, yet every byte
+// outside STUN/DTLS is handed to SRTP and counted as srtp_auth_failed, so garbage and
+// misdirected TURN traffic show up as "SRTP authentication failed" in /metrics.
+// Fix: only 128..191 goes to SRTP; anything else bumps `malformed`.
+TEST_F(TransportTest, DISABLED_NonRtpFirstByteCountsAsMalformedNotSrtpFailure) {
+  connect();
+  for (uint8_t first : {uint8_t(0x40), uint8_t(0x50), uint8_t(0x7f), uint8_t(0xc0), uint8_t(0xff)}) {
+    Bytes d(40, 0x00);
+    d[0] = first;
+    deliver(d, browser_addr);
+  }
+  EXPECT_EQ(server->counters().srtp_auth_failed, 0u);
+  EXPECT_EQ(server->counters().malformed, 5u);
+}
+
+// BUG (src/transport/webrtc_transport.cpp, handle_tick): the consent failure reason is
+// hard-coded "no authenticated check for 30 s" whatever TransportConfig::consent_timeout
+// says; the reason is logged and surfaced, so it misleads with any other timeout.
+// Fix: format the configured timeout into the reason.
+TEST_F(TransportTest, DISABLED_ConsentFailureReasonNamesConfiguredTimeout) {
+  connect();
+  server->handle_tick(now + seconds(2));
+  ASSERT_EQ(server->state(), TransportState::kClosed);
+  EXPECT_EQ(server->failure_reason().find("30 s"), std::string::npos) << server->failure_reason();
+  EXPECT_NE(server->failure_reason().find("2"), std::string::npos) << server->failure_reason();
+}
+
+// ---- consent (RFC 7675) -------------------------------------------------------------------
+
+TEST_F(TransportTest, ConsentExpiresAfterConfiguredTimeout) {
+  connect();  // last authenticated check at `now`; consent_timeout is 2 s
+  const Timestamp t0 = now;
+  server->handle_tick(t0 + milliseconds(1999));
+  EXPECT_EQ(server->state(), TransportState::kConnected);
+  server->handle_tick(t0 + seconds(2));
+  EXPECT_EQ(server->state(), TransportState::kClosed);
+  EXPECT_NE(server->failure_reason().find("consent"), std::string::npos) << server->failure_reason();
+}
+
+TEST_F(TransportTest, ConsentCheckFromSelectedAddressRefreshes) {
+  connect();
+  const Timestamp t0 = now;
+  now = t0 + milliseconds(1500);
+  CheckOptions keepalive;
+  keepalive.use_candidate = false;
+  deliver(binding_request(keepalive), browser_addr);
+  server->handle_tick(t0 + milliseconds(2500));
+  EXPECT_EQ(server->state(), TransportState::kConnected);
+  server->handle_tick(t0 + milliseconds(3500));
+  EXPECT_EQ(server->state(), TransportState::kClosed);
+}
+
+TEST_F(TransportTest, UnauthenticatedChecksDoNotRefreshConsent) {
+  connect();
+  const Timestamp t0 = now;
+  now = t0 + milliseconds(1500);
+  CheckOptions bad;
+  bad.use_candidate = false;
+  bad.password = "wrong";
+  deliver(binding_request(bad), browser_addr);
+  server->handle_tick(t0 + seconds(2));
+  EXPECT_EQ(server->state(), TransportState::kClosed);
+}
+
+TEST_F(TransportTest, NoConsentExpiryBeforeNomination) {
+  server->handle_tick(now + seconds(60));
+  EXPECT_EQ(server->state(), TransportState::kNew);
+}
+
+}  // namespace
+}  // namespace strata::transport

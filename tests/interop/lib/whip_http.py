@@ -28,22 +28,28 @@ def endpoint(server_url, kind, stream):
     return urllib.parse.urljoin(server_url, f"/{kind}/{urllib.parse.quote(stream, safe='')}")
 
 
-def post_offer(server_url, kind, stream, offer_sdp, timeout=10):
-    """POST the SDP offer; returns (absolute session URL, etag, answer SDP). Raises WhipError on non-201."""
+def post_offer(server_url, kind, stream, offer_sdp, timeout=10, max_redirects=3):
+    """POST the SDP offer; returns (absolute session URL, etag, answer SDP). Raises WhipError on non-201.
+    Follows 307/308 redirects (a broker placing the session, RFC 9725 §4.5) by repeating the POST."""
     url = endpoint(server_url, kind, stream)
-    req = urllib.request.Request(url, data=offer_sdp.encode(), method="POST",
-                                 headers={"Content-Type": "application/sdp"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            status, body, headers = res.status, res.read().decode(), res.headers
-    except urllib.error.HTTPError as err:
-        raise WhipError(err.code, err.read().decode(errors="replace"), err.headers) from None
-    if status != 201:
-        raise WhipError(status, body, headers)
-    location = headers.get("Location")
-    if not location:
-        raise WhipError(status, "201 without Location header", headers)
-    return urllib.parse.urljoin(url, location), headers.get("ETag"), body
+    for _ in range(max_redirects + 1):
+        req = urllib.request.Request(url, data=offer_sdp.encode(), method="POST",
+                                     headers={"Content-Type": "application/sdp"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as res:
+                status, body, headers = res.status, res.read().decode(), res.headers
+        except urllib.error.HTTPError as err:
+            if err.code in (307, 308) and err.headers.get("Location"):
+                url = urllib.parse.urljoin(url, err.headers["Location"])
+                continue
+            raise WhipError(err.code, err.read().decode(errors="replace"), err.headers) from None
+        if status != 201:
+            raise WhipError(status, body, headers)
+        location = headers.get("Location")
+        if not location:
+            raise WhipError(status, "201 without Location header", headers)
+        return urllib.parse.urljoin(url, location), headers.get("ETag"), body
+    raise WhipError(310, f"more than {max_redirects} redirects", {})
 
 
 def post_offer_retrying(server_url, kind, stream, offer_sdp, deadline_s, clock):

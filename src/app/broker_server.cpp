@@ -1,0 +1,45 @@
+#include "app/broker_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.hpp"
+#include "common/socket_address.hpp"
+#include "http/server.hpp"
+#include "registry/registry.hpp"
+
+namespace strata::app {
+
+BrokerServer::BrokerServer(ServerConfig config) : config_(std::move(config)) {}
+
+BrokerServer::~BrokerServer() { stop(); }
+
+bool BrokerServer::start(std::string* error) {
+  auto http_addr = SocketAddress::parse(config_.http);
+  if (!http_addr) {
+    *error = "--http " + config_.http + ": expected HOST:PORT";
+    return false;
+  }
+  registry_ = registry::make_registry(config_.registry, clock_, error);
+  if (!registry_) return false;
+  broker::BrokerOptions opts;
+  opts.region = config_.region;
+  broker_ = std::make_unique<broker::Broker>(*registry_, opts);
+  http::Router router;
+  broker_->add_routes(router);
+  http::ServerOptions hopts;
+  hopts.host = http_addr->ip_string();
+  hopts.port = http_addr->port();
+  hopts.cors_allowed_origins = config_.cors_origins;
+  hopts.threads = 2;
+  http_ = std::make_unique<http::Server>(hopts, std::move(router));
+  if (!http_->start(error)) return false;
+  spdlog::info("strata broker: region {} on http://{}:{}, registry {}", config_.region, hopts.host, http_->port(),
+               config_.registry);
+  return true;
+}
+
+void BrokerServer::stop() {
+  if (http_) http_->stop();
+}
+
+}  // namespace strata::app

@@ -1,0 +1,199 @@
+#include "broker/broker.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "common/random.hpp"
+
+namespace strata::broker {
+namespace {
+
+using registry::NodeRecord;
+using registry::StreamClaim;
+
+constexpr std::string_view kNameRule = "1-64 characters of A-Z a-z 0-9 '-' '_' '.'";
+
+http::Response redirect(std::string location) {
+  http::Response response;
+  response.status = 307;  // RFC 9110 §15.4.8: method and body are kept on the retry
+  response.set_header("Location", std::move(location));
+  response.set_header("Cache-Control", "no-store");  // placement changes with load
+  return response;
+}
+
+http::Response bad_name(std::string_view what) {
+  return http::error_response(400, "bad-" + std::string(what) + "-name",
+                              std::string(what) + " names are " + std::string(kNameRule));
+}
+
+}  // namespace
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::string redirect_location(std::string_view base_url, std::string_view kind,
+                              std::string_view stream, std::string_view query) {
+  while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
+  std::string out;
+  out.reserve(base_url.size() + kind.size() + stream.size() + query.size() + 3);
+  out.append(base_url).append("/").append(kind).append("/").append(stream);
+  if (!query.empty()) out.append("?").append(query);
+  return out;
+}
+
+nlohmann::json node_to_json(const NodeRecord& node) {
+  return {{"id", node.id},
+          {"role", node.role},
+          {"region", node.region},
+          {"http_url", node.http_url},
+          {"cpu", node.cpu},
+          {"egress_bps", node.egress_bps},
+          {"sessions", node.sessions},
+          {"capacity", node.capacity},
+          {"draining", node.draining}};
+}
+
+Broker::Broker(registry::Registry& registry, BrokerOptions options,
+               std::function<uint64_t()> random)
+    : registry_(registry), options_(std::move(options)), random_(std::move(random)) {
+  if (!random_) random_ = [] { return random_u64(); };
+}
+
+void Broker::add_routes(http::Router& router) {
+  router.add("POST", "/whip/{stream}", [this](const http::Request& r) { return handle_whip(r); });
+  router.add("POST", "/whep/{stream}", [this](const http::Request& r) { return handle_whep(r); });
+  router.add("GET", "/api/v1/nodes", [this](const http::Request& r) { return handle_nodes(r); });
+  router.add("GET", "/api/v1/streams",
+             [this](const http::Request& r) { return handle_streams(r); });
+  router.add("GET", "/healthz", [this](const http::Request& r) { return handle_healthz(r); });
+}
+
+http::Response Broker::retry_later(int status, std::string_view error,
+                                   std::string_view detail) const {
+  auto response = http::error_response(status, error, detail);
+  response.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
+  return response;
+}
+
+http::Response Broker::registry_unavailable() const {
+  return retry_later(503, "registry-unavailable",
+                     "the cluster registry is unreachable; placements resume when it is back");
+}
+
+std::optional<std::string> Broker::viewer_region(const http::Request& request) const {
+  auto it = request.query_params.find("region");
+  if (it == request.query_params.end() || it->second.empty()) return options_.region;
+  if (!valid_name(it->second)) return std::nullopt;
+  return it->second;
+}
+
+// Host → the origin that already holds the stream (its WHIP answers 409 itself, so that
+// rule lives in one place), else a least-loaded origin of the broker's region.
+http::Response Broker::handle_whip(const http::Request& request) {
+  const std::string& stream = request.path_params.at("stream");
+  if (!valid_name(stream)) return bad_name("stream");
+  if (!registry_.healthy()) return registry_unavailable();
+
+  if (auto claim = registry_.stream(stream); claim && !claim->origin_url.empty())
+    return redirect(redirect_location(claim->origin_url, "whip", stream, request.query));
+
+  std::vector<NodeRecord> nodes = registry_.nodes(options_.region);
+  auto candidates = eligible_nodes(nodes, Role::kOrigin, options_.region, options_.max_cpu);
+  const NodeRecord* origin = pick_two_choice(candidates, random_(), options_.load_tolerance);
+  if (!origin) {
+    return retry_later(503, "no-capacity",
+                       "no origin in region '" + options_.region + "' can take a new stream");
+  }
+  return redirect(redirect_location(origin->http_url, "whip", stream, request.query));
+}
+
+// Viewer → an edge of its region already relaying the stream while it has headroom (one
+// relay serves many viewers), else a least-loaded edge, which will open a new relay.
+http::Response Broker::handle_whep(const http::Request& request) {
+  const std::string& stream = request.path_params.at("stream");
+  if (!valid_name(stream)) return bad_name("stream");
+  auto region = viewer_region(request);
+  if (!region) return bad_name("region");
+  if (!registry_.healthy()) return registry_unavailable();
+
+  if (!registry_.stream(stream)) {
+    // RFC 9725 leaves the status open; 409 + Retry-After matches the nodes (DESIGN.md §2).
+    return retry_later(409, "stream-not-live", "stream '" + stream + "' is not being published");
+  }
+
+  std::vector<NodeRecord> nodes = registry_.nodes(*region);
+  auto candidates = eligible_nodes(nodes, Role::kEdge, *region, options_.max_cpu);
+  std::vector<std::string> relaying = registry_.relays(*region, stream);
+  // candidates is sorted least loaded first, so the first relaying one is the best.
+  for (const NodeRecord* edge : candidates) {
+    if (std::find(relaying.begin(), relaying.end(), edge->id) != relaying.end())
+      return redirect(redirect_location(edge->http_url, "whep", stream, request.query));
+  }
+  const NodeRecord* edge = pick_two_choice(candidates, random_(), options_.load_tolerance);
+  if (!edge) {
+    return retry_later(503, "no-capacity",
+                       "no edge in region '" + *region + "' can take a new viewer");
+  }
+  return redirect(redirect_location(edge->http_url, "whep", stream, request.query));
+}
+
+// ?region=all lists the broker's region plus every region that hosts a stream's origin:
+// the registry keeps node records per region and has no list of regions, so an edge-only
+// region with no local origin and no broker of its own is not shown (ask ?region=R).
+http::Response Broker::handle_nodes(const http::Request& request) {
+  auto it = request.query_params.find("region");
+  const bool all = it != request.query_params.end() && it->second == "all";
+  std::optional<std::string> region = all ? std::optional<std::string>("all") : viewer_region(request);
+  if (!region) return bad_name("region");
+  if (!registry_.healthy()) return registry_unavailable();
+
+  std::set<std::string> regions;
+  if (all) {
+    regions.insert(options_.region);
+    for (const StreamClaim& claim : registry_.streams()) {
+      if (valid_name(claim.origin_region)) regions.insert(claim.origin_region);
+    }
+  } else {
+    regions.insert(*region);
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const std::string& r : regions) {
+    for (const NodeRecord& node : registry_.nodes(r)) list.push_back(node_to_json(node));
+  }
+  return http::json_response(200, {{"region", *region}, {"nodes", std::move(list)}});
+}
+
+http::Response Broker::handle_streams(const http::Request& request) {
+  auto region = viewer_region(request);
+  if (!region) return bad_name("region");
+  if (!registry_.healthy()) return registry_unavailable();
+
+  std::vector<StreamClaim> claims = registry_.streams();
+  std::sort(claims.begin(), claims.end(),
+            [](const StreamClaim& a, const StreamClaim& b) { return a.stream < b.stream; });
+  nlohmann::json list = nlohmann::json::array();
+  for (const StreamClaim& claim : claims) {
+    list.push_back({{"name", claim.stream},
+                    {"origin_id", claim.origin_id},
+                    {"origin_region", claim.origin_region},
+                    {"origin_url", claim.origin_url},
+                    {"relays", registry_.relays(*region, claim.stream)}});
+  }
+  return http::json_response(200, {{"region", *region}, {"streams", std::move(list)}});
+}
+
+// 200 while the broker serves HTTP, even with the registry down: every broker shares the
+// registry, so failing health checks then would take the whole tier out of DNS/L4 at once.
+http::Response Broker::handle_healthz(const http::Request&) {
+  return http::json_response(
+      200, {{"status", "ok"},
+            {"region", options_.region},
+            {"registry", registry_.healthy() ? "ok" : "unreachable"}});
+}
+
+}  // namespace strata::broker

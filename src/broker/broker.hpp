@@ -1,0 +1,79 @@
+// The broker (DESIGN.md §4): a stateless HTTP front that places WHIP hosts on origins and
+// WHEP viewers on edges of a region and answers 307 Temporary Redirect to the chosen node
+// (RFC 9725 §4.5 allows redirects for load balancing; the client repeats the POST, body
+// included, so the broker never reads the SDP offer).
+//
+//   POST /whip/{stream}   → the stream's claiming origin, else a least-loaded origin of the
+//                           broker's region (two-choice); 503 + Retry-After when none fits
+//   POST /whep/{stream}   → 409 + Retry-After unless the stream is claimed; else an edge of
+//                           the viewer's region (?region=, default the broker's) that already
+//                           relays it and has headroom, else a least-loaded edge; 503 if none
+//   GET /api/v1/nodes     → {"region", "nodes":[...]}; ?region=R, ?region=all
+//   GET /api/v1/streams   → {"region", "streams":[{name, origin_id, origin_region,
+//                           origin_url, relays:[edge ids of the region]}]}; ?region=R
+//   GET /healthz          → 200 {"status":"ok","registry":"ok"|"unreachable"}
+//
+// The query string of a WHIP/WHEP request is kept in the Location. Handlers may run on
+// several HTTP threads at once: the broker has no mutable state of its own, the registry
+// must be thread-safe and so must the injected random source.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "broker/placement.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "registry/registry.hpp"
+
+namespace strata::broker {
+
+struct BrokerOptions {
+  std::string region;
+  int retry_after_seconds = 2;
+  double max_cpu = 0.9;  // nodes at or above are full
+  // See PlacementLimits::load_tolerance.
+  double load_tolerance = 0.05;
+};
+
+class Broker {
+ public:
+  // `random` defaults to strata::random_u64.
+  Broker(registry::Registry& registry, BrokerOptions options,
+         std::function<uint64_t()> random = {});
+
+  void add_routes(http::Router& router);
+
+  // The handlers, public so tests and `strata dev` can call them without a Router.
+  http::Response handle_whip(const http::Request& request);
+  http::Response handle_whep(const http::Request& request);
+  http::Response handle_nodes(const http::Request& request);
+  http::Response handle_streams(const http::Request& request);
+  http::Response handle_healthz(const http::Request& request);
+
+  const BrokerOptions& options() const { return options_; }
+
+ private:
+  // ?region= if present (validated), else the broker's own region. nullopt = invalid.
+  std::optional<std::string> viewer_region(const http::Request& request) const;
+  http::Response retry_later(int status, std::string_view error, std::string_view detail) const;
+  http::Response registry_unavailable() const;
+
+  registry::Registry& registry_;
+  BrokerOptions options_;
+  std::function<uint64_t()> random_;
+};
+
+// [A-Za-z0-9_.-]{1,64}, the rule the nodes apply to stream names (and the broker to regions).
+bool valid_name(std::string_view name);
+
+// base + "/" + kind + "/" + stream (+ "?" + query when not empty); a trailing '/' of the
+// base URL is dropped. kind is "whip" or "whep".
+std::string redirect_location(std::string_view base_url, std::string_view kind,
+                              std::string_view stream, std::string_view query);
+
+nlohmann::json node_to_json(const registry::NodeRecord& node);
+
+}  // namespace strata::broker

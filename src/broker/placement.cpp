@@ -1,0 +1,66 @@
+#include "broker/placement.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace strata::broker {
+
+using registry::NodeRecord;
+
+bool serves_role(const NodeRecord& node, Role role) {
+  if (node.role == "dev") return true;
+  return node.role == (role == Role::kOrigin ? "origin" : "edge");
+}
+
+bool is_full(const NodeRecord& node, double max_cpu) {
+  if (node.capacity > 0 && node.sessions >= node.capacity) return true;
+  return node.cpu >= max_cpu;
+}
+
+bool is_eligible(const NodeRecord& node, Role role, std::string_view region, double max_cpu) {
+  return serves_role(node, role) && node.region == region && !node.http_url.empty() &&
+         !node.draining && !is_full(node, max_cpu);
+}
+
+double node_load(const NodeRecord& node) {
+  if (node.capacity > 0) return double(node.sessions) / double(node.capacity);
+  return double(node.sessions);
+}
+
+bool less_loaded(const NodeRecord& a, const NodeRecord& b) {
+  return std::tuple(node_load(a), a.cpu, std::string_view(a.id)) <
+         std::tuple(node_load(b), b.cpu, std::string_view(b.id));
+}
+
+std::vector<const NodeRecord*> eligible_nodes(const std::vector<NodeRecord>& nodes, Role role,
+                                              std::string_view region, double max_cpu) {
+  std::vector<const NodeRecord*> out;
+  for (const auto& node : nodes) {
+    if (is_eligible(node, role, region, max_cpu)) out.push_back(&node);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const NodeRecord* a, const NodeRecord* b) { return less_loaded(*a, *b); });
+  return out;
+}
+
+namespace {
+
+// Loads of nodes with and without a known capacity are not on one scale (fraction vs
+// sessions); compare in sessions then, where "one session apart" is still a tie.
+bool loads_comparable(const NodeRecord& least, const NodeRecord& next, double load_tolerance) {
+  if (least.capacity > 0 && next.capacity > 0)
+    return node_load(next) - node_load(least) <= load_tolerance + 1e-9;  // 0.55 - 0.5 > 0.05
+  return double(next.sessions) - double(least.sessions) <= 1.0;
+}
+
+}  // namespace
+
+const NodeRecord* pick_two_choice(const std::vector<const NodeRecord*>& sorted, uint64_t random,
+                                  double load_tolerance) {
+  if (sorted.empty()) return nullptr;
+  if (sorted.size() == 1 || !loads_comparable(*sorted[0], *sorted[1], load_tolerance))
+    return sorted[0];
+  return sorted[random & 1];
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,438 @@
+#include "registry/redis_registry.hpp"
+
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "registry/registry_json.hpp"
+
+namespace strata::registry {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Claim: 0 = claimed, 1 = already ours (value and TTL refreshed), 2 = taken by another.
+// ARGV: json, ttl_ms, origin_id.
+constexpr const char* kClaimScript = R"lua(
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 0
+end
+local ok, doc = pcall(cjson.decode, cur)
+if ok and type(doc) == 'table' and doc.origin_id == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 2
+)lua";
+
+// Compare-and-set on the claim's origin_id. ARGV: origin_id, ttl_ms. 1 = refreshed.
+constexpr const char* kRefreshScript = R"lua(
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ok, doc = pcall(cjson.decode, cur)
+if ok and type(doc) == 'table' and doc.origin_id == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+)lua";
+
+// ARGV: origin_id. 1 = deleted.
+constexpr const char* kReleaseScript = R"lua(
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ok, doc = pcall(cjson.decode, cur)
+if ok and type(doc) == 'table' and doc.origin_id == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+)lua";
+
+// Scores are expiry times on the server's clock (ms). The key's TTL is only lengthened,
+// so one edge's short TTL never drops the others. ARGV: edge_id, ttl_ms.
+constexpr const char* kPutRelayScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
+redis.call('ZADD', KEYS[1], string.format('%.0f', now + ttl), ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+)lua";
+
+// Prunes expired members (score <= now) and returns the live ones.
+constexpr const char* kRelaysScript = R"lua(
+local t = redis.call('TIME')
+local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+)lua";
+
+constexpr auto kSubscribeBackoffMin = 100ms;
+constexpr auto kSubscribeBackoffMax = 1000ms;
+
+timeval to_timeval(std::chrono::milliseconds d) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
+  return tv;
+}
+
+// PX takes whole milliseconds; a TTL under 1 ms is rejected by both backends.
+std::optional<std::string> ttl_ms(Duration ttl) {
+  int64_t ms = to_millis(ttl);
+  if (ms < 1) return std::nullopt;
+  return std::to_string(ms);
+}
+
+// SCAN MATCH uses glob patterns: escape the caller's text so "*" in a region is literal.
+std::string glob_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string_view reply_string(const redisReply* r) { return {r->str, r->len}; }
+
+bool is_ok_status(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_STATUS && reply_string(r) == "OK";
+}
+
+}  // namespace
+
+void RedisRegistry::ReplyDeleter::operator()(redisReply* reply) const {
+  if (reply) freeReplyObject(reply);
+}
+
+RedisRegistry::RedisRegistry(Options options) : options_(std::move(options)) {
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    signal(SIGPIPE, SIG_IGN);
+  }
+  if (pipe(wake_pipe_) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
+}
+
+RedisRegistry::~RedisRegistry() {
+  stopping_ = true;
+  if (wake_pipe_[1] >= 0) {
+    char byte = 1;
+    [[maybe_unused]] ssize_t n = write(wake_pipe_[1], &byte, 1);
+  }
+  sub_cv_.notify_all();
+  if (subscriber_.joinable()) subscriber_.join();
+  for (int fd : wake_pipe_) {
+    if (fd >= 0) close(fd);
+  }
+  std::lock_guard lock(cmd_mu_);
+  drop_connection_locked();
+}
+
+std::string RedisRegistry::node_key(std::string_view region, std::string_view id) {
+  return "strata:region:" + std::string(region) + ":node:" + std::string(id);
+}
+
+std::string RedisRegistry::stream_key(std::string_view name) {
+  return "strata:stream:" + std::string(name);
+}
+
+std::string RedisRegistry::relays_key(std::string_view region, std::string_view stream) {
+  return "strata:region:" + std::string(region) + ":relays:" + std::string(stream);
+}
+
+// ---- connection -------------------------------------------------------------------
+
+redisContext* RedisRegistry::connect() const {
+  redisContext* ctx =
+      redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout));
+  if (!ctx) return nullptr;
+  if (ctx->err || redisSetTimeout(ctx, to_timeval(options_.command_timeout)) != REDIS_OK) {
+    redisFree(ctx);
+    return nullptr;
+  }
+  redisEnableKeepAlive(ctx);
+  return ctx;
+}
+
+bool RedisRegistry::ensure_connected_locked() {
+  if (ctx_) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (ever_attempted_ && now - last_attempt_ < options_.reconnect_interval) return false;
+  ever_attempted_ = true;
+  last_attempt_ = now;
+  ctx_ = connect();
+  healthy_ = ctx_ != nullptr;
+  return ctx_ != nullptr;
+}
+
+void RedisRegistry::drop_connection_locked() {
+  if (ctx_) redisFree(ctx_);
+  ctx_ = nullptr;
+  healthy_ = false;
+  // Pace the next attempt from the failure, so calls in between fail fast.
+  ever_attempted_ = true;
+  last_attempt_ = std::chrono::steady_clock::now();
+}
+
+RedisRegistry::ReplyPtr RedisRegistry::command_locked(const std::vector<std::string>& args) {
+  if (!ensure_connected_locked()) return nullptr;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data()));
+  if (!raw || ctx_->err) {
+    if (raw) freeReplyObject(raw);
+    drop_connection_locked();
+    return nullptr;
+  }
+  return ReplyPtr(raw);
+}
+
+RedisRegistry::ReplyPtr RedisRegistry::command(const std::vector<std::string>& args) {
+  std::lock_guard lock(cmd_mu_);
+  return command_locked(args);
+}
+
+bool RedisRegistry::healthy() {
+  auto reply = command({"PING"});
+  return reply && reply->type == REDIS_REPLY_STATUS;
+}
+
+std::vector<std::string> RedisRegistry::scan_keys(const std::string& pattern) {
+  std::set<std::string> keys;  // SCAN may return a key more than once
+  std::string cursor = "0";
+  do {
+    auto reply = command({"SCAN", cursor, "MATCH", pattern, "COUNT", "200"});
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return {};
+    const redisReply* next = reply->element[0];
+    const redisReply* batch = reply->element[1];
+    if (next->type != REDIS_REPLY_STRING || batch->type != REDIS_REPLY_ARRAY) return {};
+    cursor = std::string(reply_string(next));
+    for (size_t i = 0; i < batch->elements; ++i) {
+      if (batch->element[i]->type == REDIS_REPLY_STRING) keys.emplace(reply_string(batch->element[i]));
+    }
+  } while (cursor != "0");
+  return {keys.begin(), keys.end()};
+}
+
+std::vector<std::optional<std::string>> RedisRegistry::mget(const std::vector<std::string>& keys) {
+  if (keys.empty()) return {};
+  std::vector<std::string> args{"MGET"};
+  args.insert(args.end(), keys.begin(), keys.end());
+  auto reply = command(args);
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != keys.size()) return {};
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (reply->element[i]->type == REDIS_REPLY_STRING) out[i] = std::string(reply_string(reply->element[i]));
+  }
+  return out;
+}
+
+// ---- nodes ------------------------------------------------------------------------
+
+bool RedisRegistry::put_node(const NodeRecord& node, Duration ttl) {
+  auto ms = ttl_ms(ttl);
+  if (!ms || node.id.empty()) return false;
+  return is_ok_status(command({"SET", node_key(node.region, node.id), node_to_json(node), "PX", *ms}).get());
+}
+
+bool RedisRegistry::remove_node(const NodeRecord& node) {
+  auto reply = command({"DEL", node_key(node.region, node.id)});
+  return reply && reply->type == REDIS_REPLY_INTEGER;
+}
+
+std::vector<NodeRecord> RedisRegistry::nodes(std::string_view region) {
+  std::vector<std::string> keys = scan_keys("strata:region:" + glob_escape(region) + ":node:*");
+  std::vector<NodeRecord> out;
+  auto values = mget(keys);
+  for (auto& value : values) {
+    if (!value) continue;  // expired between SCAN and MGET
+    if (auto node = node_from_json(*value); node && node->region == region) out.push_back(std::move(*node));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+// ---- stream directory ---------------------------------------------------------------
+
+ClaimResult RedisRegistry::claim_stream(const StreamClaim& claim, Duration ttl) {
+  auto ms = ttl_ms(ttl);
+  if (!ms || claim.stream.empty() || claim.origin_id.empty()) return ClaimResult::kError;
+  auto reply = command({"EVAL", kClaimScript, "1", stream_key(claim.stream), claim_to_json(claim), *ms,
+                        claim.origin_id});
+  if (!reply || reply->type != REDIS_REPLY_INTEGER) return ClaimResult::kError;
+  switch (reply->integer) {
+    case 0: return ClaimResult::kClaimed;
+    case 1: return ClaimResult::kAlreadyOurs;
+    case 2: return ClaimResult::kTaken;
+    default: return ClaimResult::kError;
+  }
+}
+
+bool RedisRegistry::refresh_claim(const StreamClaim& claim, Duration ttl) {
+  auto ms = ttl_ms(ttl);
+  if (!ms || claim.stream.empty()) return false;
+  auto reply = command({"EVAL", kRefreshScript, "1", stream_key(claim.stream), claim.origin_id, *ms});
+  return reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+}
+
+bool RedisRegistry::release_claim(const StreamClaim& claim) {
+  if (claim.stream.empty()) return false;
+  auto reply = command({"EVAL", kReleaseScript, "1", stream_key(claim.stream), claim.origin_id});
+  return reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+}
+
+std::optional<StreamClaim> RedisRegistry::stream(std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  auto reply = command({"GET", stream_key(name)});
+  if (!reply || reply->type != REDIS_REPLY_STRING) return std::nullopt;
+  return claim_from_json(name, reply_string(reply.get()));
+}
+
+std::vector<StreamClaim> RedisRegistry::streams() {
+  static const std::string kPrefix = "strata:stream:";
+  std::vector<std::string> keys = scan_keys(kPrefix + "*");
+  auto values = mget(keys);
+  std::vector<StreamClaim> out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) continue;
+    std::string_view name = std::string_view(keys[i]).substr(kPrefix.size());
+    if (auto claim = claim_from_json(name, *values[i])) out.push_back(std::move(*claim));
+  }
+  return out;  // keys came sorted from scan_keys
+}
+
+// ---- relays ---------------------------------------------------------------------
+
+bool RedisRegistry::put_relay(std::string_view region, std::string_view stream, std::string_view edge_id,
+                              Duration ttl) {
+  auto ms = ttl_ms(ttl);
+  if (!ms || stream.empty() || edge_id.empty()) return false;
+  auto reply = command({"EVAL", kPutRelayScript, "1", relays_key(region, stream), std::string(edge_id), *ms});
+  return reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+}
+
+bool RedisRegistry::remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) {
+  auto reply = command({"ZREM", relays_key(region, stream), std::string(edge_id)});
+  return reply && reply->type == REDIS_REPLY_INTEGER;
+}
+
+std::vector<std::string> RedisRegistry::relays(std::string_view region, std::string_view stream) {
+  auto reply = command({"EVAL", kRelaysScript, "1", relays_key(region, stream)});
+  std::vector<std::string> out;
+  if (!reply || reply->type != REDIS_REPLY_ARRAY) return out;
+  for (size_t i = 0; i < reply->elements; ++i) {
+    if (reply->element[i]->type == REDIS_REPLY_STRING) out.emplace_back(reply_string(reply->element[i]));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- events -----------------------------------------------------------------------
+
+bool RedisRegistry::publish(const Event& event) {
+  auto reply = command({"PUBLISH", kEventsChannel, event_to_json(event)});
+  return reply && reply->type == REDIS_REPLY_INTEGER;
+}
+
+void RedisRegistry::subscribe(std::function<void(const Event&)> handler) {
+  if (!handler) return;
+  std::unique_lock lock(sub_mu_);
+  handlers_.push_back(std::move(handler));
+  if (subscriber_.joinable()) return;
+  subscriber_ = std::thread([this] { subscriber_loop(); });
+  // Wait (bounded) for the subscription to be live so the caller does not miss events
+  // published right after subscribe() returns. If Redis is down, give up quietly: the
+  // thread keeps retrying.
+  sub_cv_.wait_for(lock, options_.connect_timeout + options_.command_timeout,
+                   [this] { return subscribed_ || stopping_; });
+}
+
+void RedisRegistry::sleep_interruptible(std::chrono::milliseconds d) {
+  pollfd pfd{wake_pipe_[0], POLLIN, 0};
+  poll(&pfd, wake_pipe_[0] >= 0 ? 1 : 0, static_cast<int>(d.count()));
+}
+
+void RedisRegistry::subscriber_loop() {
+  auto backoff = std::chrono::milliseconds(kSubscribeBackoffMin);
+  while (!stopping_) {
+    redisContext* ctx = connect();
+    if (ctx) {
+      auto* raw = static_cast<redisReply*>(redisCommand(ctx, "SUBSCRIBE %s", kEventsChannel));
+      ReplyPtr confirm(raw);
+      if (confirm && !ctx->err && confirm->type == REDIS_REPLY_ARRAY) {
+        {
+          std::lock_guard lock(sub_mu_);
+          subscribed_ = true;
+        }
+        sub_cv_.notify_all();
+        backoff = kSubscribeBackoffMin;
+        pump_subscription(ctx);
+        std::lock_guard lock(sub_mu_);
+        subscribed_ = false;
+      }
+      redisFree(ctx);
+    }
+    if (stopping_) break;
+    sleep_interruptible(backoff);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, kSubscribeBackoffMax);
+  }
+}
+
+bool RedisRegistry::pump_subscription(redisContext* ctx) {
+  while (!stopping_) {
+    // Drain replies already buffered (several messages can arrive in one read).
+    void* raw = nullptr;
+    while (true) {
+      if (redisGetReplyFromReader(ctx, &raw) != REDIS_OK) return false;
+      if (!raw) break;
+      ReplyPtr reply(static_cast<redisReply*>(raw));
+      deliver_message(reply.get());
+    }
+    pollfd pfds[2] = {{ctx->fd, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    int n = poll(pfds, wake_pipe_[0] >= 0 ? 2 : 1, 1000);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (stopping_) return false;
+    if (n == 0) continue;
+    if (pfds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+      if (redisBufferRead(ctx) != REDIS_OK) return false;  // EOF: Redis went away
+    }
+  }
+  return false;
+}
+
+void RedisRegistry::deliver_message(redisReply* reply) {
+  // ["message", channel, payload]
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return;
+  if (reply->element[0]->type != REDIS_REPLY_STRING || reply_string(reply->element[0]) != "message") return;
+  if (reply->element[2]->type != REDIS_REPLY_STRING) return;
+  auto event = event_from_json(reply_string(reply->element[2]));
+  if (!event) return;
+  std::vector<Handler> handlers;
+  {
+    std::lock_guard lock(sub_mu_);
+    handlers = handlers_;
+  }
+  for (const auto& handler : handlers) handler(*event);
+}
+
+}  // namespace strata::registry

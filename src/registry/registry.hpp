@@ -1,0 +1,84 @@
+// Cluster state (DESIGN.md §4): node records with load, stream claims, relay records and
+// events. One interface, two backends: in-memory (`strata dev`, tests) and Redis.
+//
+// Every call is control plane, may block briefly (Redis round trip with a timeout) and
+// never throws: failures are false / nullopt / empty results and `healthy() == false`.
+// Per-region state (node records, relay records) lives under region-prefixed keys so a
+// region can later move to its own Redis; the stream directory is global.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time.hpp"
+
+namespace strata::registry {
+
+struct NodeRecord {
+  std::string id;
+  std::string role;      // "origin" | "edge" | "dev"
+  std::string region;
+  std::string http_url;  // "http://host:port", where its WHIP/WHEP/relay endpoints are
+  double cpu = 0;        // 0..1, process CPU share of the machine
+  uint64_t egress_bps = 0;
+  uint32_t sessions = 0;
+  uint32_t capacity = 0;  // sessions it accepts; 0 = unknown
+  bool draining = false;
+};
+
+// Which origin publishes a stream (set if absent, with a TTL the origin refreshes).
+struct StreamClaim {
+  std::string stream;
+  std::string origin_id;
+  std::string origin_region;
+  std::string origin_url;
+};
+
+enum class ClaimResult { kClaimed, kAlreadyOurs, kTaken, kError };
+
+struct Event {
+  enum class Kind { kStreamEnded, kStreamMoved };
+  Kind kind = Kind::kStreamEnded;
+  std::string stream;
+  std::string origin_id;  // the origin that ended it / the new origin
+};
+
+class Registry {
+ public:
+  virtual ~Registry() = default;
+
+  // Node records: written every second with a short TTL; a node that stops writing
+  // disappears when the TTL runs out.
+  virtual bool put_node(const NodeRecord& node, Duration ttl) = 0;
+  virtual bool remove_node(const NodeRecord& node) = 0;
+  virtual std::vector<NodeRecord> nodes(std::string_view region) = 0;
+
+  // Stream directory. claim is atomic set-if-absent; refresh and release act only when
+  // the claim is still this origin's (compare-and-set).
+  virtual ClaimResult claim_stream(const StreamClaim& claim, Duration ttl) = 0;
+  virtual bool refresh_claim(const StreamClaim& claim, Duration ttl) = 0;
+  virtual bool release_claim(const StreamClaim& claim) = 0;
+  virtual std::optional<StreamClaim> stream(std::string_view name) = 0;
+  virtual std::vector<StreamClaim> streams() = 0;
+
+  // Relay records: edge `edge_id` in `region` relays `stream` (TTL, refreshed while it does).
+  virtual bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) = 0;
+  virtual bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) = 0;
+  virtual std::vector<std::string> relays(std::string_view region, std::string_view stream) = 0;
+
+  // Events (Redis pub/sub). The handler runs on a registry-owned thread.
+  virtual bool publish(const Event& event) = 0;
+  virtual void subscribe(std::function<void(const Event&)> handler) = 0;
+
+  // False while the backend is unreachable (calls fail fast and reconnect in the background).
+  virtual bool healthy() = 0;
+};
+
+// "memory" → in-process registry on `clock`; "redis://host:port" → Redis backend.
+// nullptr with *error set on a bad URL.
+std::unique_ptr<Registry> make_registry(std::string_view url, const Clock& clock, std::string* error);
+
+}  // namespace strata::registry

@@ -1,0 +1,224 @@
+// SessionManager, cluster half (DESIGN.md §4): the origin's relay endpoint, the edge's
+// relay set-up on its first viewer, registry heartbeats, claims, relay records, linger.
+#include <openssl/crypto.h>
+
+#include <spdlog/spdlog.h>
+
+#include "common/random.hpp"
+#include "dtls/certificate.hpp"
+#include "http/client.hpp"
+#include "signaling/session_manager.hpp"
+#include "signaling/track_json.hpp"
+#include "worker/relay_session.hpp"
+
+namespace strata::signaling {
+
+const char* to_string(NodeRole role) {
+  switch (role) {
+    case NodeRole::kDev: return "dev";
+    case NodeRole::kOrigin: return "origin";
+    case NodeRole::kEdge: return "edge";
+  }
+  return "?";
+}
+
+namespace {
+
+bool secret_matches(const std::optional<std::string>& authorization, const std::string& secret) {
+  if (secret.empty() || !authorization) return false;
+  const std::string want = "Bearer " + secret;
+  return authorization->size() == want.size() && CRYPTO_memcmp(authorization->data(), want.data(), want.size()) == 0;
+}
+
+// "sha-256 AB:CD:..." → algorithm and digest bytes.
+bool parse_fingerprint_attr(const std::string& text, std::string* algorithm, Bytes* digest) {
+  auto space = text.find(' ');
+  if (space == std::string::npos) return false;
+  *algorithm = text.substr(0, space);
+  auto bytes = dtls::parse_fingerprint(text.substr(space + 1));
+  if (!bytes) return false;
+  *digest = *bytes;
+  return true;
+}
+
+}  // namespace
+
+// Origin side: an edge's request for every track and layer of `stream`.
+std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::string& stream, const std::string& body,
+                                                                    const std::optional<std::string>& authorization) {
+  if (!secret_matches(authorization, options_.cluster_secret))
+    return ApiError{403, "forbidden", "relay requests need 'Authorization: Bearer <cluster secret>'"};
+  if (options_.role == NodeRole::kEdge)
+    return ApiError{403, "wrong-role", "this node is an edge: relays are served by origins"};
+  nlohmann::json req = nlohmann::json::parse(body, nullptr, false);
+  if (!req.is_object() || !req.contains("ice_ufrag") || !req.contains("ice_pwd") || !req.contains("fingerprint"))
+    return ApiError{400, "bad-relay-request", "expected JSON {edge_id, ice_ufrag, ice_pwd, fingerprint}"};
+  transport::TransportConfig config;
+  if (!parse_fingerprint_attr(req.value("fingerprint", ""), &config.remote_fingerprint_algorithm,
+                              &config.remote_fingerprint))
+    return ApiError{400, "bad-relay-request", "fingerprint must be '<algorithm> <hex:hex:...>'"};
+
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end() || it->second.relayed)
+    return ApiError{404, "unknown-stream", "stream '" + stream + "' has no host on this origin"};
+  StreamRecord& rec = it->second;
+  int w = pick_worker_locked();
+  config.local_ufrag = random_ice_string(8);
+  config.local_pwd = random_ice_string(24);
+  config.remote_ufrag = req.value("ice_ufrag", "");
+  config.remote_pwd = req.value("ice_pwd", "");
+  config.dtls_role = dtls::Role::kServer;  // the edge is the DTLS client (and ICE controlling)
+  config.certificate = cert_;
+  config.consent_timeout = options_.consent_timeout;
+  SessionRecord& s = add_session_locked(Kind::kRelaySend, stream, w);
+  uint64_t sid = s.id, stream_id = rec.id;
+  worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
+  std::string ufrag = config.local_ufrag;
+  workers_.at(w).post([this, sid, stream_id, up, config, ufrag](worker::Worker& wk) mutable {
+    auto session = std::make_unique<worker::RelaySendSession>(wk, sid, stream_id, up, std::move(config), *this);
+    worker::Session* raw = session.get();
+    wk.add_session(std::move(session), ufrag);
+    wk.subscribe_local_relay(stream_id, raw);
+  });
+  subscribe_to_stream_locked(rec, w);
+  rec.relays.push_back(sid);
+  spdlog::info("relay: edge '{}' relays '{}' (session {} on worker {})", req.value("edge_id", "?"), stream, s.public_id, w);
+  return nlohmann::json{{"session", "/session/" + s.public_id},
+                        {"ice_ufrag", ufrag},
+                        {"ice_pwd", config.local_pwd},
+                        {"fingerprint", "sha-256 " + cert_->fingerprint_sha256()},
+                        {"candidates", nlohmann::json::array({{{"ip", options_.public_ip}, {"port", workers_.at(w).port()}}})},
+                        {"tracks", tracks_to_json(rec.tracks)}};
+}
+
+// Edge side: make sure `stream` is fed here, pulling it from its origin on first use.
+// Exactly one relay per (edge, stream): set-ups are serialized and re-check the directory.
+std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) {
+  std::lock_guard setup(relay_setup_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (streams_.count(stream)) return std::nullopt;
+  }
+  if (!options_.registry) return ApiError{409, "stream-not-live", "stream '" + stream + "' is not live", 2};
+  auto claim = options_.registry->stream(stream);
+  if (!claim) {
+    if (!options_.registry->healthy())
+      return ApiError{503, "registry-unavailable", "the cluster registry is unreachable; retry shortly", 2};
+    return ApiError{409, "stream-not-live", "stream '" + stream + "' is not live yet; retry later", 2};
+  }
+  std::string ufrag = random_ice_string(8), pwd = random_ice_string(24);
+  nlohmann::json req = {{"edge_id", options_.node_id},
+                        {"ice_ufrag", ufrag},
+                        {"ice_pwd", pwd},
+                        {"fingerprint", "sha-256 " + cert_->fingerprint_sha256()}};
+  std::string error;
+  auto res = http::http_request("POST", claim->origin_url + "/relay/" + stream,
+                                {{"Authorization", "Bearer " + options_.cluster_secret}, {"Content-Type", "application/json"}},
+                                req.dump(), std::chrono::seconds(3), &error);
+  if (!res) return ApiError{502, "origin-unreachable", "relay from origin " + claim->origin_id + ": " + error, 2};
+  if (res->status != 201)
+    return ApiError{502, "relay-refused", "origin " + claim->origin_id + " answered " + std::to_string(res->status) + ": " +
+                                              res->body.substr(0, 200), 2};
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  auto tracks = j.is_object() ? tracks_from_json(j.value("tracks", nlohmann::json())) : std::nullopt;
+  transport::TransportConfig config;
+  if (!tracks || !parse_fingerprint_attr(j.value("fingerprint", ""), &config.remote_fingerprint_algorithm,
+                                         &config.remote_fingerprint))
+    return ApiError{502, "bad-relay-answer", "origin " + claim->origin_id + " sent a relay answer this edge cannot use"};
+  for (auto& c : j.value("candidates", nlohmann::json::array())) {
+    if (auto a = SocketAddress::from_ip_port(c.value("ip", ""), c.value("port", uint16_t(0)))) config.remote_candidates.push_back(*a);
+  }
+  config.local_ufrag = ufrag;
+  config.local_pwd = pwd;
+  config.remote_ufrag = j.value("ice_ufrag", "");
+  config.remote_pwd = j.value("ice_pwd", "");
+  config.ice_controlling = true;
+  config.dtls_role = dtls::Role::kClient;
+  config.certificate = cert_;
+  config.consent_timeout = options_.consent_timeout;
+
+  std::lock_guard lock(mu_);
+  int w = pick_worker_locked();
+  StreamRecord rec;
+  rec.id = next_id_++;
+  rec.name = stream;
+  rec.tracks = *tracks;
+  rec.relayed = true;
+  rec.started = rec.idle_since = SteadyClock().now();
+  SessionRecord& s = add_session_locked(Kind::kRelayIngest, stream, w);
+  rec.publisher = s.id;
+  rec.publisher_worker = w;
+  uint64_t sid = s.id, stream_id = rec.id;
+  auto candidates = config.remote_candidates;
+  workers_.at(w).post([this, sid, stream_id, config, tracks = *tracks, candidates](worker::Worker& wk) mutable {
+    auto session = std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this);
+    worker::Session* raw = session.get();
+    wk.add_session(std::move(session), "");
+    for (auto& c : candidates) wk.bind_address(c, raw);  // STUN answers and media come from there
+  });
+  spdlog::info("relay: pulling '{}' from origin {} ({}), session {} on worker {}", stream, claim->origin_id,
+               claim->origin_url, s.public_id, w);
+  streams_[stream] = std::move(rec);
+  return std::nullopt;
+}
+
+void SessionManager::on_registry_event(const registry::Event& event) {
+  if (event.kind != registry::Event::Kind::kStreamEnded) return;
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(event.stream);
+  if (it != streams_.end() && it->second.relayed) end_stream_locked(event.stream, "origin ended the stream");
+}
+
+void SessionManager::poll() {
+  std::vector<registry::Event> events;
+  std::vector<std::string> releases;
+  std::vector<registry::StreamClaim> claims;
+  std::vector<std::string> relayed;
+  auto now = SteadyClock().now();
+  bool beat = now >= next_heartbeat_;
+  {
+    std::lock_guard lock(mu_);
+    events.swap(pending_events_);
+    releases.swap(pending_releases_);
+    std::vector<std::string> lingered;
+    for (auto& [name, rec] : streams_) {
+      if (rec.relayed && rec.viewers.empty() && now - rec.idle_since > options_.relay_linger) lingered.push_back(name);
+      if (beat && !rec.relayed) claims.push_back({name, options_.node_id, options_.region, options_.http_url});
+      if (beat && rec.relayed && !rec.viewers.empty()) relayed.push_back(name);
+    }
+    for (auto& name : lingered) end_stream_locked(name, "no viewers left (relay linger)");
+  }
+  if (beat) next_heartbeat_ = now + std::chrono::seconds(1);
+  registry::Registry* reg = options_.registry;
+  if (!reg) return;
+  for (auto& name : releases) reg->release_claim({name, options_.node_id, options_.region, options_.http_url});
+  for (auto& e : events) reg->publish(e);
+  if (!beat) return;
+  for (auto& c : claims) reg->refresh_claim(c, options_.claim_ttl);
+  for (auto& name : relayed) reg->put_relay(options_.region, name, options_.node_id, options_.claim_ttl);
+  heartbeat();
+}
+
+void SessionManager::heartbeat() {
+  registry::NodeRecord n;
+  n.id = options_.node_id;
+  n.role = to_string(options_.role);
+  n.region = options_.region;
+  n.http_url = options_.http_url;
+  n.sessions = uint32_t(session_count());
+  n.capacity = uint32_t(options_.max_sessions);
+  auto m = workers_.metrics();
+  uint64_t bytes = m.bytes_out;
+  auto now = SteadyClock().now();
+  if (last_egress_at_ != Timestamp{}) {
+    double secs = std::chrono::duration<double>(now - last_egress_at_).count();
+    if (secs > 0) egress_bps_ = uint64_t(double(bytes - last_egress_bytes_) * 8 / secs);
+  }
+  last_egress_bytes_ = bytes;
+  last_egress_at_ = now;
+  n.egress_bps = egress_bps_;
+  options_.registry->put_node(n, options_.node_ttl);
+}
+
+}  // namespace strata::signaling

@@ -1,0 +1,425 @@
+#include "broker/broker.hpp"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "fake_registry.hpp"
+
+namespace strata::broker {
+namespace {
+
+using registry::NodeRecord;
+using registry::StreamClaim;
+using testing::FakeRegistry;
+
+constexpr Duration kTtl = std::chrono::seconds(5);
+
+NodeRecord node(std::string id, std::string role, std::string region, uint32_t sessions,
+                uint32_t capacity, double cpu = 0.1, bool draining = false) {
+  NodeRecord n;
+  n.id = std::move(id);
+  n.role = std::move(role);
+  n.region = std::move(region);
+  n.http_url = "http://" + n.id + ".test:8080";
+  n.sessions = sessions;
+  n.capacity = capacity;
+  n.cpu = cpu;
+  n.draining = draining;
+  return n;
+}
+
+std::string url_of(std::string_view id) { return "http://" + std::string(id) + ".test:8080"; }
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  BrokerTest() { make_broker(); }
+
+  void make_broker() {
+    broker_ = std::make_unique<Broker>(registry_, BrokerOptions{.region = "eu"},
+                                       [this] { return next_random_++; });
+    router_ = http::Router{};
+    broker_->add_routes(router_);
+  }
+
+  http::Response request(std::string method, std::string target, std::string query = "") {
+    http::Request req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    req.query = query;
+    req.query_params = http::parse_query(query);
+    req.headers = {{"Content-Type", "application/sdp"}};
+    req.body = "v=0\r\n";
+    return router_.dispatch(req);
+  }
+  http::Response whip(std::string stream, std::string query = "") {
+    return request("POST", "/whip/" + stream, std::move(query));
+  }
+  http::Response whep(std::string stream, std::string query = "") {
+    return request("POST", "/whep/" + stream, std::move(query));
+  }
+  void claim(std::string stream, std::string origin, std::string region = "eu") {
+    registry_.claim_stream({stream, origin, region, url_of(origin)}, kTtl);
+  }
+  void put(NodeRecord n) { registry_.put_node(n, kTtl); }
+
+  FakeRegistry registry_;
+  uint64_t next_random_ = 0;
+  std::unique_ptr<Broker> broker_;
+  http::Router router_;
+};
+
+std::string location(const http::Response& r) { return r.header("Location").value_or(""); }
+
+nlohmann::json body_json(const http::Response& r) {
+  return nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+}
+
+void expect_json_error(const http::Response& r, int status, std::string_view error) {
+  EXPECT_EQ(r.status, status);
+  EXPECT_EQ(r.content_type, "application/json");
+  auto j = body_json(r);
+  ASSERT_TRUE(j.is_object()) << r.body;
+  EXPECT_EQ(j.value("error", ""), error) << r.body;
+  EXPECT_FALSE(j.value("detail", "").empty()) << r.body;
+}
+
+void expect_retry_after(const http::Response& r) {
+  EXPECT_EQ(r.header("Retry-After").value_or(""), "2");
+}
+
+// --- WHIP -----------------------------------------------------------------------------
+
+TEST_F(BrokerTest, WhipRedirectsToLeastLoadedOriginOfTheRegion) {
+  put(node("o1", "origin", "eu", 8, 10));
+  put(node("o2", "origin", "eu", 2, 10));
+  put(node("o3", "origin", "eu", 5, 10));
+  put(node("us1", "origin", "us", 0, 10));
+  put(node("e1", "edge", "eu", 0, 10));
+  for (int i = 0; i < 4; ++i) {  // o2 is clearly least loaded: random draws do not matter
+    auto r = whip("cam");
+    EXPECT_EQ(r.status, 307);
+    EXPECT_EQ(location(r), url_of("o2") + "/whip/cam");
+    EXPECT_TRUE(r.body.empty());
+  }
+}
+
+TEST_F(BrokerTest, WhipSkipsDrainingAndFullOrigins) {
+  struct Case {
+    const char* name;
+    std::vector<NodeRecord> nodes;
+    std::string expected;  // empty = 503
+  } cases[] = {
+      {"draining skipped",
+       {node("a", "origin", "eu", 0, 10, 0.1, true), node("b", "origin", "eu", 9, 10)}, "b"},
+      {"full by sessions skipped",
+       {node("a", "origin", "eu", 10, 10), node("b", "origin", "eu", 9, 10)}, "b"},
+      {"full by cpu skipped",
+       {node("a", "origin", "eu", 0, 10, 0.95), node("b", "origin", "eu", 9, 10)}, "b"},
+      {"all unusable",
+       {node("a", "origin", "eu", 10, 10), node("b", "origin", "eu", 0, 10, 0.1, true),
+        node("c", "origin", "eu", 0, 0, 0.9)},
+       ""},
+      {"only edges", {node("e", "edge", "eu", 0, 10)}, ""},
+      {"dev node is an origin", {node("d", "dev", "eu", 3, 0)}, "d"},
+  };
+  for (auto& c : cases) {
+    registry_ = FakeRegistry{};
+    for (auto& n : c.nodes) put(n);
+    auto r = whip("cam");
+    if (c.expected.empty()) {
+      expect_json_error(r, 503, "no-capacity");
+      expect_retry_after(r);
+    } else {
+      EXPECT_EQ(r.status, 307) << c.name;
+      EXPECT_EQ(location(r), url_of(c.expected) + "/whip/cam") << c.name;
+    }
+  }
+}
+
+// Two equal origins, each placement reported back as the origin's next load record: the
+// hosts spread evenly whatever the random source says.
+TEST_F(BrokerTest, SixWhipsSpreadOverTwoEqualOrigins) {
+  for (uint32_t capacity : {0u, 10u}) {
+    for (int pattern = 0; pattern < 3; ++pattern) {
+      registry_ = FakeRegistry{};
+      put(node("o1", "origin", "eu", 0, capacity));
+      put(node("o2", "origin", "eu", 0, capacity));
+      std::map<std::string, int> placed;
+      for (int i = 0; i < 6; ++i) {
+        next_random_ = pattern == 0 ? 0 : pattern == 1 ? 1 : uint64_t(i * 7 + 3);
+        auto r = whip("cam" + std::to_string(i));
+        ASSERT_EQ(r.status, 307);
+        std::string id = location(r) == url_of("o1") + "/whip/cam" + std::to_string(i) ? "o1" : "o2";
+        ++placed[id];
+        registry_.add_session(id);
+      }
+      EXPECT_LE(placed["o1"], 4) << "capacity " << capacity << " pattern " << pattern;
+      EXPECT_LE(placed["o2"], 4) << "capacity " << capacity << " pattern " << pattern;
+    }
+  }
+}
+
+TEST_F(BrokerTest, EqualOriginsBothGetChosenWithoutLoadUpdates) {
+  put(node("o1", "origin", "eu", 3, 10));
+  put(node("o2", "origin", "eu", 3, 10));
+  put(node("o3", "origin", "eu", 4, 10));
+  std::map<std::string, int> placed;
+  for (int i = 0; i < 10; ++i) ++placed[location(whip("cam"))];
+  EXPECT_EQ(placed[url_of("o1") + "/whip/cam"], 5);
+  EXPECT_EQ(placed[url_of("o2") + "/whip/cam"], 5);
+  EXPECT_EQ(placed.size(), 2u);  // o3 is never among the two least loaded
+}
+
+TEST_F(BrokerTest, ClaimedStreamGoesToItsOrigin) {
+  put(node("o1", "origin", "eu", 9, 10));
+  put(node("o2", "origin", "eu", 0, 10));
+  claim("cam", "o1");
+  claim("far", "us-origin", "us");
+  EXPECT_EQ(location(whip("cam")), url_of("o1") + "/whip/cam");
+  EXPECT_EQ(location(whip("far")), url_of("us-origin") + "/whip/far");
+  EXPECT_EQ(location(whip("other")), url_of("o2") + "/whip/other");
+}
+
+TEST_F(BrokerTest, LocationKeepsTheQueryString) {
+  put(node("o1", "origin", "eu", 0, 10));
+  put(node("e1", "edge", "eu", 0, 10));
+  claim("cam", "o1");
+  EXPECT_EQ(location(whip("new", "token=a%20b&x=1")), url_of("o1") + "/whip/new?token=a%20b&x=1");
+  EXPECT_EQ(location(whep("cam", "region=eu&layer=h")),
+            url_of("e1") + "/whep/cam?region=eu&layer=h");
+  EXPECT_EQ(location(whip("new")), url_of("o1") + "/whip/new");  // no dangling '?'
+}
+
+TEST(RedirectLocation, Table) {
+  struct Case {
+    const char* base;
+    const char* kind;
+    const char* query;
+    const char* expected;
+  } cases[] = {
+      {"http://a:1", "whip", "", "http://a:1/whip/s"},
+      {"http://a:1/", "whep", "", "http://a:1/whep/s"},
+      {"http://a:1//", "whep", "q=1", "http://a:1/whep/s?q=1"},
+      {"", "whip", "", "/whip/s"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(redirect_location(c.base, c.kind, "s", c.query), c.expected) << c.base;
+  }
+}
+
+TEST(ValidName, Table) {
+  struct Case {
+    std::string name;
+    bool valid;
+  } cases[] = {{"cam", true},           {"a.b-c_D9", true},         {std::string(64, 'x'), true},
+               {"", false},             {std::string(65, 'x'), false}, {"a b", false},
+               {"a/b", false},          {"caf\xc3\xa9", false},     {std::string("a\0b", 3), false},
+               {"..", true}};
+  for (const auto& c : cases) EXPECT_EQ(valid_name(c.name), c.valid) << c.name;
+}
+
+TEST_F(BrokerTest, BadStreamNameIs400) {
+  put(node("o1", "origin", "eu", 0, 10));
+  const std::vector<std::string> targets = {"/whip/a%20b", "/whep/a%20b", "/whip/" + std::string(65, 'x'),
+                                              "/whep/%2e%2e%2fadmin", "/whip/%C3%A9"};
+  for (const std::string& target : targets) {
+    auto r = request("POST", target);
+    expect_json_error(r, 400, "bad-stream-name");
+    EXPECT_FALSE(r.header("Location")) << target;
+  }
+}
+
+TEST_F(BrokerTest, RegistryDownIs503WithRetryAfter) {
+  put(node("o1", "origin", "eu", 0, 10));
+  put(node("e1", "edge", "eu", 0, 10));
+  claim("cam", "o1");
+  registry_.is_healthy = false;
+  for (auto r : {whip("cam"), whep("cam"), request("GET", "/api/v1/nodes"),
+                 request("GET", "/api/v1/streams")}) {
+    expect_json_error(r, 503, "registry-unavailable");
+    expect_retry_after(r);
+    EXPECT_NE(body_json(r).value("detail", "").find("registry"), std::string::npos);
+  }
+  auto health = request("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(body_json(health).value("registry", ""), "unreachable");
+}
+
+// --- WHEP -----------------------------------------------------------------------------
+
+TEST_F(BrokerTest, WhepUnknownStreamIs409WithRetryAfter) {
+  put(node("e1", "edge", "eu", 0, 10));
+  auto r = whep("nobody");
+  expect_json_error(r, 409, "stream-not-live");
+  expect_retry_after(r);
+  EXPECT_FALSE(r.header("Location"));
+}
+
+TEST_F(BrokerTest, WhepEdgeChoice) {
+  struct Case {
+    const char* name;
+    std::vector<NodeRecord> edges;
+    std::vector<std::string> relaying;
+    std::string query;
+    std::string expected;  // empty = 503
+  } cases[] = {
+      {"prefers relaying edge with headroom",
+       {node("e1", "edge", "eu", 1, 10), node("e2", "edge", "eu", 6, 10)}, {"e2"}, "", "e2"},
+      {"least loaded relaying edge",
+       {node("e1", "edge", "eu", 0, 10), node("e2", "edge", "eu", 7, 10),
+        node("e3", "edge", "eu", 5, 10)},
+       {"e2", "e3"}, "", "e3"},
+      {"relaying edge full: least loaded instead",
+       {node("e1", "edge", "eu", 2, 10), node("e2", "edge", "eu", 10, 10),
+        node("e3", "edge", "eu", 6, 10)},
+       {"e2"}, "", "e1"},
+      {"relaying edge draining: least loaded instead",
+       {node("e1", "edge", "eu", 2, 10), node("e2", "edge", "eu", 0, 10, 0.1, true)}, {"e2"}, "",
+       "e1"},
+      {"relaying edge over cpu: least loaded instead",
+       {node("e1", "edge", "eu", 2, 10), node("e2", "edge", "eu", 0, 10, 0.92)}, {"e2"}, "",
+       "e1"},
+      {"relay record of a dead edge ignored", {node("e1", "edge", "eu", 4, 10)}, {"gone"}, "",
+       "e1"},
+      {"origins are not edges", {node("o9", "origin", "eu", 0, 10)}, {}, "", ""},
+      {"every edge full", {node("e1", "edge", "eu", 10, 10)}, {"e1"}, "", ""},
+      {"region from query",
+       {node("e1", "edge", "eu", 0, 10), node("u1", "edge", "us", 5, 10)}, {}, "region=us",
+       "u1"},
+      {"unknown region has no edges", {node("e1", "edge", "eu", 0, 10)}, {}, "region=ap", ""},
+  };
+  for (auto& c : cases) {
+    registry_ = FakeRegistry{};
+    claim("cam", "o1");
+    for (auto& n : c.edges) put(n);
+    std::string region = c.query.empty() ? "eu" : c.query.substr(7);
+    for (auto& id : c.relaying) registry_.put_relay(region, "cam", id, kTtl);
+    for (uint64_t draw : {0ull, 1ull}) {
+      next_random_ = draw;
+      auto r = whep("cam", c.query);
+      if (c.expected.empty()) {
+        expect_json_error(r, 503, "no-capacity");
+        expect_retry_after(r);
+        EXPECT_NE(body_json(r).value("detail", "").find(region), std::string::npos) << c.name;
+      } else {
+        EXPECT_EQ(r.status, 307) << c.name;
+        std::string suffix = c.query.empty() ? "" : "?" + c.query;
+        EXPECT_EQ(location(r), url_of(c.expected) + "/whep/cam" + suffix) << c.name;
+      }
+    }
+  }
+}
+
+TEST_F(BrokerTest, WhepBadRegionIs400) {
+  claim("cam", "o1");
+  expect_json_error(whep("cam", "region=a%2Fb"), 400, "bad-region-name");
+}
+
+TEST_F(BrokerTest, WhepTwoChoiceAmongEqualEdges) {
+  claim("cam", "o1");
+  put(node("e1", "edge", "eu", 3, 10));
+  put(node("e2", "edge", "eu", 3, 10));
+  put(node("e3", "edge", "eu", 9, 10));
+  next_random_ = 0;
+  EXPECT_EQ(location(whep("cam")), url_of("e1") + "/whep/cam");
+  EXPECT_EQ(location(whep("cam")), url_of("e2") + "/whep/cam");
+}
+
+// --- JSON state ------------------------------------------------------------------------
+
+TEST_F(BrokerTest, NodesListsTheRegion) {
+  put(node("o1", "origin", "eu", 1, 10));
+  put(node("e1", "edge", "eu", 2, 0, 0.5, true));
+  put(node("u1", "edge", "us", 0, 10));
+  auto r = request("GET", "/api/v1/nodes");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  auto j = body_json(r);
+  EXPECT_EQ(j["region"], "eu");
+  ASSERT_EQ(j["nodes"].size(), 2u);
+  EXPECT_EQ(j["nodes"][1]["id"], "e1");
+  EXPECT_EQ(j["nodes"][1]["role"], "edge");
+  EXPECT_EQ(j["nodes"][1]["http_url"], url_of("e1"));
+  EXPECT_EQ(j["nodes"][1]["sessions"], 2);
+  EXPECT_EQ(j["nodes"][1]["capacity"], 0);
+  EXPECT_EQ(j["nodes"][1]["cpu"], 0.5);
+  EXPECT_EQ(j["nodes"][1]["draining"], true);
+  EXPECT_TRUE(j["nodes"][1].contains("egress_bps"));
+
+  auto us = body_json(request("GET", "/api/v1/nodes", "region=us"));
+  EXPECT_EQ(us["region"], "us");
+  ASSERT_EQ(us["nodes"].size(), 1u);
+  EXPECT_EQ(us["nodes"][0]["id"], "u1");
+}
+
+TEST_F(BrokerTest, NodesAllCoversRegionsWithOrigins) {
+  put(node("o1", "origin", "eu", 1, 10));
+  put(node("u1", "origin", "us", 0, 10));
+  put(node("a1", "edge", "ap", 0, 10));  // no origin of a stream there: not listed
+  claim("cam", "u1", "us");
+  auto j = body_json(request("GET", "/api/v1/nodes", "region=all"));
+  EXPECT_EQ(j["region"], "all");
+  std::vector<std::string> ids;
+  for (auto& n : j["nodes"]) ids.push_back(n["id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{"o1", "u1"}));
+}
+
+TEST_F(BrokerTest, StreamsListsClaimsWithLocalRelays) {
+  claim("cam", "o1");
+  claim("alpha", "u1", "us");
+  registry_.put_relay("eu", "cam", "e1", kTtl);
+  registry_.put_relay("eu", "cam", "e2", kTtl);
+  registry_.put_relay("us", "cam", "u9", kTtl);
+  auto r = request("GET", "/api/v1/streams");
+  ASSERT_EQ(r.status, 200);
+  auto j = body_json(r);
+  ASSERT_EQ(j["streams"].size(), 2u);
+  EXPECT_EQ(j["streams"][0]["name"], "alpha");
+  EXPECT_EQ(j["streams"][0]["origin_region"], "us");
+  EXPECT_TRUE(j["streams"][0]["relays"].empty());
+  EXPECT_EQ(j["streams"][1]["name"], "cam");
+  EXPECT_EQ(j["streams"][1]["origin_id"], "o1");
+  EXPECT_EQ(j["streams"][1]["origin_url"], url_of("o1"));
+  EXPECT_EQ(j["streams"][1]["relays"], (nlohmann::json{"e1", "e2"}));
+
+  auto us = body_json(request("GET", "/api/v1/streams", "region=us"));
+  EXPECT_EQ(us["streams"][1]["relays"], (nlohmann::json{"u9"}));
+}
+
+TEST_F(BrokerTest, HealthzAndRouting) {
+  auto health = request("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(body_json(health).value("registry", ""), "ok");
+  EXPECT_EQ(request("GET", "/whip/cam").status, 405);
+  EXPECT_EQ(request("POST", "/whip").status, 404);
+  EXPECT_EQ(request("POST", "/whip/cam/extra").status, 404);
+}
+
+TEST_F(BrokerTest, NeverReadsTheBodyAndNeedsNoContentType) {
+  put(node("o1", "origin", "eu", 0, 10));
+  http::Request req;
+  req.method = "POST";
+  req.target = "/whip/cam";
+  req.body = std::string("\xff\x00garbage", 9);
+  auto r = router_.dispatch(req);
+  EXPECT_EQ(r.status, 307);
+  EXPECT_EQ(location(r), url_of("o1") + "/whip/cam");
+}
+
+TEST_F(BrokerTest, DefaultRandomSourceWorks) {
+  Broker broker(registry_, BrokerOptions{.region = "eu"});
+  put(node("o1", "origin", "eu", 0, 10));
+  put(node("o2", "origin", "eu", 0, 10));
+  http::Request req;
+  req.method = "POST";
+  req.target = "/whip/cam";
+  req.path_params["stream"] = "cam";
+  for (int i = 0; i < 20; ++i) {
+    auto l = location(broker.handle_whip(req));
+    EXPECT_TRUE(l == url_of("o1") + "/whip/cam" || l == url_of("o2") + "/whip/cam") << l;
+  }
+}
+
+}  // namespace
+}  // namespace strata::broker
