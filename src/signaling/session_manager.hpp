@@ -120,6 +120,7 @@ class SessionManager final : public worker::SessionEvents {
     std::map<int, int> viewers_per_worker;     // viewers and relays, per worker
     Timestamp started{};
     bool relayed = false;                      // edge: fed by a relay from the origin
+    std::string origin_id;                     // edge: the origin it relays from
     Timestamp idle_since{};                    // edge: last viewer left (linger)
   };
 
@@ -129,7 +130,15 @@ class SessionManager final : public worker::SessionEvents {
   transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
   SessionRecord& add_session_locked(Kind kind, const std::string& stream, int worker);
   void end_stream_locked(const std::string& name, const char* reason);
+  struct RelayPlan {
+    transport::TransportConfig config;
+    std::vector<sfu::IngestTrackInfo> tracks;
+    registry::StreamClaim claim;
+  };
   std::optional<ApiError> ensure_relay(const std::string& stream);
+  std::variant<RelayPlan, ApiError> request_relay(const std::string& stream, const registry::StreamClaim& claim);
+  void install_relay_locked(StreamRecord& rec, const RelayPlan& plan);
+  void reattach_relay(const std::string& stream, const registry::StreamClaim& claim);
   void subscribe_to_stream_locked(StreamRecord& rec, int worker);
   void heartbeat();
   void remove_viewer_locked(uint64_t viewer_id);

@@ -92,6 +92,65 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
                         {"tracks", tracks_to_json(rec.tracks)}};
 }
 
+// Edge side: ask the claim's origin for a relay of `stream` (HTTP, no lock held).
+std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(const std::string& stream,
+                                                                                const registry::StreamClaim& claim) {
+  std::string ufrag = random_ice_string(8), pwd = random_ice_string(24);
+  nlohmann::json req = {{"edge_id", options_.node_id},
+                        {"ice_ufrag", ufrag},
+                        {"ice_pwd", pwd},
+                        {"fingerprint", "sha-256 " + cert_->fingerprint_sha256()}};
+  std::string error;
+  auto res = http::http_request("POST", claim.origin_url + "/relay/" + stream,
+                                {{"Authorization", "Bearer " + options_.cluster_secret}, {"Content-Type", "application/json"}},
+                                req.dump(), std::chrono::seconds(3), &error);
+  if (!res) return ApiError{502, "origin-unreachable", "relay from origin " + claim.origin_id + ": " + error, 2};
+  if (res->status != 201)
+    return ApiError{502, "relay-refused", "origin " + claim.origin_id + " answered " + std::to_string(res->status) + ": " +
+                                              res->body.substr(0, 200), 2};
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  auto tracks = j.is_object() ? tracks_from_json(j.value("tracks", nlohmann::json())) : std::nullopt;
+  RelayPlan plan;
+  transport::TransportConfig& config = plan.config;
+  if (!tracks || !parse_fingerprint_attr(j.value("fingerprint", ""), &config.remote_fingerprint_algorithm,
+                                         &config.remote_fingerprint))
+    return ApiError{502, "bad-relay-answer", "origin " + claim.origin_id + " sent a relay answer this edge cannot use"};
+  for (auto& c : j.value("candidates", nlohmann::json::array())) {
+    if (auto a = SocketAddress::from_ip_port(c.value("ip", ""), c.value("port", uint16_t(0)))) config.remote_candidates.push_back(*a);
+  }
+  config.local_ufrag = ufrag;
+  config.local_pwd = pwd;
+  config.remote_ufrag = j.value("ice_ufrag", "");
+  config.remote_pwd = j.value("ice_pwd", "");
+  config.ice_controlling = true;
+  config.dtls_role = dtls::Role::kClient;
+  config.certificate = cert_;
+  config.consent_timeout = options_.consent_timeout;
+  plan.tracks = *tracks;
+  plan.claim = claim;
+  return plan;
+}
+
+// Puts the relay's ingest session on a worker as the stream's publisher.
+void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& plan) {
+  int w = pick_worker_locked();
+  SessionRecord& s = add_session_locked(Kind::kRelayIngest, rec.name, w);
+  rec.publisher = s.id;
+  rec.publisher_worker = w;
+  rec.tracks = plan.tracks;
+  rec.origin_id = plan.claim.origin_id;
+  uint64_t sid = s.id, stream_id = rec.id;
+  workers_.at(w).post([this, sid, stream_id, config = plan.config, tracks = plan.tracks](worker::Worker& wk) mutable {
+    auto candidates = config.remote_candidates;
+    auto session = std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this);
+    worker::Session* raw = session.get();
+    wk.add_session(std::move(session), "");
+    for (auto& c : candidates) wk.bind_address(c, raw);  // STUN answers and media come from there
+  });
+  spdlog::info("relay: pulling '{}' from origin {} ({}), session {} on worker {}", rec.name, plan.claim.origin_id,
+               plan.claim.origin_url, s.public_id, w);
+}
+
 // Edge side: make sure `stream` is fed here, pulling it from its origin on first use.
 // Exactly one relay per (edge, stream): set-ups are serialized and re-check the directory.
 std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) {
@@ -107,60 +166,60 @@ std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) 
       return ApiError{503, "registry-unavailable", "the cluster registry is unreachable; retry shortly", 2};
     return ApiError{409, "stream-not-live", "stream '" + stream + "' is not live yet; retry later", 2};
   }
-  std::string ufrag = random_ice_string(8), pwd = random_ice_string(24);
-  nlohmann::json req = {{"edge_id", options_.node_id},
-                        {"ice_ufrag", ufrag},
-                        {"ice_pwd", pwd},
-                        {"fingerprint", "sha-256 " + cert_->fingerprint_sha256()}};
-  std::string error;
-  auto res = http::http_request("POST", claim->origin_url + "/relay/" + stream,
-                                {{"Authorization", "Bearer " + options_.cluster_secret}, {"Content-Type", "application/json"}},
-                                req.dump(), std::chrono::seconds(3), &error);
-  if (!res) return ApiError{502, "origin-unreachable", "relay from origin " + claim->origin_id + ": " + error, 2};
-  if (res->status != 201)
-    return ApiError{502, "relay-refused", "origin " + claim->origin_id + " answered " + std::to_string(res->status) + ": " +
-                                              res->body.substr(0, 200), 2};
-  auto j = nlohmann::json::parse(res->body, nullptr, false);
-  auto tracks = j.is_object() ? tracks_from_json(j.value("tracks", nlohmann::json())) : std::nullopt;
-  transport::TransportConfig config;
-  if (!tracks || !parse_fingerprint_attr(j.value("fingerprint", ""), &config.remote_fingerprint_algorithm,
-                                         &config.remote_fingerprint))
-    return ApiError{502, "bad-relay-answer", "origin " + claim->origin_id + " sent a relay answer this edge cannot use"};
-  for (auto& c : j.value("candidates", nlohmann::json::array())) {
-    if (auto a = SocketAddress::from_ip_port(c.value("ip", ""), c.value("port", uint16_t(0)))) config.remote_candidates.push_back(*a);
-  }
-  config.local_ufrag = ufrag;
-  config.local_pwd = pwd;
-  config.remote_ufrag = j.value("ice_ufrag", "");
-  config.remote_pwd = j.value("ice_pwd", "");
-  config.ice_controlling = true;
-  config.dtls_role = dtls::Role::kClient;
-  config.certificate = cert_;
-  config.consent_timeout = options_.consent_timeout;
-
+  auto plan = request_relay(stream, *claim);
+  if (auto* e = std::get_if<ApiError>(&plan)) return *e;
   std::lock_guard lock(mu_);
-  int w = pick_worker_locked();
   StreamRecord rec;
   rec.id = next_id_++;
   rec.name = stream;
-  rec.tracks = *tracks;
   rec.relayed = true;
   rec.started = rec.idle_since = SteadyClock().now();
-  SessionRecord& s = add_session_locked(Kind::kRelayIngest, stream, w);
-  rec.publisher = s.id;
-  rec.publisher_worker = w;
-  uint64_t sid = s.id, stream_id = rec.id;
-  auto candidates = config.remote_candidates;
-  workers_.at(w).post([this, sid, stream_id, config, tracks = *tracks, candidates](worker::Worker& wk) mutable {
-    auto session = std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this);
-    worker::Session* raw = session.get();
-    wk.add_session(std::move(session), "");
-    for (auto& c : candidates) wk.bind_address(c, raw);  // STUN answers and media come from there
-  });
-  spdlog::info("relay: pulling '{}' from origin {} ({}), session {} on worker {}", stream, claim->origin_id,
-               claim->origin_url, s.public_id, w);
+  install_relay_locked(rec, std::get<RelayPlan>(plan));
   streams_[stream] = std::move(rec);
   return std::nullopt;
+}
+
+// The stream's claim now names another origin (its origin died and the host published
+// again through the broker): pull from the new origin and move the edge's viewers over
+// without renegotiation. Their consumers see a new source and restart at a keyframe with
+// SSRC and sequence continuity (DESIGN.md §4, failures).
+void SessionManager::reattach_relay(const std::string& stream, const registry::StreamClaim& claim) {
+  std::lock_guard setup(relay_setup_mu_);
+  auto plan = request_relay(stream, claim);
+  if (auto* e = std::get_if<ApiError>(&plan)) {
+    spdlog::warn("relay: cannot re-attach '{}' to origin {}: {}", stream, claim.origin_id, e->detail);
+    return;
+  }
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end() || !it->second.relayed) return;
+  StreamRecord& rec = it->second;
+  uint64_t old = rec.publisher;
+  int old_worker = rec.publisher_worker;
+  if (auto sit = sessions_.find(old); sit != sessions_.end()) {
+    by_public_id_.erase(sit->second.public_id);
+    sessions_per_worker_[size_t(sit->second.worker)]--;
+    sessions_.erase(sit);  // its end event is ignored from now on
+  }
+  workers_.at(old_worker).post([old](worker::Worker& wk) { wk.remove_session(old); });
+  install_relay_locked(rec, std::get<RelayPlan>(plan));
+  // The new ingest worker feeds every worker that has viewers of the stream.
+  uint64_t stream_id = rec.id;
+  for (auto& [w, n] : rec.viewers_per_worker) {
+    if (n > 0 && w != rec.publisher_worker) {
+      int target = w;
+      workers_.at(rec.publisher_worker).post([stream_id, target](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, target, true); });
+    }
+  }
+  worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
+  for (uint64_t v : rec.viewers) {
+    auto vit = sessions_.find(v);
+    if (vit == sessions_.end()) continue;
+    workers_.at(vit->second.worker).post([v, up](worker::Worker& wk) {
+      if (auto* s = dynamic_cast<worker::ViewerSession*>(wk.find_session(v))) s->set_upstream(up);
+    });
+  }
+  spdlog::info("relay: '{}' moved to origin {}; {} viewers re-attached", stream, claim.origin_id, rec.viewers.size());
 }
 
 void SessionManager::on_registry_event(const registry::Event& event) {
@@ -175,6 +234,7 @@ void SessionManager::poll() {
   std::vector<std::string> releases;
   std::vector<registry::StreamClaim> claims;
   std::vector<std::string> relayed;
+  std::vector<std::pair<std::string, std::string>> relayed_from;  // stream, origin id
   auto now = SteadyClock().now();
   bool beat = now >= next_heartbeat_;
   {
@@ -186,6 +246,7 @@ void SessionManager::poll() {
       if (rec.relayed && rec.viewers.empty() && now - rec.idle_since > options_.relay_linger) lingered.push_back(name);
       if (beat && !rec.relayed) claims.push_back({name, options_.node_id, options_.region, options_.http_url});
       if (beat && rec.relayed && !rec.viewers.empty()) relayed.push_back(name);
+      if (beat && rec.relayed) relayed_from.emplace_back(name, rec.origin_id);
     }
     for (auto& name : lingered) end_stream_locked(name, "no viewers left (relay linger)");
   }
@@ -195,8 +256,16 @@ void SessionManager::poll() {
   for (auto& name : releases) reg->release_claim({name, options_.node_id, options_.region, options_.http_url});
   for (auto& e : events) reg->publish(e);
   if (!beat) return;
-  for (auto& c : claims) reg->refresh_claim(c, options_.claim_ttl);
+  for (auto& c : claims) {
+    // A registry that lost its data (restarted empty) no longer has the claim: take it again.
+    if (!reg->refresh_claim(c, options_.claim_ttl) && reg->claim_stream(c, options_.claim_ttl) == registry::ClaimResult::kTaken)
+      spdlog::warn("stream '{}' is now claimed by another origin", c.stream);
+  }
   for (auto& name : relayed) reg->put_relay(options_.region, name, options_.node_id, options_.claim_ttl);
+  for (auto& [name, origin] : relayed_from) {
+    auto claim = reg->stream(name);
+    if (claim && claim->origin_id != origin) reattach_relay(name, *claim);
+  }
   heartbeat();
 }
 
