@@ -57,6 +57,12 @@ WebRtcTransport::Received WebRtcTransport::handle_datagram(uint8_t* data, size_t
     handle_dtls(data, *len, now);
     return Received::kNothing;
   }
+  if (b < 128 || b > 191) {
+    // RFC 7983 §7: 64-79 is TURN channel data and the rest is unassigned; only 128-191
+    // is RTP/RTCP, so anything else is malformed here, not an SRTP failure.
+    ++counters_.malformed;
+    return Received::kNothing;
+  }
   if (state_ != TransportState::kConnected) {
     ++counters_.not_ready;
     return Received::kNothing;
@@ -172,7 +178,9 @@ void WebRtcTransport::handle_tick(Timestamp now) {
   }
   if (!ice_client_ && ice_.consent_expired(now)) {
     state_ = TransportState::kClosed;
-    failure_reason_ = "ICE consent expired (no authenticated check for 30 s)";
+    failure_reason_ = "ICE consent expired (no authenticated check for " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(config_.consent_timeout).count()) +
+                      " s)";
   }
 }
 

@@ -549,14 +549,12 @@ TEST_F(TransportTest, IceRestartKeepsConsentTimerUntilNewChecks) {
   EXPECT_EQ(server->state(), TransportState::kConnected);
 }
 
-// ---- bugs found (enable once fixed) ---------------------------------------------------------
+// ---- regressions of bugs these tests found --------------------------------------------------
 
-// BUG (src/transport/webrtc_transport.cpp, handle_datagram): RFC 7983 §7 reserves first
-// bytes 64..79 for TURN channels and 80..127 / 192..255 are unassigned, yet every byte
-// outside STUN/DTLS is handed to SRTP and counted as srtp_auth_failed, so garbage and
-// misdirected TURN traffic show up as "SRTP authentication failed" in /metrics.
-// Fix: only 128..191 goes to SRTP; anything else bumps `malformed`.
-TEST_F(TransportTest, DISABLED_NonRtpFirstByteCountsAsMalformedNotSrtpFailure) {
+// RFC 7983 §7 reserves first bytes 64..79 for TURN channels; 80..127 and 192..255 are
+// unassigned. Only 128..191 goes to SRTP, so garbage is counted as malformed, not as an
+// SRTP authentication failure.
+TEST_F(TransportTest, NonRtpFirstByteCountsAsMalformedNotSrtpFailure) {
   connect();
   for (uint8_t first : {uint8_t(0x40), uint8_t(0x50), uint8_t(0x7f), uint8_t(0xc0), uint8_t(0xff)}) {
     Bytes d(40, 0x00);
@@ -567,11 +565,8 @@ TEST_F(TransportTest, DISABLED_NonRtpFirstByteCountsAsMalformedNotSrtpFailure) {
   EXPECT_EQ(server->counters().malformed, 5u);
 }
 
-// BUG (src/transport/webrtc_transport.cpp, handle_tick): the consent failure reason is
-// hard-coded "no authenticated check for 30 s" whatever TransportConfig::consent_timeout
-// says; the reason is logged and surfaced, so it misleads with any other timeout.
-// Fix: format the configured timeout into the reason.
-TEST_F(TransportTest, DISABLED_ConsentFailureReasonNamesConfiguredTimeout) {
+// The consent failure reason names the configured timeout (it is logged and surfaced).
+TEST_F(TransportTest, ConsentFailureReasonNamesConfiguredTimeout) {
   connect();
   server->handle_tick(now + seconds(2));
   ASSERT_EQ(server->state(), TransportState::kClosed);
