@@ -3,7 +3,7 @@ BUILD_DIR ?= build/release
 JOBS ?= $(shell nproc)
 HTTP ?= 127.0.0.1:8080
 
-.PHONY: run test build bootstrap unit interop clean
+.PHONY: run test build bootstrap unit interop cluster clean
 
 bootstrap:
 	scripts/bootstrap
@@ -15,7 +15,8 @@ build: bootstrap
 run: build
 	$(BUILD_DIR)/src/app/strata dev --http $(HTTP) --public-ip 127.0.0.1
 
-# Every test: unit (GoogleTest), interop with real clients (Chromium, aiortc, GStreamer).
+# Every test: unit (GoogleTest), interop with real clients (Chromium, aiortc, GStreamer),
+# and the cluster test (real redis-server, broker, origins and edges as processes).
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 300
 
@@ -24,6 +25,9 @@ unit: build
 
 interop: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L interop
+
+cluster: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L cluster
 
 clean:
 	rm -rf build
