@@ -14,11 +14,8 @@ BrokerServer::BrokerServer(ServerConfig config) : config_(std::move(config)) {}
 BrokerServer::~BrokerServer() { stop(); }
 
 bool BrokerServer::start(std::string* error) {
-  auto http_addr = SocketAddress::parse(config_.http);
-  if (!http_addr) {
-    *error = "--http " + config_.http + ": expected HOST:PORT";
-    return false;
-  }
+  HttpListen listen;
+  if (!http_options(config_, &listen, error)) return false;
   registry_ = registry::make_registry(config_.registry, clock_, error);
   if (!registry_) return false;
   broker::BrokerOptions opts;
@@ -27,9 +24,9 @@ bool BrokerServer::start(std::string* error) {
   http::Router router;
   broker_->add_routes(router);
   http::ServerOptions hopts;
-  hopts.host = http_addr->ip_string();
-  hopts.port = http_addr->port();
-  hopts.cors_allowed_origins = config_.cors_origins;
+  hopts.host = listen.host;
+  hopts.port = listen.port;
+  hopts.cors_allowed_origins = listen.cors_origins;
   hopts.threads = 2;
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   if (!http_->start(error)) return false;

@@ -3,7 +3,21 @@
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
+#include "common/socket_address.hpp"
+
 namespace strata::app {
+
+bool http_options(const ServerConfig& config, HttpListen* out, std::string* error) {
+  auto addr = SocketAddress::parse(config.http);
+  if (!addr) {
+    *error = "--http " + config.http + ": expected HOST:PORT";
+    return false;
+  }
+  out->host = addr->ip_string();
+  out->port = addr->port();
+  out->cors_origins = config.cors_origins;
+  return true;
+}
 
 bool load_config_file(const std::string& path, ServerConfig* out, std::string* error) {
   toml::table t;

@@ -1,5 +1,6 @@
 // Server configuration: defaults, TOML file, command-line flags (flags win).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,12 @@ class App;
 }
 
 namespace strata::app {
+
+struct HttpListen {
+  std::string host;
+  uint16_t port = 0;
+  std::vector<std::string> cors_origins;
+};
 
 struct ServerConfig {
   std::string http = "127.0.0.1:8080";
@@ -27,6 +34,9 @@ struct ServerConfig {
   std::string cluster_secret_file;
   int relay_linger_seconds = 10;
 };
+
+// HTTP server options from --http and --cors-origin; false with *error on a bad address.
+bool http_options(const ServerConfig& config, HttpListen* out, std::string* error);
 
 // Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions,
 // role, region, node_id, cluster_secret_file, relay_linger.

@@ -22,11 +22,8 @@ Server::Server(ServerConfig config) : config_(std::move(config)) {}
 Server::~Server() { stop(); }
 
 bool Server::start(std::string* error) {
-  auto http_addr = SocketAddress::parse(config_.http);
-  if (!http_addr) {
-    *error = "--http " + config_.http + ": expected HOST:PORT";
-    return false;
-  }
+  HttpListen listen;
+  if (!http_options(config_, &listen, error)) return false;
   if (!SocketAddress::from_ip_port(config_.public_ip, 1)) {
     *error = "--public-ip " + config_.public_ip + ": not an IP address";
     return false;
@@ -85,9 +82,9 @@ bool Server::start(std::string* error) {
   http::add_embedded(router, http::embedded_web_files());
 
   http::ServerOptions hopts;
-  hopts.host = http_addr->ip_string();
-  hopts.port = http_addr->port();
-  hopts.cors_allowed_origins = config_.cors_origins;
+  hopts.host = listen.host;
+  hopts.port = listen.port;
+  hopts.cors_allowed_origins = listen.cors_origins;
   hopts.threads = 2;
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   workers_->start();
