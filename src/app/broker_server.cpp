@@ -20,6 +20,7 @@ bool BrokerServer::start(std::string* error) {
   if (!registry_) return false;
   broker::BrokerOptions opts;
   opts.region = config_.region;
+  opts.recent_placement_window = std::chrono::seconds(3);  // > heartbeat period + WHIP set-up
   broker_ = std::make_unique<broker::Broker>(*registry_, opts);
   http::Router router;
   broker_->add_routes(router);

@@ -94,6 +94,23 @@ std::optional<std::string> Broker::viewer_region(const http::Request& request) c
 
 // Host → the origin that already holds the stream (its WHIP answers 409 itself, so that
 // rule lives in one place), else a least-loaded origin of the broker's region.
+void Broker::add_recent_placements(std::vector<NodeRecord>& nodes) {
+  if (options_.recent_placement_window == Duration{0}) return;
+  auto cutoff = SteadyClock().now() - options_.recent_placement_window;
+  for (auto it = recent_.begin(); it != recent_.end();) {
+    while (!it->second.empty() && it->second.front() < cutoff) it->second.pop_front();
+    it = it->second.empty() ? recent_.erase(it) : std::next(it);
+  }
+  for (auto& n : nodes) {
+    auto it = recent_.find(n.id);
+    if (it != recent_.end()) n.sessions += uint32_t(it->second.size());
+  }
+}
+
+void Broker::record_placement(const std::string& node_id) {
+  if (options_.recent_placement_window != Duration{0}) recent_[node_id].push_back(SteadyClock().now());
+}
+
 http::Response Broker::handle_whip(const http::Request& request) {
   const std::string& stream = request.path_params.at("stream");
   if (!valid_name(stream)) return bad_name("stream");
@@ -103,12 +120,15 @@ http::Response Broker::handle_whip(const http::Request& request) {
     return redirect(redirect_location(claim->origin_url, "whip", stream, request.query));
 
   std::vector<NodeRecord> nodes = registry_.nodes(options_.region);
+  std::lock_guard lock(recent_mu_);
+  add_recent_placements(nodes);
   auto candidates = eligible_nodes(nodes, Role::kOrigin, options_.region, options_.max_cpu);
   const NodeRecord* origin = pick_two_choice(candidates, random_(), options_.load_tolerance);
   if (!origin) {
     return retry_later(503, "no-capacity",
                        "no origin in region '" + options_.region + "' can take a new stream");
   }
+  record_placement(origin->id);
   return redirect(redirect_location(origin->http_url, "whip", stream, request.query));
 }
 
@@ -127,6 +147,8 @@ http::Response Broker::handle_whep(const http::Request& request) {
   }
 
   std::vector<NodeRecord> nodes = registry_.nodes(*region);
+  std::lock_guard lock(recent_mu_);
+  add_recent_placements(nodes);
   auto candidates = eligible_nodes(nodes, Role::kEdge, *region, options_.max_cpu);
   std::vector<std::string> relaying = registry_.relays(*region, stream);
   // candidates is sorted least loaded first, so the first relaying one is the best.
@@ -139,6 +161,7 @@ http::Response Broker::handle_whep(const http::Request& request) {
     return retry_later(503, "no-capacity",
                        "no edge in region '" + *region + "' can take a new viewer");
   }
+  record_placement(edge->id);
   return redirect(redirect_location(edge->http_url, "whep", stream, request.query));
 }
 

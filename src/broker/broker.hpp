@@ -18,13 +18,17 @@
 // must be thread-safe and so must the injected random source.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "broker/placement.hpp"
 #include "http/message.hpp"
+#include "common/time.hpp"
 #include "http/router.hpp"
 #include "registry/registry.hpp"
 
@@ -36,6 +40,9 @@ struct BrokerOptions {
   double max_cpu = 0.9;  // nodes at or above are full
   // See PlacementLimits::load_tolerance.
   double load_tolerance = 0.05;
+  // Placements this broker made within this window add to the nodes' session counts
+  // (their records lag by up to a heartbeat). 0 = off: decide from the records alone.
+  Duration recent_placement_window{0};
 };
 
 class Broker {
@@ -61,9 +68,17 @@ class Broker {
   http::Response retry_later(int status, std::string_view error, std::string_view detail) const;
   http::Response registry_unavailable() const;
 
+  // Node records refresh once a second, so a burst of requests would see the same loads
+  // and pile onto one node: this broker's own placements of the last
+  // `recent_placement_window` count as sessions the records do not show yet.
+  void add_recent_placements(std::vector<registry::NodeRecord>& nodes);
+  void record_placement(const std::string& node_id);
+
   registry::Registry& registry_;
   BrokerOptions options_;
   std::function<uint64_t()> random_;
+  std::mutex recent_mu_;
+  std::unordered_map<std::string, std::deque<Timestamp>> recent_;
 };
 
 // [A-Za-z0-9_.-]{1,64}, the rule the nodes apply to stream names (and the broker to regions).

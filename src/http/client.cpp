@@ -59,28 +59,30 @@ std::optional<ClientResponse> http_request(const std::string& method, const std:
     *error = "resolve " + parsed->host + ": " + ec.message();
     return std::nullopt;
   }
-  stream.expires_after(timeout);
-  stream.connect(endpoints, ec);
-  if (ec) {
-    *error = "connect " + url + ": " + ec.message();
-    return std::nullopt;
-  }
   bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), parsed->target, 11);
+  req.method_string(method);
   req.set(bhttp::field::host, parsed->host + ":" + parsed->port);
   for (auto& [k, v] : headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
-  stream.expires_after(timeout);
-  bhttp::write(stream, req, ec);
-  if (ec) {
-    *error = "write " + url + ": " + ec.message();
-    return std::nullopt;
-  }
+  // One deadline for connect + write + read. tcp_stream's timeout applies to asynchronous
+  // operations only, so the exchange runs as an async chain on a private io_context.
   beast::flat_buffer buffer;
   bhttp::response<bhttp::string_body> res;
-  bhttp::read(stream, buffer, res, ec);
+  const char* stage = "connect";
+  stream.expires_after(timeout);
+  stream.async_connect(endpoints, [&](beast::error_code e, const asio::ip::tcp::endpoint&) {
+    if ((ec = e)) return;
+    stage = "write";
+    bhttp::async_write(stream, req, [&](beast::error_code e2, size_t) {
+      if ((ec = e2)) return;
+      stage = "read";
+      bhttp::async_read(stream, buffer, res, [&](beast::error_code e3, size_t) { ec = e3; });
+    });
+  });
+  io.run();
   if (ec) {
-    *error = "read " + url + ": " + ec.message();
+    *error = std::string(stage) + " " + url + ": " + ec.message();
     return std::nullopt;
   }
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);

@@ -303,6 +303,11 @@ class AnswerBuilder {
         chosen = pick_receive_codec(m);
       } else if ((track = find_track(m))) {
         chosen = pick_send_codec(m, opts_.send_tracks[*track]);
+      } else if (!has_track_of_kind(m.kind)) {
+        // Nothing of this kind to send (a video-only stream, the viewer also offers audio):
+        // keep the m-line in the BUNDLE as inactive rather than rejecting it with port 0,
+        // which browsers fail to apply when it carried the offer's BUNDLE tag.
+        chosen = pick_receive_codec(m);
       }
       if (!chosen) why = no_codec_reason(m);
     }
@@ -320,6 +325,12 @@ class AnswerBuilder {
     for (size_t i = 0; i < opts_.send_tracks.size(); ++i)
       if (!used_tracks_[i] && opts_.send_tracks[i].kind == m.kind) return "no common codec with the track to send";
     return "no track to send";
+  }
+
+  bool has_track_of_kind(MediaKind kind) const {
+    for (auto& t : opts_.send_tracks)
+      if (t.kind == kind) return true;
+    return false;
   }
 
   // First unused track of the m-line's kind whose codec the viewer offers.
@@ -342,23 +353,23 @@ class AnswerBuilder {
     a.connection = local_.connection;
     a.transport = local_.params;
     a.mid = m.mid;
-    a.direction = send ? Direction::kSendOnly : Direction::kRecvOnly;
+    a.direction = !send ? Direction::kRecvOnly : track ? Direction::kSendOnly : Direction::kInactive;
     a.rtcp_mux = true;
     a.rtcp_rsize = m.rtcp_rsize;
     a.candidates = local_.candidates;
     a.end_of_candidates = true;
     neg.direction = a.direction;
     neg.rtcp_rsize = m.rtcp_rsize;
-    bool with_rtx = !send || opts_.send_tracks[*track].rtx_ssrc != 0;
+    bool with_rtx = !send || (track && opts_.send_tracks[*track].rtx_ssrc != 0);
     add_codec(m, chosen, with_rtx, neg, a);
     bool simulcast = !send && m.simulcast && !m.simulcast->send.empty();
     add_extensions(m, opts_.mode, simulcast, neg, a);
-    if (send) {
+    if (send && track) {
       used_tracks_[*track] = true;
       const SendTrack& t = opts_.send_tracks[*track];
       add_send_track(t, neg.codecs[0].rtx_payload_type.has_value(), a);
       neg.send_track = t;
-    } else {
+    } else if (!send) {
       add_simulcast(m, neg, a);
     }
     record_remote_streams(m, neg);
@@ -378,6 +389,13 @@ SessionDescription answer_skeleton(const AnswerOptions& opts) {
   a.ice_lite = true;  // RFC 8839 §5.3: we only answer checks, never send them
   a.msid_semantic = "WMS *";
   return a;
+}
+
+std::string summary_of_all(const Negotiated& neg) {
+  std::string s;
+  for (const NegotiatedMedia& m : neg.media)
+    s += (s.empty() ? "" : "; ") + ("mid " + (m.mid.empty() ? "?" : m.mid) + ": " + m.reject_reason);
+  return s;
 }
 
 std::string rejection_summary(const Negotiated& neg) {
@@ -407,6 +425,14 @@ AnswerResult create_answer(const SessionDescription& offer, const AnswerOptions&
   }
   if (bundle.mids.empty())
     return AnswerError{406, "no-common-codec", "no m-line could be accepted: " + rejection_summary(neg)};
+  bool sends = std::any_of(neg.media.begin(), neg.media.end(), [](const NegotiatedMedia& m) { return m.send_track.has_value(); });
+  if (opts.mode == AnswerMode::kSend && !sends) {
+    // Inactive m-lines alone would give the viewer nothing.
+    for (auto& m : neg.media) {
+      if (!m.rejected) m.reject_reason = "no track to send";
+    }
+    return AnswerError{406, "no-common-codec", "no m-line can carry a track to send: " + summary_of_all(neg)};
+  }
   answer.groups.push_back(std::move(bundle));
   return std::make_pair(serialize(answer), std::move(neg));
 }

@@ -181,6 +181,10 @@ std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std
     return ApiError{400, "no-media", "the offer has no audio or video the server can receive"};
   }
 
+  // A previous stream of this name may have queued its claim release and end event; they
+  // must not hit the new stream's claim.
+  std::erase(pending_releases_, stream);
+  std::erase_if(pending_events_, [&](const registry::Event& e) { return e.stream == stream; });
   SessionRecord& s = add_session_locked(Kind::kPublisher, stream, w);
   rec.publisher = s.id;
   rec.publisher_worker = w;

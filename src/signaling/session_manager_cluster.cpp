@@ -41,6 +41,13 @@ bool parse_fingerprint_attr(const std::string& text, std::string* algorithm, Byt
   return true;
 }
 
+// A string member, or nullopt when absent or of another type (peers' JSON is untrusted).
+std::optional<std::string> string_field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 }  // namespace
 
 // Origin side: an edge's request for every track and layer of `stream`.
@@ -51,11 +58,14 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
   if (options_.role == NodeRole::kEdge)
     return ApiError{403, "wrong-role", "this node is an edge: relays are served by origins"};
   nlohmann::json req = nlohmann::json::parse(body, nullptr, false);
-  if (!req.is_object() || !req.contains("ice_ufrag") || !req.contains("ice_pwd") || !req.contains("fingerprint"))
-    return ApiError{400, "bad-relay-request", "expected JSON {edge_id, ice_ufrag, ice_pwd, fingerprint}"};
+  auto edge_ufrag = req.is_object() ? string_field(req, "ice_ufrag") : std::nullopt;
+  auto edge_pwd = req.is_object() ? string_field(req, "ice_pwd") : std::nullopt;
+  auto fingerprint = req.is_object() ? string_field(req, "fingerprint") : std::nullopt;
+  auto edge = req.is_object() ? string_field(req, "edge_id") : std::nullopt;
+  if (!edge || !edge_ufrag || !edge_pwd || !fingerprint || edge_ufrag->empty() || edge_pwd->empty())
+    return ApiError{400, "bad-relay-request", "expected JSON {edge_id, ice_ufrag, ice_pwd, fingerprint} (strings)"};
   transport::TransportConfig config;
-  if (!parse_fingerprint_attr(req.value("fingerprint", ""), &config.remote_fingerprint_algorithm,
-                              &config.remote_fingerprint))
+  if (!parse_fingerprint_attr(*fingerprint, &config.remote_fingerprint_algorithm, &config.remote_fingerprint))
     return ApiError{400, "bad-relay-request", "fingerprint must be '<algorithm> <hex:hex:...>'"};
 
   std::lock_guard lock(mu_);
@@ -66,8 +76,8 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
   int w = pick_worker_locked();
   config.local_ufrag = random_ice_string(8);
   config.local_pwd = random_ice_string(24);
-  config.remote_ufrag = req.value("ice_ufrag", "");
-  config.remote_pwd = req.value("ice_pwd", "");
+  config.remote_ufrag = *edge_ufrag;
+  config.remote_pwd = *edge_pwd;
   config.dtls_role = dtls::Role::kServer;  // the edge is the DTLS client (and ICE controlling)
   config.certificate = cert_;
   config.consent_timeout = options_.consent_timeout;
@@ -83,7 +93,7 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
   });
   subscribe_to_stream_locked(rec, w);
   rec.relays.push_back(sid);
-  spdlog::info("relay: edge '{}' relays '{}' (session {} on worker {})", req.value("edge_id", "?"), stream, s.public_id, w);
+  spdlog::info("relay: edge '{}' relays '{}' (session {} on worker {})", *edge, stream, s.public_id, w);
   return nlohmann::json{{"session", "/session/" + s.public_id},
                         {"ice_ufrag", ufrag},
                         {"ice_pwd", config.local_pwd},
@@ -109,19 +119,29 @@ std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(
     return ApiError{502, "relay-refused", "origin " + claim.origin_id + " answered " + std::to_string(res->status) + ": " +
                                               res->body.substr(0, 200), 2};
   auto j = nlohmann::json::parse(res->body, nullptr, false);
-  auto tracks = j.is_object() ? tracks_from_json(j.value("tracks", nlohmann::json())) : std::nullopt;
   RelayPlan plan;
   transport::TransportConfig& config = plan.config;
-  if (!tracks || !parse_fingerprint_attr(j.value("fingerprint", ""), &config.remote_fingerprint_algorithm,
-                                         &config.remote_fingerprint))
-    return ApiError{502, "bad-relay-answer", "origin " + claim.origin_id + " sent a relay answer this edge cannot use"};
-  for (auto& c : j.value("candidates", nlohmann::json::array())) {
-    if (auto a = SocketAddress::from_ip_port(c.value("ip", ""), c.value("port", uint16_t(0)))) config.remote_candidates.push_back(*a);
+  const ApiError bad{502, "bad-relay-answer", "origin " + claim.origin_id + " sent a relay answer this edge cannot use"};
+  if (!j.is_object()) return bad;
+  auto tracks = tracks_from_json(j.value("tracks", nlohmann::json()));
+  auto fingerprint = string_field(j, "fingerprint");
+  auto remote_ufrag = string_field(j, "ice_ufrag");
+  auto remote_pwd = string_field(j, "ice_pwd");
+  auto candidates = j.find("candidates");
+  if (!tracks || !fingerprint || !remote_ufrag || !remote_pwd || candidates == j.end() || !candidates->is_array() ||
+      !parse_fingerprint_attr(*fingerprint, &config.remote_fingerprint_algorithm, &config.remote_fingerprint))
+    return bad;
+  for (auto& c : *candidates) {
+    auto ip = c.is_object() ? string_field(c, "ip") : std::nullopt;
+    auto port = c.is_object() ? c.find("port") : c.end();
+    if (!ip || port == c.end() || !port->is_number_unsigned() || port->get<uint64_t>() > 65535) return bad;
+    if (auto a = SocketAddress::from_ip_port(*ip, uint16_t(port->get<uint64_t>()))) config.remote_candidates.push_back(*a);
   }
+  if (config.remote_candidates.empty()) return bad;
   config.local_ufrag = ufrag;
   config.local_pwd = pwd;
-  config.remote_ufrag = j.value("ice_ufrag", "");
-  config.remote_pwd = j.value("ice_pwd", "");
+  config.remote_ufrag = *remote_ufrag;
+  config.remote_pwd = *remote_pwd;
   config.ice_controlling = true;
   config.dtls_role = dtls::Role::kClient;
   config.certificate = cert_;
@@ -141,11 +161,18 @@ void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& pl
   rec.origin_id = plan.claim.origin_id;
   uint64_t sid = s.id, stream_id = rec.id;
   workers_.at(w).post([this, sid, stream_id, config = plan.config, tracks = plan.tracks](worker::Worker& wk) mutable {
-    auto candidates = config.remote_candidates;
     auto session = std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this);
-    worker::Session* raw = session.get();
+    worker::PublisherSession* raw = session.get();
+    std::string error;
+    // Its own socket: every relay from one origin gets a 5-tuple of its own.
+    worker::SendBatch* own = wk.open_session_socket(raw, &error);
+    if (!own) {
+      spdlog::error("relay: no socket for the relay session: {}", error);
+      on_session_ended(sid, "no socket for the relay: " + error);
+      return;
+    }
+    raw->use_own_socket(own);
     wk.add_session(std::move(session), "");
-    for (auto& c : candidates) wk.bind_address(c, raw);  // STUN answers and media come from there
   });
   spdlog::info("relay: pulling '{}' from origin {} ({}), session {} on worker {}", rec.name, plan.claim.origin_id,
                plan.claim.origin_url, s.public_id, w);

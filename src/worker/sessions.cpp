@@ -14,10 +14,12 @@ TransportSession::TransportSession(Worker& worker, uint64_t id, transport::Trans
     : worker_(worker), id_(id), events_(events), transport_(std::move(config), *this) {}
 
 void TransportSession::send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) {
-  worker_.sender().send(data, len, to);
+  sender().send(data, len, to);
 }
 
-void TransportSession::on_address_selected(const SocketAddress& addr) { worker_.bind_address(addr, this); }
+void TransportSession::on_address_selected(const SocketAddress& addr) {
+  if (!own_sender_) worker_.bind_address(addr, this);  // an own socket needs no demux
+}
 
 void TransportSession::restart_ice(const std::string& local_ufrag, const std::string& local_pwd,
                                    const std::string& remote_ufrag) {
@@ -30,11 +32,11 @@ void TransportSession::send_rtcp(const Bytes& compound) {
   if (compound.empty() || transport_.state() != transport::TransportState::kConnected) return;
   auto to = transport_.remote_address();
   if (!to || compound.size() + kSrtpMaxTrailer > SendBatch::kSlotSize) return;
-  uint8_t* slot = worker_.sender().slot_data();
+  uint8_t* slot = sender().slot_data();
   std::memcpy(slot, compound.data(), compound.size());
   size_t len = 0;
   if (!transport_.protect_rtcp(slot, compound.size(), SendBatch::kSlotSize, &len)) return;
-  worker_.sender().commit(len, *to);
+  sender().commit(len, *to);
   worker_.metrics().rtcp_out.add();
 }
 

@@ -32,6 +32,8 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   TransportSession(Worker& worker, uint64_t id, transport::TransportConfig config, SessionEvents& events);
   uint64_t id() const override { return id_; }
   transport::WebRtcTransport& transport() { return transport_; }
+  // Send through a socket of this session's own (relay client) instead of the worker's.
+  void use_own_socket(SendBatch* sender) { own_sender_ = sender; }
   // ICE restart: swap credentials and the ufrag the worker routes STUN by.
   void restart_ice(const std::string& local_ufrag, const std::string& local_pwd, const std::string& remote_ufrag);
 
@@ -43,11 +45,13 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   // Runs the transport's timers and reports state changes; returns false once ended.
   bool tick_transport(Timestamp now);
   void count_transport_drops();
+  SendBatch& sender() { return own_sender_ ? *own_sender_ : worker_.sender(); }
 
   Worker& worker_;
   const uint64_t id_;
   SessionEvents& events_;
   transport::WebRtcTransport transport_;
+  SendBatch* own_sender_ = nullptr;
   // A client that never completes ICE and DTLS (it went away after POST) must not hold
   // a session forever: consent freshness only starts once ICE has nominated.
   static constexpr Duration kConnectTimeout = std::chrono::seconds(30);

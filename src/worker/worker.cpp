@@ -27,6 +27,7 @@ Worker::~Worker() {
 
 bool Worker::open(const SocketAddress& bind, std::string* error) {
   if (!socket_.open(bind, error)) return false;
+  bind_address_ = bind;
   sender_ = std::make_unique<SendBatch>(socket_.fd());
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -86,17 +87,24 @@ void Worker::run() {
     int n = ::epoll_wait(epoll_fd_, events, 4, timeout_ms);
     sleeping_.store(false, std::memory_order_relaxed);
     now_ = steady_now();
+    bool session_socket_ready = false;
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == wake_fd_) {
         uint64_t v;
         (void)!::read(wake_fd_, &v, sizeof v);
+      } else if (events[i].data.fd != socket_.fd()) {
+        session_socket_ready = true;
       }
     }
     run_commands();
     drain_inboxes();
     receive_datagrams();
+    if (session_socket_ready) {
+      for (auto& ss : session_sockets_) receive_session_socket(ss);
+    }
     if (now_ >= next_tick_) tick();
     sender_->flush();
+    for (auto& ss : session_sockets_) ss.sender->flush();
     metrics_.packets_out.v.store(sender_->packets_sent(), std::memory_order_relaxed);
     metrics_.bytes_out.v.store(sender_->bytes_sent(), std::memory_order_relaxed);
     metrics_.drop_send_error.v.store(sender_->send_errors(), std::memory_order_relaxed);
@@ -104,6 +112,8 @@ void Worker::run() {
   // Orderly shutdown: sessions say goodbye while the socket still exists.
   for (auto& [id, s] : sessions_) s->on_close(now_);
   sender_->flush();
+  for (auto& ss : session_sockets_) ss.sender->flush();
+  session_sockets_.clear();
   sessions_.clear();
   discard_inboxes();
 }
@@ -193,6 +203,39 @@ void Worker::dispatch(PacketRef& packet, const SocketAddress& from) {
   metrics_.drop_malformed.add();
 }
 
+SendBatch* Worker::open_session_socket(Session* s, std::string* error) {
+  auto bind = bind_address_;
+  bind.set_port(0);
+  SessionSocket ss;
+  ss.session = s;
+  ss.socket = std::make_unique<UdpSocket>();
+  if (!ss.socket->open(bind, error)) return nullptr;
+  ss.sender = std::make_unique<SendBatch>(ss.socket->fd());
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = ss.socket->fd();
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ss.socket->fd(), &ev);
+  session_sockets_.push_back(std::move(ss));
+  return session_sockets_.back().sender.get();
+}
+
+// Everything on a session's own socket is that session's: no demux beyond the socket.
+void Worker::receive_session_socket(SessionSocket& ss) {
+  for (int round = 0; round < kMaxReceiveBatchesPerWake; ++round) {
+    int n = ss.socket->receive_batch(pool_, recv_bufs_, recv_from_);
+    for (int i = 0; i < n; ++i) {
+      metrics_.packets_in.add();
+      metrics_.bytes_in.add(recv_bufs_[size_t(i)].size());
+      if (recv_bufs_[size_t(i)].size() == 0) {
+        metrics_.drop_malformed.add();
+        continue;
+      }
+      ss.session->on_datagram(recv_bufs_[size_t(i)], recv_from_[size_t(i)], now_);
+    }
+    if (n < UdpSocket::kRecvBatch) return;
+  }
+}
+
 void Worker::tick() {
   next_tick_ = now_ + kTick;
   for (auto& [id, s] : sessions_) s->on_tick(now_);
@@ -215,6 +258,12 @@ void Worker::remove_session(uint64_t id) {
     std::erase(f.local_viewers, raw);
     std::erase(f.local_relays, raw);
   }
+  for (auto& ss : session_sockets_) {
+    if (ss.session != raw) continue;
+    ss.sender->flush();  // the goodbye on_close queued
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, ss.socket->fd(), nullptr);
+  }
+  std::erase_if(session_sockets_, [raw](const SessionSocket& ss) { return ss.session == raw; });
   sessions_.erase(it);
 }
 

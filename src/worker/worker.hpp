@@ -82,6 +82,12 @@ class Worker {
   void add_session(std::unique_ptr<Session> s, const std::string& local_ufrag);
   void remove_session(uint64_t id);  // calls on_close, then destroys
   Session* find_session(uint64_t id);
+  // A UDP socket of the session's own on this worker (ephemeral port): for sessions where
+  // this server is the client of another server (relays). Several relays between the same
+  // two servers would otherwise share one 5-tuple and steal each other's packets. The
+  // socket closes when the session is removed. nullptr with *error on failure.
+  SendBatch* open_session_socket(Session* s, std::string* error);
+
   // ICE nominated or changed the address of a session: route that 5-tuple to it.
   void bind_address(const SocketAddress& addr, Session* s);
   void unbind_ufrag(const std::string& ufrag);
@@ -143,6 +149,15 @@ class Worker {
     std::vector<int> remote_workers;
   };
   std::unordered_map<uint64_t, StreamFanout> streams_;
+
+  struct SessionSocket {
+    Session* session = nullptr;
+    std::unique_ptr<UdpSocket> socket;
+    std::unique_ptr<SendBatch> sender;
+  };
+  void receive_session_socket(SessionSocket& s);
+  SocketAddress bind_address_;
+  std::vector<SessionSocket> session_sockets_;
 
   std::array<PacketRef, UdpSocket::kRecvBatch> recv_bufs_;
   std::array<SocketAddress, UdpSocket::kRecvBatch> recv_from_;

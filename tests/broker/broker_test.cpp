@@ -171,6 +171,32 @@ TEST_F(BrokerTest, EqualOriginsBothGetChosenWithoutLoadUpdates) {
   EXPECT_EQ(placed.size(), 2u);  // o3 is never among the two least loaded
 }
 
+// With recent-placement counting (as `strata broker` runs), a burst of hosts against
+// records that do not change yet still spreads evenly: each placement counts as a session.
+TEST_F(BrokerTest, BurstAgainstStaleRecordsSpreadsWithRecentPlacements) {
+  put(node("o1", "origin", "eu", 0, 10));
+  put(node("o2", "origin", "eu", 0, 10));
+  BrokerOptions opts;
+  opts.region = "eu";
+  opts.recent_placement_window = std::chrono::seconds(3);
+  for (uint64_t seed : {0ull, 1ull, 0xffffffffull}) {
+    Broker broker(registry_, opts, [seed]() { return seed; });  // worst case: always the same coin
+    http::Router router;
+    broker.add_routes(router);
+    std::map<std::string, int> placed;
+    for (int i = 0; i < 6; ++i) {
+      http::Request r;
+      r.method = "POST";
+      r.target = "/whip/cam" + std::to_string(i);
+      ++placed[router.dispatch(r).header("Location").value_or("")];
+    }
+    int o1 = 0, o2 = 0;
+    for (auto& [loc, n] : placed) (loc.rfind(url_of("o1"), 0) == 0 ? o1 : o2) += n;
+    EXPECT_EQ(o1, 3) << "seed " << seed;
+    EXPECT_EQ(o2, 3) << "seed " << seed;
+  }
+}
+
 TEST_F(BrokerTest, ClaimedStreamGoesToItsOrigin) {
   put(node("o1", "origin", "eu", 9, 10));
   put(node("o2", "origin", "eu", 0, 10));

@@ -79,7 +79,8 @@
     }
     const locationHeader = res.headers.get('Location');
     if (!locationHeader) throw new Error(`${kind.toUpperCase()} 201 without a readable Location header (CORS: Access-Control-Expose-Headers must list Location)`);
-    return { location: new URL(locationHeader, url).href, etag: res.headers.get('ETag'), answer: body };
+    // After a broker's 307, fetch reports the node's URL in res.url: the session lives there.
+    return { location: new URL(locationHeader, res.url || url).href, etag: res.headers.get('ETag'), answer: body };
   }
 
   function register(entry) {
