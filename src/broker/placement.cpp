@@ -48,9 +48,12 @@ namespace {
 // Loads of nodes with and without a known capacity are not on one scale (fraction vs
 // sessions); compare in sessions then, where "one session apart" is still a tie.
 bool loads_comparable(const NodeRecord& least, const NodeRecord& next, double load_tolerance) {
+  // Within one session of each other, whatever the capacity: with large capacities a
+  // relative tolerance alone would call 0 and 40 sessions "equal" and let a burst pile up.
+  if (double(next.sessions) - double(least.sessions) > 1.0) return false;
   if (least.capacity > 0 && next.capacity > 0)
     return node_load(next) - node_load(least) <= load_tolerance + 1e-9;  // 0.55 - 0.5 > 0.05
-  return double(next.sessions) - double(least.sessions) <= 1.0;
+  return true;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "sfu/consumer.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "codecs/codec.hpp"
@@ -58,6 +59,40 @@ size_t Consumer::write_rewritten(const rtp::RtpPacket& src, uint16_t seq, uint32
   store_be32(out + 8, info_.ssrc);
   std::memcpy(out + rtp::RtpPacket::kFixedHeaderSize, src.payload().data(), payload);
   return len;
+}
+
+int Consumer::desired_layer(Timestamp now) const {
+  int top = int(std::min<size_t>(info_.source_layers, layer_seen_.size())) - 1;
+  int max = info_.max_layer < 0 ? top : std::min(info_.max_layer, top);
+  for (int l = max; l >= 0; --l) {
+    if (layer_seen_[size_t(l)] != Timestamp{} && now - layer_seen_[size_t(l)] < kLayerSilence) return l;
+  }
+  // Nothing at or below the maximum flows: better a higher layer than a frozen picture.
+  for (int l = max + 1; l <= top; ++l) {
+    if (layer_seen_[size_t(l)] != Timestamp{} && now - layer_seen_[size_t(l)] < kLayerSilence) return l;
+  }
+  return -1;
+}
+
+int Consumer::pending_layer(Timestamp now) const {
+  int desired = desired_layer(now);
+  return desired != current_layer_ ? desired : -1;
+}
+
+size_t Consumer::write_layer_media(const PacketRef& source, uint8_t layer, Timestamp now, uint8_t* out,
+                                   size_t capacity) {
+  if (layer >= layer_seen_.size()) return 0;
+  layer_seen_[layer] = now;
+  if (layer != current_layer_) {
+    // Only the layer we want, and only from one of its keyframes: the decoder must not see
+    // a delta frame of a stream it has no reference for.
+    if (int(layer) != desired_layer(now)) return 0;
+    auto src = rtp::RtpPacket::parse(source.data(), source.size());
+    if (!src || !codecs::is_keyframe(info_.codec.codec, src->payload())) return 0;
+    current_layer_ = layer;
+    ++layer_switches_;
+  }
+  return write_media(source, now, out, capacity);
 }
 
 size_t Consumer::write_retransmission(uint16_t seq, Timestamp now, uint8_t* out, size_t capacity) {

@@ -3,6 +3,7 @@
 // starts video at a keyframe, keeps what it sent for NACKs (RTX, RFC 4588, when
 // negotiated) and reports with RTCP SR (RFC 3550 §6.4.1). Pure: packets in, bytes out.
 #pragma once
+#include <array>
 #include <cstdint>
 
 #include "common/bytes.hpp"
@@ -30,6 +31,18 @@ class Consumer {
   // Writes the viewer's RTP packet for `source` into out[0..capacity). Returns its length,
   // or 0 when the packet is not forwarded (waiting for a keyframe, duplicate, padding).
   size_t write_media(const PacketRef& source, Timestamp now, uint8_t* out, size_t capacity);
+
+  // Simulcast source (source_layers > 1): every packet of every layer comes here, and the
+  // consumer forwards one layer: the highest flowing one not above max_layer. It switches
+  // only at a keyframe of the new layer and keeps forwarding the old one until then.
+  bool selects_layers() const { return info_.source_layers > 1; }
+  size_t write_layer_media(const PacketRef& source, uint8_t layer, Timestamp now, uint8_t* out, size_t capacity);
+  void set_max_layer(int layer) { info_.max_layer = layer; }
+  int current_layer() const { return current_layer_; }
+  // The layer it waits to switch to (needs a keyframe of it), or -1.
+  int pending_layer(Timestamp now) const;
+  uint64_t layer_switches() const { return layer_switches_; }
+  static constexpr Duration kLayerSilence = std::chrono::milliseconds(500);
 
   // Writes the retransmission of output sequence `seq` (RTX when negotiated). 0 if gone.
   size_t write_retransmission(uint16_t seq, Timestamp now, uint8_t* out, size_t capacity);
@@ -62,7 +75,10 @@ class Consumer {
   bool waiting_for_keyframe_;
   uint16_t rtx_seq_;
   Timestamp next_report_{};
-  uint64_t retransmissions_ = 0, keyframe_requests_ = 0;
+  uint64_t retransmissions_ = 0, keyframe_requests_ = 0, layer_switches_ = 0;
+  int desired_layer(Timestamp now) const;
+  int current_layer_ = -1;
+  std::array<Timestamp, 4> layer_seen_{};  // last packet per layer (at most 4 encodings)
   std::optional<Duration> rtt_;
 };
 

@@ -56,7 +56,7 @@ Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool
   if (info_.codec.nack) l.nacks.on_packet(packet.sequence(), now, v.keyframe);
   if (v.keyframe) {
     ++keyframes_;
-    if (layer == forwarded_layer_) keyframe_requests_.on_keyframe_received(now);
+    l.keyframe_requests.on_keyframe_received(now);
   }
   v.forward = layer == forwarded_layer_;
   return v;
@@ -67,15 +67,18 @@ void Producer::on_sender_report(int layer, const rtp::SenderReport& sr, Timestam
   layers_[size_t(layer)].stats.on_sender_report(sr.ntp, now);
 }
 
-void Producer::request_keyframe(Timestamp now) {
+void Producer::request_keyframe(Timestamp now, int layer) {
   if (info_.kind != MediaKind::kVideo) return;
-  if (keyframe_requests_.request(now)) pli_due_ = true;
+  if (layer < 0 || size_t(layer) >= layers_.size()) layer = forwarded_layer_;
+  Layer& l = layers_[size_t(layer)];
+  if (l.keyframe_requests.request(now)) l.pli_due = true;
 }
 
 void Producer::collect_rtcp(Timestamp now, Bytes& out) {
-  if (keyframe_requests_.on_timeout(now)) pli_due_ = true;
-  for (auto& l : layers_) {
-    if (l.seen && l.nacks.take_keyframe_needed()) request_keyframe(now);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& l = layers_[i];
+    if (l.keyframe_requests.on_timeout(now)) l.pli_due = true;
+    if (l.seen && l.nacks.take_keyframe_needed()) request_keyframe(now, int(i));
   }
   // Feedback first, then one RR in front of it: RFC 3550 §6.1 wants compound packets to
   // start with a report, and an empty RR is valid when none is due.
@@ -90,9 +93,10 @@ void Producer::collect_rtcp(Timestamp now, Bytes& out) {
     rtp::append_nack(feedback, nack);
     ++nack_sent_;
   }
-  if (pli_due_ && layers_[size_t(forwarded_layer_)].seen) {
-    pli_due_ = false;
-    rtp::append_pli(feedback, rtp::Pli{sender_ssrc_, layers_[size_t(forwarded_layer_)].ssrc});
+  for (auto& l : layers_) {
+    if (!l.pli_due || !l.seen) continue;
+    l.pli_due = false;
+    rtp::append_pli(feedback, rtp::Pli{sender_ssrc_, l.ssrc});
     ++pli_sent_;
   }
   bool report_due = now >= next_report_;

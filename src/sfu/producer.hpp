@@ -43,7 +43,9 @@ class Producer {
 
   // A viewer (or the server itself) wants a keyframe. Coalesced: at most one PLI per
   // interval reaches the host however many ask.
-  void request_keyframe(Timestamp now);
+  // `layer` < 0: the forwarded layer (viewers that take what the producer forwards).
+  // Coalesced per layer.
+  void request_keyframe(Timestamp now, int layer = -1);
 
   // RTCP due now toward the host: RR (every second), NACKs, PLI. Appended to `out`.
   void collect_rtcp(Timestamp now, Bytes& out);
@@ -61,6 +63,8 @@ class Producer {
     bool seen = false;
     Timestamp last_packet{};
     Timestamp flowing_since{};
+    KeyframeRequestCoalescer keyframe_requests;
+    bool pli_due = false;
     ReceiveStats stats;
     NackGenerator nacks;
     explicit Layer(uint32_t clock_rate) : stats(clock_rate) {}
@@ -73,8 +77,6 @@ class Producer {
   uint32_t sender_ssrc_;
   std::vector<Layer> layers_;
   int forwarded_layer_ = 0;
-  KeyframeRequestCoalescer keyframe_requests_;
-  bool pli_due_ = false;
   Timestamp next_report_{};
   uint64_t packets_ = 0, bytes_ = 0, keyframes_ = 0, pli_sent_ = 0, nack_sent_ = 0, layer_switches_ = 0;
 };

@@ -46,6 +46,10 @@ struct EgressTrackInfo {
   uint32_t ssrc = 0;
   uint32_t rtx_ssrc = 0;  // used only when codec.rtx_payload_type is set
   std::string cname;
+  // Simulcast source: how many encodings the host sends (rids, lowest quality first) and
+  // the highest one this viewer wants (-1: the top one).
+  uint32_t source_layers = 1;
+  int max_layer = -1;
 };
 
 }  // namespace strata::sfu

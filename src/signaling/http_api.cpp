@@ -31,7 +31,9 @@ http::Response create_session(const http::Request& req, SessionManager& sessions
                                 "stream names are 1-64 characters of A-Z a-z 0-9 '-' '_' '.'");
   if (!is_content_type(req, "application/sdp"))
     return http::error_response(415, "unsupported-media-type", "the offer must be sent as Content-Type: application/sdp");
-  auto result = publish ? sessions.publish(stream, req.body) : sessions.view(stream, req.body);
+  auto layer = req.query_params.find("layer");
+  auto result = publish ? sessions.publish(stream, req.body)
+                        : sessions.view(stream, req.body, layer == req.query_params.end() ? "" : layer->second);
   if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
   auto& created = std::get<SessionCreated>(result);
   http::Response r;
@@ -91,6 +93,13 @@ void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo n
     auto result = sessions.create_relay(req.path_params.at("stream"), req.body, req.header("Authorization"));
     if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
     return http::json_response(201, std::get<nlohmann::json>(result));
+  });
+  // A viewer's highest simulcast layer while it watches: {"layer": "q" | "h" | "f" | ...}.
+  router.add("POST", "/session/{id}/layer", [&sessions](const http::Request& req) {
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    std::string layer = body.is_object() && body.contains("layer") && body["layer"].is_string() ? body["layer"].get<std::string>() : "";
+    if (auto e = sessions.set_layer(req.path_params.at("id"), layer)) return api_error(*e);
+    return http::json_response(200, {{"layer", layer}});
   });
   router.add("PATCH", "/session/{id}", [&sessions](const http::Request& req) { return patch_session(req, sessions); });
   router.add("DELETE", "/session/{id}", [&sessions](const http::Request& req) {

@@ -246,7 +246,22 @@ static std::vector<sfu::EgressTrackInfo> egress_tracks(const sdp::Negotiated& ne
   return egress;
 }
 
-std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& stream, const std::string& offer_text) {
+// Index of rid `layer` among the stream's simulcast encodings; -1 for "" (the top one).
+static std::variant<int, ApiError> layer_index(const std::vector<sfu::IngestTrackInfo>& tracks, const std::string& layer) {
+  if (layer.empty()) return -1;
+  std::string known;
+  for (auto& t : tracks) {
+    for (size_t i = 0; i < t.rids.size(); ++i) {
+      if (t.rids[i] == layer) return int(i);
+      known += (known.empty() ? "" : ", ") + t.rids[i];
+    }
+  }
+  if (known.empty()) return -1;  // not simulcast: there is one layer, the viewer gets it
+  return ApiError{400, "unknown-layer", "layer '" + layer + "' is not one of this stream's: " + known};
+}
+
+std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& stream, const std::string& offer_text,
+                                                            const std::string& layer) {
   if (options_.role == NodeRole::kOrigin)
     return ApiError{403, "wrong-role", "this node is an origin: viewers watch on edges (use the broker)"};
   auto offer = parse_offer(offer_text);
@@ -274,7 +289,13 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& s
     return ApiError{e->http_status, e->error, e->detail};
   }
   auto& [answer, negotiated] = std::get<0>(result);
+  auto max_layer = layer_index(rec.tracks, layer);
+  if (auto* e = std::get_if<ApiError>(&max_layer)) return *e;
   auto egress = egress_tracks(negotiated, opts.send_tracks, rec.tracks, cname);
+  for (auto& e : egress) {
+    e.source_layers = uint32_t(std::max<size_t>(1, rec.tracks[e.source_track].rids.size()));
+    e.max_layer = std::get<int>(max_layer);
+  }
   if (egress.empty()) {
     ++rejected_total_;
     return ApiError{400, "no-common-codec", "the offer accepts none of the stream's tracks"};
@@ -287,9 +308,14 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& s
   workers_.at(w).post([this, sid, stream_id, up, config = transport_config(opts, negotiated), egress = std::move(egress),
                        ufrag = opts.ice_ufrag](worker::Worker& wk) mutable {
     auto session = std::make_unique<worker::ViewerSession>(wk, sid, stream_id, up, std::move(config), std::move(egress), *this);
-    worker::Session* raw = session.get();
+    worker::ViewerSession* raw = session.get();
     wk.add_session(std::move(session), ufrag);
-    wk.subscribe_local(stream_id, raw);
+    // A simulcast viewer chooses its own layer, so it takes every layer.
+    if (raw->selects_layers()) {
+      wk.subscribe_local_all_layers(stream_id, raw);
+    } else {
+      wk.subscribe_local(stream_id, raw);
+    }
   });
   subscribe_to_stream_locked(rec, w);
   rec.viewers.push_back(s.id);
@@ -323,6 +349,25 @@ void SessionManager::subscribe_to_stream_locked(StreamRecord& rec, int w) {
     uint64_t stream_id = rec.id;
     workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, true); });
   }
+}
+
+std::optional<ApiError> SessionManager::set_layer(const std::string& public_id, const std::string& layer) {
+  std::lock_guard lock(mu_);
+  auto it = by_public_id_.find(public_id);
+  if (it == by_public_id_.end()) return ApiError{404, "unknown-session", "no session with this id on this server"};
+  const SessionRecord& s = sessions_.at(it->second);
+  if (s.kind != Kind::kViewer) return ApiError{400, "not-a-viewer", "only viewer (WHEP) sessions choose a layer"};
+  auto st = streams_.find(s.stream);
+  if (st == streams_.end()) return ApiError{404, "unknown-stream", "the session's stream has ended"};
+  if (layer.empty()) return ApiError{400, "bad-layer", "expected JSON {\"layer\": \"<rid>\"}"};
+  auto index = layer_index(st->second.tracks, layer);
+  if (auto* e = std::get_if<ApiError>(&index)) return *e;
+  uint64_t id = s.id;
+  int max_layer = std::get<int>(index);
+  workers_.at(s.worker).post([id, max_layer](worker::Worker& wk) {
+    if (auto* v = dynamic_cast<worker::ViewerSession*>(wk.find_session(id))) v->set_max_layer(max_layer);
+  });
+  return std::nullopt;
 }
 
 bool SessionManager::has_session(const std::string& session_id) const {

@@ -62,7 +62,11 @@ class SessionManager final : public worker::SessionEvents {
   ~SessionManager() override;
 
   std::variant<SessionCreated, ApiError> publish(const std::string& stream, const std::string& offer);
-  std::variant<SessionCreated, ApiError> view(const std::string& stream, const std::string& offer);
+  // `layer`: the highest simulcast layer (rid) the viewer wants; empty = the top one.
+  std::variant<SessionCreated, ApiError> view(const std::string& stream, const std::string& offer,
+                                              const std::string& layer = "");
+  // POST {session}/layer: change a viewer's highest simulcast layer while it watches.
+  std::optional<ApiError> set_layer(const std::string& session_id, const std::string& layer);
   struct IceRestarted {
     std::string ice_ufrag, ice_pwd;
     std::string candidate_ip;

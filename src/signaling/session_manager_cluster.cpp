@@ -89,7 +89,7 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
     auto session = std::make_unique<worker::RelaySendSession>(wk, sid, stream_id, up, std::move(config), *this);
     worker::Session* raw = session.get();
     wk.add_session(std::move(session), ufrag);
-    wk.subscribe_local_relay(stream_id, raw);
+    wk.subscribe_local_all_layers(stream_id, raw);
   });
   subscribe_to_stream_locked(rec, w);
   rec.relays.push_back(sid);

@@ -40,7 +40,7 @@ bool RelaySendSession::send_packet(const PacketRef& packet) {
   return true;
 }
 
-void RelaySendSession::on_relay_media(uint32_t track, const PacketRef& packet, Timestamp now) {
+void RelaySendSession::on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) {
   if (transport_.state() != transport::TransportState::kConnected) return;
   auto p = rtp::RtpPacket::parse(packet.data(), packet.size());
   if (!p) return;

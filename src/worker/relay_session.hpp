@@ -16,7 +16,7 @@ class RelaySendSession final : public TransportSession {
                    transport::TransportConfig config, SessionEvents& events);
   void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
   void on_tick(Timestamp now) override;
-  void on_relay_media(uint32_t track, const PacketRef& packet, Timestamp now) override;
+  void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) override;
   void on_close(Timestamp now) override;
   uint64_t stream_id() const { return stream_id_; }
   uint64_t packets_sent() const { return packets_sent_; }

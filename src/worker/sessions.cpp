@@ -188,7 +188,7 @@ void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
   packet->size = p->size();
   auto verdict = producer.on_rtp(*p, r->layer, recovered, now);
   // Every layer goes out: viewers take the forwarded one, relays all of them.
-  worker_.fan_out(stream_id_, r->track, packet, verdict.forward);
+  worker_.fan_out(stream_id_, r->track, packet, verdict.forward, uint8_t(r->layer));
 }
 
 void PublisherSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
@@ -223,8 +223,8 @@ void PublisherSession::on_tick(Timestamp now) {
   }
 }
 
-void PublisherSession::request_keyframe(uint32_t track, Timestamp now) {
-  if (track < producers_.size()) producers_[track]->request_keyframe(now);
+void PublisherSession::request_keyframe(uint32_t track, Timestamp now, int layer) {
+  if (track < producers_.size()) producers_[track]->request_keyframe(now, layer);
 }
 
 void PublisherSession::on_close(Timestamp now) {
@@ -247,18 +247,43 @@ ViewerSession::ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, Up
 
 void ViewerSession::on_media(uint32_t track, const PacketRef& packet, Timestamp now) {
   if (track >= consumer_by_track_.size() || consumer_by_track_[track] < 0) return;
+  send_media(*consumers_[size_t(consumer_by_track_[track])], packet, -1, now);
+}
+
+void ViewerSession::on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) {
+  if (track >= consumer_by_track_.size() || consumer_by_track_[track] < 0) return;
+  sfu::Consumer& c = *consumers_[size_t(consumer_by_track_[track])];
+  send_media(c, packet, c.selects_layers() ? int(layer) : -1, now);
+}
+
+// `layer` >= 0: the consumer picks among layers; -1: the packet is for it as is.
+void ViewerSession::send_media(sfu::Consumer& c, const PacketRef& packet, int layer, Timestamp now) {
   if (transport_.state() != transport::TransportState::kConnected) return;
   auto to = transport_.remote_address();
   if (!to) return;
-  sfu::Consumer& c = *consumers_[size_t(consumer_by_track_[track])];
   SendBatch& out = worker_.sender();
   uint8_t* slot = out.slot_data();
-  size_t len = c.write_media(packet, now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
+  const size_t capacity = SendBatch::kSlotSize - kSrtpMaxTrailer;
+  size_t len = layer >= 0 ? c.write_layer_media(packet, uint8_t(layer), now, slot, capacity)
+                          : c.write_media(packet, now, slot, capacity);
   if (len == 0) return;
   size_t protected_len = 0;
   if (!transport_.protect_rtp(slot, len, SendBatch::kSlotSize, &protected_len)) return;
   out.commit(protected_len, *to);
   worker_.metrics().rtp_out.add();
+}
+
+bool ViewerSession::selects_layers() const {
+  for (auto& c : consumers_) {
+    if (c->selects_layers()) return true;
+  }
+  return false;
+}
+
+void ViewerSession::set_max_layer(int layer) {
+  for (auto& c : consumers_) {
+    if (c->selects_layers()) c->set_max_layer(layer);
+  }
 }
 
 sfu::Consumer* ViewerSession::consumer_for_ssrc(uint32_t ssrc) {
@@ -319,10 +344,11 @@ void ViewerSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
   }
 }
 
-void ViewerSession::request_upstream_keyframe(uint32_t source_track) {
+void ViewerSession::request_upstream_keyframe(uint32_t source_track, int layer) {
   UpstreamRef up = upstream_;
-  worker_.group().at(up.worker).post([up, source_track](Worker& w) {
-    if (auto* s = dynamic_cast<PublisherSession*>(w.find_session(up.session_id))) s->request_keyframe(source_track, w.now());
+  worker_.group().at(up.worker).post([up, source_track, layer](Worker& w) {
+    if (auto* s = dynamic_cast<PublisherSession*>(w.find_session(up.session_id)))
+      s->request_keyframe(source_track, w.now(), layer);
   });
 }
 
@@ -342,7 +368,12 @@ void ViewerSession::on_tick(Timestamp now) {
   if (!was_connected || now >= next_keyframe_retry_) {
     next_keyframe_retry_ = now + kKeyframeRetry;
     for (auto& c : consumers_) {
-      if (c->waiting_for_keyframe()) request_upstream_keyframe(c->info().source_track);
+      if (c->selects_layers()) {
+        // A simulcast consumer waits for a keyframe of the layer it switches to.
+        if (int layer = c->pending_layer(now); layer >= 0) request_upstream_keyframe(c->info().source_track, layer);
+      } else if (c->waiting_for_keyframe()) {
+        request_upstream_keyframe(c->info().source_track);
+      }
     }
   }
   Bytes rtcp;

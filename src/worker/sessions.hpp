@@ -68,7 +68,7 @@ class PublisherSession final : public TransportSession {
   void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
   void on_tick(Timestamp now) override;
   void on_close(Timestamp now) override;
-  void request_keyframe(uint32_t track, Timestamp now);
+  void request_keyframe(uint32_t track, Timestamp now, int layer = -1);
   uint64_t stream_id() const { return stream_id_; }
   const std::vector<std::unique_ptr<sfu::Producer>>& producers() const { return producers_; }
 
@@ -106,7 +106,12 @@ class ViewerSession final : public TransportSession {
   void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
   void on_tick(Timestamp now) override;
   void on_media(uint32_t track, const PacketRef& packet, Timestamp now) override;
+  void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) override;
   void on_close(Timestamp now) override;
+  // Viewers of a simulcast stream choose their layer themselves (subscribe to all layers).
+  bool selects_layers() const;
+  // The highest simulcast layer this viewer wants (-1: the top one).
+  void set_max_layer(int layer);
   // The stream moved to a new publisher session (host reconnected): keep our SSRC and
   // sequence continuity, ask the new one for a keyframe.
   void set_upstream(UpstreamRef upstream);
@@ -116,7 +121,8 @@ class ViewerSession final : public TransportSession {
  private:
   sfu::Consumer* consumer_for_ssrc(uint32_t ssrc);
   void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
-  void request_upstream_keyframe(uint32_t source_track);
+  void request_upstream_keyframe(uint32_t source_track, int layer = -1);
+  void send_media(sfu::Consumer& c, const PacketRef& packet, int layer, Timestamp now);
 
   uint64_t stream_id_;
   UpstreamRef upstream_;

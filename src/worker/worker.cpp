@@ -141,7 +141,7 @@ void Worker::drain_inboxes() {
   FanoutItem item;
   for (auto& in : inboxes_) {
     while (in->pop(item)) {
-      deliver_local(item.stream_id, item.track, item.packet, item.forwarded);
+      deliver_local(item);
       item.packet.reset();
     }
   }
@@ -256,7 +256,7 @@ void Worker::remove_session(uint64_t id) {
   std::erase_if(by_address_, [raw](auto& kv) { return kv.second == raw; });
   for (auto& [sid, f] : streams_) {
     std::erase(f.local_viewers, raw);
-    std::erase(f.local_relays, raw);
+    std::erase(f.local_all_layers, raw);
   }
   for (auto& ss : session_sockets_) {
     if (ss.session != raw) continue;
@@ -281,8 +281,8 @@ void Worker::subscribe_local(uint64_t stream_id, Session* viewer) {
   if (std::find(v.begin(), v.end(), viewer) == v.end()) v.push_back(viewer);
 }
 
-void Worker::subscribe_local_relay(uint64_t stream_id, Session* relay) {
-  auto& v = streams_[stream_id].local_relays;
+void Worker::subscribe_local_all_layers(uint64_t stream_id, Session* relay) {
+  auto& v = streams_[stream_id].local_all_layers;
   if (std::find(v.begin(), v.end(), relay) == v.end()) v.push_back(relay);
 }
 
@@ -290,8 +290,8 @@ void Worker::unsubscribe_local(uint64_t stream_id, Session* viewer) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return;
   std::erase(it->second.local_viewers, viewer);
-  std::erase(it->second.local_relays, viewer);
-  if (it->second.local_viewers.empty() && it->second.local_relays.empty() && it->second.remote_workers.empty())
+  std::erase(it->second.local_all_layers, viewer);
+  if (it->second.local_viewers.empty() && it->second.local_all_layers.empty() && it->second.remote_workers.empty())
     streams_.erase(it);
 }
 
@@ -299,33 +299,33 @@ void Worker::set_remote_subscriber(uint64_t stream_id, int worker_index, bool on
   auto& f = streams_[stream_id];
   std::erase(f.remote_workers, worker_index);
   if (on) f.remote_workers.push_back(worker_index);
-  if (f.local_viewers.empty() && f.local_relays.empty() && f.remote_workers.empty()) streams_.erase(stream_id);
+  if (f.local_viewers.empty() && f.local_all_layers.empty() && f.remote_workers.empty()) streams_.erase(stream_id);
 }
 
-void Worker::fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded) {
+void Worker::fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded, uint8_t layer) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return;
   for (int w : it->second.remote_workers) {
     Worker& other = group_.at(w);
-    if (!other.inbox_from(index_).push(FanoutItem{stream_id, track, forwarded, packet})) {
+    if (!other.inbox_from(index_).push(FanoutItem{stream_id, track, forwarded, layer, packet})) {
       metrics_.drop_ring_full.add();
       continue;
     }
     other.wake();
   }
-  deliver(it->second, track, packet, forwarded);
+  deliver(it->second, track, packet, forwarded, layer);
 }
 
-void Worker::deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded) {
-  auto it = streams_.find(stream_id);
-  if (it != streams_.end()) deliver(it->second, track, packet, forwarded);
+void Worker::deliver_local(const FanoutItem& item) {
+  auto it = streams_.find(item.stream_id);
+  if (it != streams_.end()) deliver(it->second, item.track, item.packet, item.forwarded, item.layer);
 }
 
-void Worker::deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded) {
+void Worker::deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded, uint8_t layer) {
   if (forwarded) {
     for (Session* v : f.local_viewers) v->on_media(track, packet, now_);
   }
-  for (Session* r : f.local_relays) r->on_relay_media(track, packet, now_);
+  for (Session* r : f.local_all_layers) r->on_all_layers_media(track, layer, packet, now_);
 }
 
 WorkerGroup::WorkerGroup(int count) {

@@ -32,7 +32,8 @@ class WorkerGroup;
 struct FanoutItem {
   uint64_t stream_id = 0;
   uint32_t track = 0;
-  bool forwarded = true;  // the layer viewers get; relays take every layer
+  bool forwarded = true;  // the layer single-layer viewers get
+  uint8_t layer = 0;      // simulcast encoding index
   PacketRef packet;       // decrypted RTP, immutable from now on
 };
 
@@ -48,8 +49,9 @@ class Session {
   virtual void on_tick(Timestamp now) = 0;
   // A fanned-out media packet of the forwarded layer of the stream this session watches.
   virtual void on_media(uint32_t track, const PacketRef& packet, Timestamp now) {}
-  // Every packet of every layer (sessions subscribed as relays: they forward all layers).
-  virtual void on_relay_media(uint32_t track, const PacketRef& packet, Timestamp now) {}
+  // Every packet of every simulcast layer (`layer` = index of the encoding's rid), for
+  // sessions subscribed to all layers: relays, and viewers that choose their own layer.
+  virtual void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) {}
   // The session is being removed by the control plane: say goodbye (RTCP BYE, DTLS close).
   virtual void on_close(Timestamp now) {}
 };
@@ -96,13 +98,14 @@ class Worker {
   // Fan-out: a stream's viewers on this worker, and the stream's remote subscribers.
   void subscribe_local(uint64_t stream_id, Session* viewer);
   void unsubscribe_local(uint64_t stream_id, Session* viewer);
-  // A relay toward another server: gets every layer through on_relay_media.
-  void subscribe_local_relay(uint64_t stream_id, Session* relay);
+  // Relays, and viewers choosing their own simulcast layer: every layer, through
+  // on_all_layers_media.
+  void subscribe_local_all_layers(uint64_t stream_id, Session* relay);
   // On the producer's worker: which other workers get this stream's packets.
   void set_remote_subscriber(uint64_t stream_id, int worker_index, bool on);
   // Producer side: deliver a packet to every viewer (forwarded layer) and relay (every
   // layer) of the stream on every worker.
-  void fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded = true);
+  void fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded = true, uint8_t layer = 0);
 
   // Cross-worker ring from `from_worker` to this worker (used by WorkerGroup).
   SpscRing<FanoutItem>& inbox_from(int from_worker) { return *inboxes_[size_t(from_worker)]; }
@@ -116,10 +119,10 @@ class Worker {
   void drain_inboxes();
   void receive_datagrams();
   void dispatch(PacketRef& packet, const SocketAddress& from);
-  void deliver_local(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded);
+  void deliver_local(const FanoutItem& item);
   void tick();
   struct StreamFanout;
-  void deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded);
+  void deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded, uint8_t layer);
 
   WorkerGroup& group_;
   const int index_;
@@ -145,7 +148,7 @@ class Worker {
   std::unordered_map<SocketAddress, Session*> by_address_;
   struct StreamFanout {
     std::vector<Session*> local_viewers;
-    std::vector<Session*> local_relays;
+    std::vector<Session*> local_all_layers;
     std::vector<int> remote_workers;
   };
   std::unordered_map<uint64_t, StreamFanout> streams_;

@@ -197,6 +197,13 @@ TEST_F(BrokerTest, BurstAgainstStaleRecordsSpreadsWithRecentPlacements) {
   }
 }
 
+// Large capacities (the default is 5000) must not hide a difference of a few sessions.
+TEST_F(BrokerTest, LargeCapacitySessionDifferencesStillCount) {
+  put(node("o1", "origin", "eu", 4, 5000));
+  put(node("o2", "origin", "eu", 0, 5000));
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(location(whip("cam" + std::to_string(i))), url_of("o2") + "/whip/cam" + std::to_string(i));
+}
+
 TEST_F(BrokerTest, ClaimedStreamGoesToItsOrigin) {
   put(node("o1", "origin", "eu", 9, 10));
   put(node("o2", "origin", "eu", 0, 10));

@@ -98,9 +98,12 @@ TEST(PickTwoChoice, ClearlyLessLoadedWins) {
     NodeRecord least, next;
     bool random_between;
   } cases[] = {
-      {"within tolerance", node("a", "o", 50, 100), node("b", "o", 54, 100), true},
-      {"at tolerance", node("a", "o", 50, 100), node("b", "o", 55, 100), true},
-      {"beyond tolerance", node("a", "o", 50, 100), node("b", "o", 56, 100), false},
+      {"one apart, within tolerance", node("a", "o", 50, 100), node("b", "o", 51, 100), true},
+      {"one apart, beyond relative tolerance", node("a", "o", 5, 10), node("b", "o", 6, 10), false},
+      // Two or more sessions apart is a real difference even when it is a small share of
+      // capacity (a burst against stale records must not pile onto one node).
+      {"four apart at capacity 100", node("a", "o", 50, 100), node("b", "o", 54, 100), false},
+      {"four apart at capacity 5000", node("a", "o", 0, 5000), node("b", "o", 4, 5000), false},
       {"unknown capacity, one apart", node("a", "o", 4, 0), node("b", "o", 5, 0), true},
       {"unknown capacity, two apart", node("a", "o", 3, 0), node("b", "o", 5, 0), false},
       {"mixed scales, one apart", node("a", "o", 4, 10), node("b", "o", 5, 0), true},

@@ -46,10 +46,19 @@
     return video;
   }
 
-  async function newPublisherPc() {
+  // simulcast: three encodings, rid q/h/f at 1/4, 1/2 and full resolution (RFC 8853).
+  async function newPublisherPc({ simulcast = false } = {}) {
     const media = await fakeMedia();
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
-    for (const track of media.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
+    for (const track of media.getTracks()) {
+      const init = { direction: 'sendonly', streams: [media] };
+      if (simulcast && track.kind === 'video') {
+        init.sendEncodings = [
+          { rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' },
+        ];
+      }
+      pc.addTransceiver(track, init);
+    }
     return { pc, media };
   }
 
@@ -68,7 +77,8 @@
 
   // POST the offer (WHIP or WHEP), return { location, etag, answer }. Throws with status + body on error.
   async function exchange(serverUrl, kind, stream, offerSdp) {
-    const url = new URL(`/${kind}/${encodeURIComponent(stream)}`, serverUrl);
+    const [name, query] = stream.split('?');
+    const url = new URL(`/${kind}/${encodeURIComponent(name)}${query ? `?${query}` : ''}`, serverUrl);
     const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offerSdp });
     const body = await res.text();
     if (res.status !== 201) {
@@ -89,8 +99,8 @@
     return id;
   }
 
-  async function publish(serverUrl, stream) {
-    const { pc, media } = await newPublisherPc();
+  async function publish(serverUrl, stream, { simulcast = false } = {}) {
+    const { pc, media } = await newPublisherPc({ simulcast });
     const { sdp, gathered } = await localOffer(pc);
     const { location, etag, answer } = await exchange(serverUrl, 'whip', stream, sdp);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -127,7 +137,8 @@
     }
   }
 
-  async function watch(serverUrl, stream, { waitLiveMs = 0 } = {}) {
+  async function watch(serverUrl, stream, { waitLiveMs = 0, layer = '' } = {}) {
+    if (layer) stream = `${stream}?layer=${encodeURIComponent(layer)}`;
     const pc = newViewerPc();
     const remote = new MediaStream();
     pc.addEventListener('track', (ev) => remote.addTrack(ev.track));
