@@ -6,17 +6,16 @@ Prints JSON lines on stdout: offer, session (location, answer), progress, done.
 Exit 0 when it published for the whole duration (or printed the offer with --offer-only)."""
 import argparse
 import asyncio
-import fractions
-import math
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import numpy as np  # noqa: E402
-from av import AudioFrame, VideoFrame  # noqa: E402
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack  # noqa: E402
+from av import VideoFrame  # noqa: E402
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack  # noqa: E402
 
+from tone_track import ToneAudioTrack  # noqa: E402
 from whip_http import WhipError, delete_session, emit, log, post_offer  # noqa: E402
 
 WIDTH, HEIGHT = 640, 360
@@ -42,32 +41,6 @@ class GradientVideoTrack(VideoStreamTrack):
         frame = VideoFrame.from_ndarray(img, format="rgb24")
         frame.pts, frame.time_base = pts, time_base
         self.count += 1
-        return frame
-
-
-class ToneAudioTrack(MediaStreamTrack):
-    """20 ms frames of a 440 Hz sine at 48 kHz mono, paced in real time."""
-    kind = "audio"
-    RATE, SAMPLES = 48000, 960
-
-    def __init__(self):
-        super().__init__()
-        self.pts = 0
-        self.start = None
-
-    async def recv(self):
-        if self.start is None:
-            self.start = time.monotonic()
-        wait = self.start + self.pts / self.RATE - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        t = (np.arange(self.SAMPLES) + self.pts) / self.RATE
-        samples = (np.sin(2 * math.pi * 440 * t) * 8000).astype(np.int16)
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = self.RATE
-        frame.pts = self.pts
-        frame.time_base = fractions.Fraction(1, self.RATE)
-        self.pts += self.SAMPLES
         return frame
 
 

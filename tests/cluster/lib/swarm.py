@@ -15,9 +15,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "interop", "lib"))
 
 import numpy as np  # noqa: E402
-from av import AudioFrame, VideoFrame  # noqa: E402
+from av import VideoFrame  # noqa: E402
 from aiortc import MediaStreamTrack  # noqa: E402
 
+from tone_track import ToneAudioTrack  # noqa: E402,F401 (re-exported for the host swarm)
 from whip_http import emit, log  # noqa: E402,F401
 
 
@@ -80,32 +81,6 @@ class PatternVideoTrack(MediaStreamTrack):
         frame.pts = int(self.count * self.CLOCK / self.fps)
         frame.time_base = fractions.Fraction(1, self.CLOCK)
         self.count += 1
-        return frame
-
-
-class ToneAudioTrack(MediaStreamTrack):
-    """20 ms frames of a 440 Hz sine at 48 kHz mono, paced in real time."""
-    kind = "audio"
-    RATE, SAMPLES = 48000, 960
-
-    def __init__(self):
-        super().__init__()
-        self.pts = 0
-        self.start = None
-
-    async def recv(self):
-        if self.start is None:
-            self.start = time.monotonic()
-        wait = self.start + self.pts / self.RATE - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        t = (np.arange(self.SAMPLES) + self.pts) / self.RATE
-        samples = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = self.RATE
-        frame.pts = self.pts
-        frame.time_base = fractions.Fraction(1, self.RATE)
-        self.pts += self.SAMPLES
         return frame
 
 
