@@ -106,7 +106,12 @@ export class Cluster {
   get edges() { return this.nodes.filter((n) => n.role === 'edge'); }
   node(id) { return this.nodes.find((n) => n.id === id); }
   // The node an absolute session/redirect URL points at.
-  nodeByUrl(url) { const port = Number(new URL(url).port); return this.nodes.find((n) => n.port === port); }
+  // The node serving a session URL; undefined for none (a viewer between sessions has no URL).
+  nodeByUrl(url) {
+    if (!url || !URL.canParse(url)) return undefined;
+    const port = Number(new URL(url).port);
+    return this.nodes.find((n) => n.port === port);
+  }
 
   async startRedis() {
     if (!this.redisPort) this.redisPort = await freeTcpPort();
