@@ -22,6 +22,9 @@ int sdp_one_input(const uint8_t* data, size_t size);
 int srtp_one_input(const uint8_t* data, size_t size);
 // dtls::DtlsTransport (server role) handle_datagram, and pack_records_into_datagrams.
 int dtls_one_input(const uint8_t* data, size_t size);
+// codecs::parse_vp9 + rewrite_vp9_picture_id on the bytes, and a PictureIdRewriter fed
+// the bytes as a stream of [control][length][payload] packets.
+int vp9_one_input(const uint8_t* data, size_t size);
 
 // Aborts with a message naming the target and the broken invariant.
 [[noreturn]] void fuzz_check_failed(const char* target, const char* what);

@@ -39,6 +39,7 @@ constexpr Target kTargets[] = {
     {"sdp", &sdp_one_input, 10},
     {"srtp", &srtp_one_input, 6},
     {"dtls", &dtls_one_input, 1},
+    {"vp9", &vp9_one_input, 5},
 };
 
 struct KnownCrash {
