@@ -1,0 +1,114 @@
+#include "bwe/layer_selector.hpp"
+
+#include <algorithm>
+
+namespace strata::bwe {
+
+LayerSelector::Steps LayerSelector::build_steps(const LayerRates& rates, int max_spatial) {
+  Steps out;
+  const int spatial = std::clamp(rates.spatial_layers, 0, int(rates.rate.size()));
+  const int temporal = std::clamp(rates.temporal_layers, 1, int(rates.rate[0].size()));
+  for (int s = 0; s < spatial; ++s) {
+    if (max_spatial >= 0 && s > max_spatial) break;
+    for (int t = 0; t < temporal; ++t) {
+      const Bitrate r = rates.rate[size_t(s)][size_t(t)];
+      if (r <= 0) continue;  // not flowing
+      out.items[out.size++] = Step{LayerChoice{s, temporal == 1 ? -1 : t}, r};
+    }
+  }
+  // The viewer's cap excludes everything that flows: video must keep going, so fall
+  // back to the lowest flowing step.
+  if (out.size == 0 && max_spatial >= 0) {
+    Steps all = build_steps(rates, -1);
+    if (all.size > 0) out.items[out.size++] = all.items[0];
+  }
+  return out;
+}
+
+int LayerSelector::find(const Steps& steps, LayerChoice c) {
+  for (size_t i = 0; i < steps.size; ++i) {
+    if (steps.items[i].choice == c) return int(i);
+  }
+  return -1;
+}
+
+int LayerSelector::highest_fitting(const Steps& steps, Bitrate estimate, double margin) {
+  int best = -1;
+  for (size_t i = 0; i < steps.size; ++i) {
+    if (double(steps.items[i].rate) * margin <= double(estimate)) best = int(i);
+  }
+  return best;
+}
+
+void LayerSelector::change_to(const Steps& steps, int index, Timestamp now) {
+  current_ = steps.items[size_t(index)].choice;
+  last_change_ = now;
+  above_since_.reset();
+}
+
+SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates, int max_spatial, Timestamp now) {
+  const Steps steps = build_steps(rates, max_spatial);
+  if (steps.size == 0) {
+    current_ = LayerChoice{};
+    above_since_.reset();
+    return {current_, std::nullopt};
+  }
+  const int cur = find(steps, current_);
+  if (cur < 0) {  // first choice, or the current layer stopped flowing / got capped
+    change_to(steps, std::max(highest_fitting(steps, estimate, 1.0), 0), now);
+    return {current_, std::nullopt};
+  }
+  const Bitrate cur_rate = steps.items[size_t(cur)].rate;
+  if (cur > 0 && double(estimate) < double(cur_rate) * cfg_.downgrade_margin) {
+    ++counters_.downgrades;
+    change_to(steps, std::clamp(highest_fitting(steps, estimate, 1.0), 0, cur - 1), now);
+    return {current_, std::nullopt};
+  }
+  const int next = cur + 1;
+  if (size_t(next) >= steps.size) {
+    above_since_.reset();
+    return {current_, std::nullopt};
+  }
+  if (double(estimate) >= double(steps.items[size_t(next)].rate) * cfg_.upgrade_margin) {
+    if (!above_since_) above_since_ = now;
+    if (now - *above_since_ >= cfg_.upgrade_hold) {
+      ++counters_.upgrades;
+      backoff_ = cfg_.probe_interval;
+      next_probe_at_.reset();
+      change_to(steps, std::max(highest_fitting(steps, estimate, cfg_.upgrade_margin), next), now);
+    }
+    return {current_, std::nullopt};
+  }
+  above_since_.reset();
+  return {current_, maybe_probe(steps, next, now)};
+}
+
+std::optional<Bitrate> LayerSelector::maybe_probe(const Steps& steps, int next, Timestamp now) {
+  if (probe_pending_) {
+    if (now - probe_started_ < cfg_.probe_result_timeout) return std::nullopt;
+    on_probe_failed(now);  // the session never answered: treat as failed
+    return std::nullopt;
+  }
+  if (now - last_change_ < cfg_.stable_before_probe) return std::nullopt;
+  if (next_probe_at_ && now < *next_probe_at_) return std::nullopt;
+  probe_pending_ = true;
+  probe_started_ = now;
+  next_probe_at_ = now + backoff_;  // at most one probe per interval, even on success
+  ++counters_.probes;
+  return Bitrate(double(steps.items[size_t(next)].rate) * cfg_.probe_overshoot);
+}
+
+void LayerSelector::on_probe_result(bool success, Timestamp now) {
+  if (!probe_pending_) return;
+  probe_pending_ = false;
+  if (!success) on_probe_failed(now);
+}
+
+void LayerSelector::on_probe_failed(Timestamp now) {
+  probe_pending_ = false;
+  ++counters_.probe_failures;
+  next_probe_at_ = now + backoff_;
+  backoff_ = std::min<Duration>(backoff_ * 2, cfg_.max_probe_interval);
+}
+
+}  // namespace strata::bwe

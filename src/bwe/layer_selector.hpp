@@ -1,0 +1,101 @@
+// Picks the simulcast/temporal layer a viewer receives from its downlink estimate, after
+// LiveKit's stream allocator: downgrade at once, upgrade only after the estimate has held
+// above the next step for a while, and when it does not, ask the session to probe
+// (with exponential backoff after failed probes) instead of trying the layer blindly.
+//
+// Steps are ordered (0,0) < (0,1) < (0,2) < (1,0) < ... so that dropping a temporal
+// layer is tried before dropping a spatial one. With one temporal layer the steps are
+// (s,-1) (= all temporal layers).
+#pragma once
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+#include "bwe/bitrate.hpp"
+#include "common/time.hpp"
+
+namespace strata::bwe {
+
+struct LayerRates {
+  // rate[s][t]: measured bitrate of spatial layer s including temporal layers 0..t
+  // (0 = not flowing / unknown).
+  std::array<std::array<Bitrate, 3>, 4> rate{};
+  int spatial_layers = 0;
+  int temporal_layers = 1;
+};
+
+struct LayerChoice {
+  int spatial = -1;
+  int temporal = -1;  // -1 = all temporal layers
+  bool operator==(const LayerChoice&) const = default;
+};
+
+struct SelectorDecision {
+  LayerChoice target;
+  std::optional<Bitrate> probe_to;  // set: start a probe at this total rate now
+};
+
+struct SelectorConfig {
+  Duration upgrade_hold = std::chrono::seconds(2);     // estimate must hold this long
+  double upgrade_margin = 1.1;                         // ... above next step x margin
+  double downgrade_margin = 0.95;                      // below current x margin: drop now
+  Duration stable_before_probe = std::chrono::seconds(1);
+  double probe_overshoot = 1.25;                       // probe to next step x this
+  Duration probe_interval = std::chrono::milliseconds(1500);  // first interval / reset value
+  Duration max_probe_interval = std::chrono::seconds(8);
+  Duration probe_result_timeout = std::chrono::milliseconds(2500);  // no result = failed
+};
+
+struct SelectorCounters {
+  uint64_t upgrades = 0;
+  uint64_t downgrades = 0;
+  uint64_t probes = 0;
+  uint64_t probe_failures = 0;
+};
+
+class LayerSelector {
+ public:
+  explicit LayerSelector(SelectorConfig cfg = {}) : cfg_(cfg), backoff_(cfg.probe_interval) {}
+
+  // estimate: bits/s available for this video stream. max_spatial: -1 = no cap, else
+  // the viewer's explicit request (wins over "keep video going" unless nothing at or
+  // below it flows).
+  SelectorDecision update(Bitrate estimate, const LayerRates& rates, int max_spatial, Timestamp now);
+  void on_probe_result(bool success, Timestamp now);
+
+  LayerChoice current() const { return current_; }
+  bool probe_pending() const { return probe_pending_; }
+  Duration probe_backoff() const { return backoff_; }
+  const SelectorCounters& counters() const { return counters_; }
+
+ private:
+  struct Step {
+    LayerChoice choice;
+    Bitrate rate = 0;
+  };
+  struct Steps {
+    std::array<Step, 12> items{};
+    size_t size = 0;
+  };
+
+  static Steps build_steps(const LayerRates& rates, int max_spatial);
+  static int find(const Steps& steps, LayerChoice c);
+  // Highest step whose rate x margin fits the estimate; -1 if none.
+  static int highest_fitting(const Steps& steps, Bitrate estimate, double margin);
+  void change_to(const Steps& steps, int index, Timestamp now);
+  std::optional<Bitrate> maybe_probe(const Steps& steps, int next, Timestamp now);
+  void on_probe_failed(Timestamp now);
+
+  SelectorConfig cfg_;
+  LayerChoice current_;
+  Timestamp last_change_{};
+  std::optional<Timestamp> above_since_;
+  bool probe_pending_ = false;
+  Timestamp probe_started_{};
+  std::optional<Timestamp> next_probe_at_;
+  Duration backoff_;
+  SelectorCounters counters_;
+};
+
+}  // namespace strata::bwe

@@ -1,0 +1,192 @@
+#include <gtest/gtest.h>
+
+#include "bwe/layer_selector.hpp"
+#include "link_sim.hpp"
+
+namespace strata::bwe::test {
+namespace {
+
+LayerRates simulcast3() {  // q / h / f, one temporal layer
+  LayerRates r;
+  r.spatial_layers = 3;
+  r.rate[0][0] = 150'000;
+  r.rate[1][0] = 500'000;
+  r.rate[2][0] = 1'500'000;
+  return r;
+}
+
+LayerRates simulcast3_temporal() {  // cumulative over temporal layers
+  LayerRates r;
+  r.spatial_layers = 3;
+  r.temporal_layers = 3;
+  r.rate[0] = {60'000, 100'000, 150'000};
+  r.rate[1] = {200'000, 330'000, 500'000};
+  r.rate[2] = {600'000, 1'000'000, 1'500'000};
+  return r;
+}
+
+struct InitialCase {
+  const char* name;
+  Bitrate estimate;
+  int max_spatial;
+  bool temporal;
+  LayerChoice expected;
+};
+
+class InitialChoice : public ::testing::TestWithParam<InitialCase> {};
+
+TEST_P(InitialChoice, PicksHighestFittingStep) {
+  const InitialCase& c = GetParam();
+  LayerSelector sel;
+  const auto d = sel.update(c.estimate, c.temporal ? simulcast3_temporal() : simulcast3(), c.max_spatial, t0());
+  EXPECT_EQ(d.target, c.expected) << c.name;
+  EXPECT_FALSE(d.probe_to);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bwe, InitialChoice,
+    ::testing::Values(InitialCase{"plenty", 5'000'000, -1, false, {2, -1}},
+                      InitialCase{"mid", 700'000, -1, false, {1, -1}},
+                      InitialCase{"exact", 500'000, -1, false, {1, -1}},
+                      InitialCase{"nothing_fits_keeps_lowest", 10'000, -1, false, {0, -1}},
+                      InitialCase{"capped_by_viewer", 5'000'000, 0, false, {0, -1}},
+                      InitialCase{"capped_mid", 5'000'000, 1, false, {1, -1}},
+                      InitialCase{"temporal_top", 5'000'000, -1, true, {2, 2}},
+                      InitialCase{"temporal_between", 1'200'000, -1, true, {2, 1}},
+                      InitialCase{"temporal_step_before_spatial_drop", 560'000, -1, true, {1, 2}},
+                      InitialCase{"temporal_low", 80'000, -1, true, {0, 0}},
+                      InitialCase{"temporal_nothing_fits", 1'000, -1, true, {0, 0}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(LayerSelector, SkipsLayersThatAreNotFlowing) {
+  LayerRates r = simulcast3();
+  r.rate[1][0] = 0;
+  LayerSelector sel;
+  EXPECT_EQ(sel.update(1'000'000, r, -1, t0()).target, (LayerChoice{0, -1}));
+  // Lowest layer not flowing: the lowest flowing one is the floor.
+  r.rate[0][0] = 0;
+  LayerSelector sel2;
+  EXPECT_EQ(sel2.update(10'000, r, -1, t0()).target, (LayerChoice{2, -1}));
+  // Nothing flows at all.
+  LayerSelector sel3;
+  EXPECT_EQ(sel3.update(10'000'000, LayerRates{}, -1, t0()).target, (LayerChoice{-1, -1}));
+}
+
+TEST(LayerSelector, CurrentLayerStopsFlowing) {
+  LayerRates r = simulcast3();
+  LayerSelector sel;
+  EXPECT_EQ(sel.update(5'000'000, r, -1, t0()).target, (LayerChoice{2, -1}));
+  r.rate[2][0] = 0;
+  EXPECT_EQ(sel.update(5'000'000, r, -1, t0() + 100ms).target, (LayerChoice{1, -1}));
+}
+
+TEST(LayerSelector, ViewerCapIsRespectedAndLifted) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  EXPECT_EQ(sel.update(5'000'000, simulcast3(), 1, now).target, (LayerChoice{1, -1}));
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(sel.update(5'000'000, simulcast3(), 1, now += 100ms).target.spatial, 1);
+  EXPECT_EQ(sel.update(5'000'000, simulcast3(), 0, now += 100ms).target, (LayerChoice{0, -1}));
+  // Lifting the cap is an upgrade: it waits for the hold time.
+  EXPECT_EQ(sel.update(5'000'000, simulcast3(), -1, now += 100ms).target.spatial, 0);
+  for (int i = 0; i < 25; ++i) sel.update(5'000'000, simulcast3(), -1, now += 100ms);
+  EXPECT_EQ(sel.current(), (LayerChoice{2, -1}));  // jumps over steps that all fit
+}
+
+TEST(LayerSelector, DowngradesAtOnceUpgradesAfterHold) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(2'000'000, simulcast3(), -1, now);
+  EXPECT_EQ(sel.current().spatial, 2);
+  EXPECT_EQ(sel.update(1'450'000, simulcast3(), -1, now += 100ms).target.spatial, 2);  // within margin
+  EXPECT_EQ(sel.update(1'400'000, simulcast3(), -1, now += 100ms).target.spatial, 1);
+  EXPECT_EQ(sel.update(100'000, simulcast3(), -1, now += 100ms).target.spatial, 0);
+  // Back up: held for 2 s above 1.1 x the next step.
+  const Timestamp start = now;
+  while (sel.current().spatial == 0) sel.update(600'000, simulcast3(), -1, now += 100ms);
+  EXPECT_EQ(sel.current().spatial, 1);
+  EXPECT_GE(now - start, 2s);
+  EXPECT_LE(now - start, 2100ms);
+  EXPECT_EQ(sel.counters().upgrades, 1u);
+  EXPECT_EQ(sel.counters().downgrades, 2u);
+}
+
+TEST(LayerSelector, DipResetsTheHold) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(200'000, simulcast3(), -1, now);
+  for (int i = 0; i < 15; ++i) sel.update(600'000, simulcast3(), -1, now += 100ms);
+  sel.update(540'000, simulcast3(), -1, now += 100ms);  // below 1.1 x 500k
+  for (int i = 0; i < 15; ++i) sel.update(600'000, simulcast3(), -1, now += 100ms);
+  EXPECT_EQ(sel.current().spatial, 0);
+  for (int i = 0; i < 6; ++i) sel.update(600'000, simulcast3(), -1, now += 100ms);
+  EXPECT_EQ(sel.current().spatial, 1);
+}
+
+TEST(LayerSelector, TemporalStepsBeforeDroppingSpatial) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(2'000'000, simulcast3_temporal(), -1, now);
+  EXPECT_EQ(sel.current(), (LayerChoice{2, 2}));
+  EXPECT_EQ(sel.update(1'200'000, simulcast3_temporal(), -1, now += 100ms).target, (LayerChoice{2, 1}));
+  EXPECT_EQ(sel.update(700'000, simulcast3_temporal(), -1, now += 100ms).target, (LayerChoice{2, 0}));
+  EXPECT_EQ(sel.update(550'000, simulcast3_temporal(), -1, now += 100ms).target, (LayerChoice{1, 2}));
+}
+
+TEST(LayerSelector, ProbesWithExponentialBackoff) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(300'000, simulcast3(), -1, now);
+  ASSERT_EQ(sel.current().spatial, 0);
+  std::vector<Timestamp> probes;
+  for (int i = 0; i < 400; ++i) {  // 40 s, every probe fails after 500 ms
+    now += 100ms;
+    const auto d = sel.update(300'000, simulcast3(), -1, now);
+    if (d.probe_to) {
+      EXPECT_EQ(*d.probe_to, 625'000);
+      probes.push_back(now);
+    }
+    if (sel.probe_pending() && now - probes.back() >= 500ms) sel.on_probe_result(false, now);
+  }
+  ASSERT_GE(probes.size(), 5u);
+  EXPECT_EQ(probes[0] - t0(), 1s);  // stable first
+  const std::vector<Duration> gaps{2000ms, 3500ms, 6500ms, 8500ms, 8500ms};
+  for (size_t i = 0; i + 1 < probes.size() && i < gaps.size(); ++i) EXPECT_EQ(probes[i + 1] - probes[i], gaps[i]) << i;
+  EXPECT_EQ(sel.current().spatial, 0);
+  EXPECT_EQ(sel.counters().probe_failures, probes.size() - (sel.probe_pending() ? 1 : 0));
+}
+
+TEST(LayerSelector, UnansweredProbeCountsAsFailed) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(300'000, simulcast3(), -1, now);
+  int probes = 0;
+  for (int i = 0; i < 100; ++i) probes += sel.update(300'000, simulcast3(), -1, now += 100ms).probe_to.has_value();
+  EXPECT_GE(probes, 2);
+  EXPECT_GE(sel.counters().probe_failures, 1u);
+  EXPECT_GT(sel.probe_backoff(), 1500ms);
+}
+
+TEST(LayerSelector, SuccessfulUpgradeResetsBackoff) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(300'000, simulcast3(), -1, now);
+  for (int i = 0; i < 150; ++i) {
+    if (sel.update(300'000, simulcast3(), -1, now += 100ms).probe_to) sel.on_probe_result(false, now);
+  }
+  EXPECT_EQ(sel.probe_backoff(), 8s);
+  Bitrate estimate = 300'000;
+  bool probed = false;
+  for (int i = 0; i < 200 && sel.current().spatial == 0; ++i) {
+    if (sel.update(estimate, simulcast3(), -1, now += 100ms).probe_to) {
+      probed = true;
+      sel.on_probe_result(true, now);
+      estimate = 600'000;  // the estimator jumped
+    }
+  }
+  EXPECT_TRUE(probed);
+  EXPECT_EQ(sel.current().spatial, 1);
+  EXPECT_EQ(sel.probe_backoff(), 1500ms);
+}
+
+}  // namespace
+}  // namespace strata::bwe::test
