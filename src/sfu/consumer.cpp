@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "codecs/codec.hpp"
+#include "codecs/vp8.hpp"
+#include "codecs/vp9.hpp"
 #include "common/random.hpp"
 
 namespace strata::sfu {
@@ -18,52 +20,124 @@ Consumer::Consumer(EgressTrackInfo info)
       rewriter_(info_.codec.clock_rate),
       sent_(kRetransmissionSlots, std::chrono::seconds(2)),
       waiting_for_keyframe_(info_.kind == MediaKind::kVideo),
-      rtx_seq_(uint16_t(random_u32())) {}
+      rtx_seq_(uint16_t(random_u32())),
+      pictures_(info_.codec.codec) {}
 
 size_t Consumer::write_media(const PacketRef& source, Timestamp now, uint8_t* out, size_t capacity) {
   auto src = view(source);
   if (!src) return 0;
-  bool source_switch = rewriter_.started() && src->ssrc() != last_source_ssrc_;
+  return write_media_parsed(source, *src, now, out, capacity);
+}
+
+size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, Timestamp now, uint8_t* out,
+                                    size_t capacity) {
+  bool source_switch = rewriter_.started() && src.ssrc() != last_source_ssrc_;
   if (source_switch && info_.kind == MediaKind::kVideo) waiting_for_keyframe_ = true;
   if (waiting_for_keyframe_) {
     // A decoder can only start (or restart after a source change) at a keyframe.
-    if (!codecs::is_keyframe(info_.codec.codec, src->payload())) return 0;
+    if (!codecs::is_keyframe(info_.codec.codec, src.payload())) return 0;
     waiting_for_keyframe_ = false;
   }
-  if (src->payload_size() == 0) {
+  if (src.payload_size() == 0) {
     // Padding-only probes carry nothing for the viewer; keep the output gap-free.
-    if (rewriter_.started() && !source_switch) rewriter_.drop(src->sequence());
+    if (rewriter_.started() && !source_switch) rewriter_.drop(src.sequence());
     return 0;
   }
-  auto o = rewriter_.rewrite(src->sequence(), src->timestamp(), now, source_switch);
+  if (!source_switch && drop_filtered_temporal(src)) return 0;
+  auto o = rewriter_.rewrite(src.sequence(), src.timestamp(), now, source_switch);
   if (!o) return 0;
-  last_source_ssrc_ = src->ssrc();
-  size_t len = write_rewritten(*src, o->seq, o->ts, out, capacity);
-  if (len == 0) return 0;
-  send_stats_.on_packet_sent(o->ts, len - rtp::RtpPacket::kFixedHeaderSize, now);
-  if (info_.codec.nack) sent_.insert(o->seq, Sent{source, o->ts}, now);
+  last_source_ssrc_ = src.ssrc();
+  Header h{info_.codec.payload_type, info_.ssrc, o->seq, o->ts, src.marker()};
+  size_t header = write_packet(h, src.payload(), 0, now, -1, out, capacity);
+  if (header == 0) return 0;
+  size_t len = header + src.payload_size();
+  uint8_t* payload = out + header;
+  // Switching sources (a layer switch, a host restart) continues the picture ids too.
+  pictures_.rewrite(payload, src.payload_size(), source_switch);
+  send_stats_.on_packet_sent(o->ts, src.payload_size(), now);
+  if (info_.codec.nack) {
+    Sent s{source, o->ts};
+    record_picture_ids(s, payload, src.payload_size());
+    sent_.insert(o->seq, std::move(s), now);
+  }
   return len;
 }
 
-// The viewer gets a 12-byte header and the payload: the host's header extensions carry ids
-// from the host's SDP, which need not match the viewer's, so none are forwarded.
-size_t Consumer::write_rewritten(const rtp::RtpPacket& src, uint16_t seq, uint32_t ts, uint8_t* out,
-                                 size_t capacity) const {
-  size_t payload = src.payload_size();
-  size_t len = rtp::RtpPacket::kFixedHeaderSize + payload;
+// Temporal layer filtering (VP8/VP9 L1T3): pictures above the target temporal layer are
+// dropped whole; a target change takes effect at a frame start so that no picture is cut.
+// Lower temporal layers never reference higher ones, so what stays is decodable.
+bool Consumer::drop_filtered_temporal(const rtp::RtpPacket& src) {
+  if (info_.kind != MediaKind::kVideo) return false;
+  auto tid = codecs::temporal_layer_id(info_.codec.codec, src.payload());
+  if (!tid) return false;
+  if (codecs::is_frame_start(info_.codec.codec, src.payload())) temporal_active_ = temporal_target_;
+  if (temporal_active_ < 0 || int(*tid) <= temporal_active_) return false;
+  rewriter_.drop(src.sequence());
+  pictures_.drop_picture(src.payload());
+  ++temporal_drops_;
+  return true;
+}
+
+// The host's header extensions are not forwarded (their ids come from the host's SDP, not
+// the viewer's); the only one we write is our own transport-wide sequence number.
+size_t Consumer::header_size() const {
+  // RFC 8285 §4.2 one-byte header: 0xBEDE, length 1 word, then id|len=1, 2 bytes, 1 pad.
+  return rtp::RtpPacket::kFixedHeaderSize + (sequencer_ && info_.transport_cc_ext ? 8 : 0);
+}
+
+size_t Consumer::write_packet(const Header& h, ByteSpan payload, size_t prefix, Timestamp now, int probe_cluster,
+                              uint8_t* out, size_t capacity) {
+  const size_t header = header_size();
+  const size_t len = header + prefix + payload.size();
   if (len > capacity) return 0;
-  out[0] = 0x80;  // V=2, no padding, no extension, no CSRC
-  out[1] = uint8_t((src.marker() ? 0x80 : 0) | (info_.codec.payload_type & 0x7F));
-  store_be16(out + 2, seq);
-  store_be32(out + 4, ts);
-  store_be32(out + 8, info_.ssrc);
-  std::memcpy(out + rtp::RtpPacket::kFixedHeaderSize, src.payload().data(), payload);
-  return len;
+  const bool twcc = header > rtp::RtpPacket::kFixedHeaderSize;
+  out[0] = twcc ? 0x90 : 0x80;  // V=2, X when the transport-cc extension follows
+  out[1] = uint8_t((h.marker ? 0x80 : 0) | (h.payload_type & 0x7F));
+  store_be16(out + 2, h.seq);
+  store_be32(out + 4, h.ts);
+  store_be32(out + 8, h.ssrc);
+  if (twcc) {
+    uint8_t* ext = out + rtp::RtpPacket::kFixedHeaderSize;
+    ext[0] = 0xBE;
+    ext[1] = 0xDE;
+    store_be16(ext + 2, 1);
+    ext[4] = uint8_t((info_.transport_cc_ext & 0x0F) << 4 | 1);  // L = length - 1
+    store_be16(ext + 5, sequencer_->next(len, now, probe_cluster));
+    ext[7] = 0;
+  }
+  std::memcpy(out + header + prefix, payload.data(), payload.size());
+  return header;
+}
+
+void Consumer::record_picture_ids(Sent& s, const uint8_t* payload, size_t len) const {
+  if (info_.codec.codec == codecs::Codec::kVp8) {
+    auto d = codecs::parse_vp8(ByteSpan(payload, len));
+    if (!d || !d->has_picture_id) return;
+    s.has_picture_id = true;
+    s.picture_id = d->picture_id;
+    if (d->has_tl0picidx) s.tl0picidx = d->tl0picidx;
+  } else if (info_.codec.codec == codecs::Codec::kVp9) {
+    auto d = codecs::parse_vp9(ByteSpan(payload, len));
+    if (!d || !d->has_picture_id) return;
+    s.has_picture_id = true;
+    s.picture_id = d->picture_id;
+    if (d->has_tl0picidx) s.tl0picidx = d->tl0picidx;
+  }
+}
+
+void Consumer::restore_picture_ids(const Sent& s, uint8_t* payload, size_t len) const {
+  if (!s.has_picture_id) return;
+  if (info_.codec.codec == codecs::Codec::kVp8) {
+    codecs::rewrite_vp8_picture_id(payload, len, s.picture_id, s.tl0picidx.value_or(0));
+  } else if (info_.codec.codec == codecs::Codec::kVp9) {
+    codecs::rewrite_vp9_picture_id(payload, len, s.picture_id, s.tl0picidx);
+  }
 }
 
 int Consumer::desired_layer(Timestamp now) const {
   int top = int(std::min<size_t>(info_.source_layers, layer_seen_.size())) - 1;
   int max = info_.max_layer < 0 ? top : std::min(info_.max_layer, top);
+  if (target_layer_ >= 0) max = std::min(max, target_layer_);
   for (int l = max; l >= 0; --l) {
     if (layer_seen_[size_t(l)] != Timestamp{} && now - layer_seen_[size_t(l)] < kLayerSilence) return l;
   }
@@ -82,41 +156,65 @@ int Consumer::pending_layer(Timestamp now) const {
 size_t Consumer::write_layer_media(const PacketRef& source, uint8_t layer, Timestamp now, uint8_t* out,
                                    size_t capacity) {
   if (layer >= layer_seen_.size()) return 0;
+  auto src = view(source);
+  if (!src) return 0;
   layer_seen_[layer] = now;
+  auto tid = codecs::temporal_layer_id(info_.codec.codec, src->payload());
+  rates_.on_packet(layer, tid ? int(*tid) : -1, src->size(), now);
   if (layer != current_layer_) {
     // Only the layer we want, and only from one of its keyframes: the decoder must not see
     // a delta frame of a stream it has no reference for.
     if (int(layer) != desired_layer(now)) return 0;
-    auto src = rtp::RtpPacket::parse(source.data(), source.size());
-    if (!src || !codecs::is_keyframe(info_.codec.codec, src->payload())) return 0;
+    if (!codecs::is_keyframe(info_.codec.codec, src->payload())) return 0;
     current_layer_ = layer;
     ++layer_switches_;
   }
-  return write_media(source, now, out, capacity);
+  return write_media_parsed(source, *src, now, out, capacity);
+}
+
+size_t Consumer::write_rtx(const Sent& s, uint16_t seq, Timestamp now, int probe_cluster, uint8_t* out,
+                           size_t capacity) {
+  auto src = view(s.source);
+  if (!src) return 0;
+  size_t header = 0;
+  if (!info_.codec.rtx_payload_type) {
+    header = write_packet(Header{info_.codec.payload_type, info_.ssrc, seq, s.out_ts, src->marker()}, src->payload(),
+                          0, now, probe_cluster, out, capacity);
+    if (header == 0) return 0;
+    restore_picture_ids(s, out + header, src->payload_size());
+    return header + src->payload_size();
+  }
+  // RFC 4588 §4: RTX header, then the original sequence number (OSN), then the payload.
+  header = write_packet(Header{*info_.codec.rtx_payload_type, info_.rtx_ssrc, rtx_seq_, s.out_ts, src->marker()},
+                        src->payload(), 2, now, probe_cluster, out, capacity);
+  if (header == 0) return 0;
+  ++rtx_seq_;
+  store_be16(out + header, seq);
+  restore_picture_ids(s, out + header + 2, src->payload_size());
+  return header + 2 + src->payload_size();
 }
 
 size_t Consumer::write_retransmission(uint16_t seq, Timestamp now, uint8_t* out, size_t capacity) {
   Sent* s = sent_.find(seq, now);
   if (!s) return 0;
-  auto src = view(s->source);
-  if (!src) return 0;
-  if (!info_.codec.rtx_payload_type) {
-    ++retransmissions_;
-    return write_rewritten(*src, seq, s->out_ts, out, capacity);
-  }
-  // RFC 4588 §4: RTX header, then the original sequence number (OSN), then the payload.
-  size_t payload = src->payload_size();
-  size_t len = rtp::RtpPacket::kFixedHeaderSize + 2 + payload;
-  if (len > capacity) return 0;
-  out[0] = 0x80;
-  out[1] = uint8_t((src->marker() ? 0x80 : 0) | (*info_.codec.rtx_payload_type & 0x7F));
-  store_be16(out + 2, rtx_seq_++);
-  store_be32(out + 4, s->out_ts);
-  store_be32(out + 8, info_.rtx_ssrc);
-  store_be16(out + 12, seq);
-  std::memcpy(out + 14, src->payload().data(), payload);
-  ++retransmissions_;
+  size_t len = write_rtx(*s, seq, now, -1, out, capacity);
+  if (len) ++retransmissions_;
   return len;
+}
+
+size_t Consumer::write_probe(int probe_cluster, Timestamp now, uint8_t* out, size_t capacity) {
+  if (!info_.codec.rtx_payload_type || !rewriter_.started()) return 0;
+  // Cycle over the last few packets sent, newest first, so probes are full-size copies.
+  constexpr uint16_t kSpan = 16;
+  for (uint16_t tries = 0; tries < kSpan; ++tries) {
+    uint16_t seq = uint16_t(rewriter_.last_output_seq() - (probe_cursor_++ % kSpan));
+    if (Sent* s = sent_.find(seq, now)) {
+      size_t len = write_rtx(*s, seq, now, probe_cluster, out, capacity);
+      if (len) ++probe_packets_;
+      return len;
+    }
+  }
+  return 0;
 }
 
 void Consumer::on_report_block(const rtp::ReportBlock& block, uint64_t ntp_now) {

@@ -9,12 +9,15 @@
 #include "common/bytes.hpp"
 #include "common/packet_buffer.hpp"
 #include "common/time.hpp"
+#include "codecs/picture_id_rewriter.hpp"
 #include "rtp/rtcp.hpp"
 #include "rtp/rtp_packet.hpp"
 #include "sfu/retransmission_buffer.hpp"
+#include "sfu/layer_rate_meter.hpp"
 #include "sfu/send_stats.hpp"
 #include "sfu/seq_rewriter.hpp"
 #include "sfu/track.hpp"
+#include "sfu/transport_sequencer.hpp"
 
 namespace strata::sfu {
 
@@ -33,12 +36,23 @@ class Consumer {
   size_t write_media(const PacketRef& source, Timestamp now, uint8_t* out, size_t capacity);
 
   // Simulcast source (source_layers > 1): every packet of every layer comes here, and the
-  // consumer forwards one layer: the highest flowing one not above max_layer. It switches
-  // only at a keyframe of the new layer and keeps forwarding the old one until then.
+  // consumer forwards one layer: the highest flowing one not above both the viewer's
+  // max_layer and the bandwidth target. It switches only at a keyframe of the new layer and
+  // keeps forwarding the old one until then.
   bool selects_layers() const { return info_.source_layers > 1; }
   size_t write_layer_media(const PacketRef& source, uint8_t layer, Timestamp now, uint8_t* out, size_t capacity);
   void set_max_layer(int layer) { info_.max_layer = layer; }
+  int max_layer() const { return info_.max_layer; }
+  // The bandwidth selector's choice: spatial layer (-1: no limit) and highest temporal
+  // layer (-1: all). Temporal changes apply at the next frame start.
+  void set_target(int spatial, int temporal) {
+    target_layer_ = spatial;
+    temporal_target_ = temporal;
+  }
+  int temporal_layer() const { return temporal_active_; }
   int current_layer() const { return current_layer_; }
+  // Bit rates of the source's layers as this consumer sees them (simulcast consumers).
+  LayerRateMeter& layer_rates() { return rates_; }
   // The layer it waits to switch to (needs a keyframe of it), or -1.
   int pending_layer(Timestamp now) const;
   uint64_t layer_switches() const { return layer_switches_; }
@@ -46,6 +60,15 @@ class Consumer {
 
   // Writes the retransmission of output sequence `seq` (RTX when negotiated). 0 if gone.
   size_t write_retransmission(uint16_t seq, Timestamp now, uint8_t* out, size_t capacity);
+
+  // Transport-wide CC (the session's counter): every packet written carries the
+  // transport-cc header extension (info().transport_cc_ext) when one is attached.
+  void set_transport_sequencer(TransportSequencer* sequencer) { sequencer_ = sequencer; }
+  // A bandwidth probe packet: an RTX copy of a recently sent packet (the viewer drops it
+  // as a duplicate, its transport-cc feedback measures the path). Needs RTX; 0 otherwise.
+  size_t write_probe(int probe_cluster, Timestamp now, uint8_t* out, size_t capacity);
+  uint64_t probe_packets() const { return probe_packets_; }
+  uint64_t temporal_drops() const { return temporal_drops_; }
 
   // The viewer asked for a keyframe (PLI/FIR); counted, the caller forwards upstream.
   void on_keyframe_request() { ++keyframe_requests_; }
@@ -64,8 +87,29 @@ class Consumer {
   struct Sent {
     PacketRef source;
     uint32_t out_ts = 0;
+    // The codec picture ids as sent (VP8/VP9), re-applied to retransmissions.
+    bool has_picture_id = false;
+    uint16_t picture_id = 0;
+    std::optional<uint8_t> tl0picidx;
   };
-  size_t write_rewritten(const rtp::RtpPacket& src, uint16_t seq, uint32_t ts, uint8_t* out, size_t capacity) const;
+  struct Header {
+    uint8_t payload_type;
+    uint32_t ssrc;
+    uint16_t seq;
+    uint32_t ts;
+    bool marker;
+  };
+  size_t write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, Timestamp now, uint8_t* out,
+                            size_t capacity);
+  // RTP header (+ transport-cc extension when negotiated) then `payload` at `prefix` bytes
+  // in. Returns the header length, or 0 if it does not fit.
+  size_t write_packet(const Header& h, ByteSpan payload, size_t prefix, Timestamp now, int probe_cluster,
+                      uint8_t* out, size_t capacity);
+  size_t header_size() const;
+  size_t write_rtx(const Sent& s, uint16_t seq, Timestamp now, int probe_cluster, uint8_t* out, size_t capacity);
+  bool drop_filtered_temporal(const rtp::RtpPacket& src);
+  void record_picture_ids(Sent& s, const uint8_t* payload, size_t len) const;
+  void restore_picture_ids(const Sent& s, uint8_t* payload, size_t len) const;
 
   EgressTrackInfo info_;
   SeqRewriter rewriter_;
@@ -80,6 +124,13 @@ class Consumer {
   int current_layer_ = -1;
   std::array<Timestamp, 4> layer_seen_{};  // last packet per layer (at most 4 encodings)
   std::optional<Duration> rtt_;
+  int target_layer_ = -1;
+  int temporal_target_ = -1, temporal_active_ = -1;
+  LayerRateMeter rates_;
+  codecs::PictureIdRewriter pictures_;
+  TransportSequencer* sequencer_ = nullptr;
+  uint64_t probe_packets_ = 0, temporal_drops_ = 0;
+  uint16_t probe_cursor_ = 0;
 };
 
 }  // namespace strata::sfu

@@ -5,8 +5,48 @@
 #include "sfu/seq_math.hpp"
 
 namespace strata::sfu {
+namespace {
 
-NackGenerator::NackGenerator(NackConfig config) : config_(config) {}
+using namespace std::chrono_literals;
+
+// A widened reorder window shrinks halfway back toward the configured one after this long
+// without another out-of-order arrival (a path's reordering comes and goes with routes).
+constexpr Duration kReorderMemory = 5s;
+
+}  // namespace
+
+NackConfig relay_nack_config() {
+  NackConfig c;
+  c.reorder_delay = 5ms;
+  c.max_reorder_delay = 30ms;
+  c.min_retry_interval = 20ms;
+  c.initial_rtt = 100ms;
+  c.max_retries = 6;
+  c.max_age = 1500ms;
+  return c;
+}
+
+NackGenerator::NackGenerator(NackConfig config) : config_(config), reorder_window_(config.reorder_delay) {}
+
+// RFC 6298 §2.3: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|, SRTT = 7/8 SRTT + 1/8 R. The first
+// sample starts SRTT at R with no variation (a steady path then retries after exactly one RTT).
+void NackGenerator::set_rtt(Duration rtt) {
+  if (rtt < Duration(0)) return;
+  if (!have_rtt_) {
+    have_rtt_ = true;
+    srtt_ = rtt;
+    rttvar_ = Duration(0);
+    return;
+  }
+  const Duration err = srtt_ > rtt ? srtt_ - rtt : rtt - srtt_;
+  rttvar_ = (3 * rttvar_ + err) / 4;
+  srtt_ = (7 * srtt_ + rtt) / 8;
+}
+
+Duration NackGenerator::retry_interval() const {
+  const Duration rtt = have_rtt_ ? srtt_ + 2 * rttvar_ : config_.initial_rtt;
+  return std::max(rtt, config_.min_retry_interval);
+}
 
 bool NackGenerator::on_packet(uint16_t seq, Timestamp now, bool keyframe) {
   if (!started_) {
@@ -17,7 +57,10 @@ bool NackGenerator::on_packet(uint16_t seq, Timestamp now, bool keyframe) {
   const int64_t ext = unwrap_seq(highest_, seq);
   if (ext <= highest_) {
     // Late or retransmitted (RTX) packet: no longer missing.
-    if (missing_.erase(ext) == 0) return false;
+    auto it = missing_.find(ext);
+    if (it == missing_.end()) return false;
+    on_filled(it->second, now);
+    missing_.erase(it);
     ++recovered_;
     return true;
   }
@@ -33,8 +76,25 @@ bool NackGenerator::on_packet(uint16_t seq, Timestamp now, bool keyframe) {
   return false;
 }
 
+// A packet that shows up before any NACK for it could have been answered was reordered,
+// not lost: widen the window to its lateness so the next one like it costs no NACK.
+void NackGenerator::on_filled(const Missing& m, Timestamp now) {
+  const bool never_nacked = m.last_sent == kNever;
+  const bool too_soon_for_answer = !never_nacked && now - m.last_sent < retry_interval() / 2;
+  if (!never_nacked && !too_soon_for_answer) return;
+  ++reordered_;
+  if (config_.max_reorder_delay <= config_.reorder_delay) return;  // fixed window
+  const Duration lateness = now - m.first_seen + 1ms;
+  reorder_window_ = std::clamp(std::max(reorder_window_, lateness), config_.reorder_delay, config_.max_reorder_delay);
+  last_reorder_ = now;
+}
+
 void NackGenerator::add_gap(int64_t from, int64_t to, Timestamp now) {
   if (to <= from) return;
+  if (reorder_window_ > config_.reorder_delay && now - last_reorder_ > kReorderMemory) {
+    reorder_window_ = std::max(config_.reorder_delay, reorder_window_ / 2);
+    last_reorder_ = now;
+  }
   if (size_t(to - from) > config_.max_missing) {
     // Too much lost to repair by retransmission (RFC 4585 §3.5.2 style fallback to PLI).
     missing_.clear();
@@ -61,7 +121,7 @@ void NackGenerator::give_up(std::map<int64_t, Missing>::iterator& it) {
 }
 
 Timestamp NackGenerator::due_time(const Missing& m) const {
-  if (m.last_sent == kNever) return m.first_seen + config_.reorder_delay;
+  if (m.last_sent == kNever) return m.first_seen + reorder_window_;
   return m.last_sent + retry_interval();
 }
 

@@ -50,6 +50,8 @@ struct EgressTrackInfo {
   // the highest one this viewer wants (-1: the top one).
   uint32_t source_layers = 1;
   int max_layer = -1;
+  // transport-wide-cc header extension id in the viewer's SDP (0: not negotiated).
+  uint8_t transport_cc_ext = 0;
 };
 
 }  // namespace strata::sfu

@@ -240,15 +240,17 @@ static std::vector<sfu::EgressTrackInfo> egress_tracks(const sdp::Negotiated& ne
       e.ssrc = m.send_track->ssrc;
       e.rtx_ssrc = m.send_track->rtx_ssrc;
       e.cname = cname;
+      e.transport_cc_ext = m.codecs[0].transport_cc ? m.extensions.transport_cc : 0;
       egress.push_back(std::move(e));
     }
   }
   return egress;
 }
 
-// Index of rid `layer` among the stream's simulcast encodings; -1 for "" (the top one).
+// Index of rid `layer` among the stream's simulcast encodings; -1 for "" or "auto" (no
+// cap: the downlink estimate alone decides).
 static std::variant<int, ApiError> layer_index(const std::vector<sfu::IngestTrackInfo>& tracks, const std::string& layer) {
-  if (layer.empty()) return -1;
+  if (layer.empty() || layer == "auto") return -1;
   std::string known;
   for (auto& t : tracks) {
     for (size_t i = 0; i < t.rids.size(); ++i) {
@@ -302,12 +304,14 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& s
   }
 
   SessionRecord& s = add_session_locked(Kind::kViewer, stream, w);
+  s.layer_stats = std::make_shared<sfu::ViewerLayerStats>();
   uint64_t sid = s.id, stream_id = rec.id;
   size_t track_count = egress.size();
   worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
   workers_.at(w).post([this, sid, stream_id, up, config = transport_config(opts, negotiated), egress = std::move(egress),
-                       ufrag = opts.ice_ufrag](worker::Worker& wk) mutable {
-    auto session = std::make_unique<worker::ViewerSession>(wk, sid, stream_id, up, std::move(config), std::move(egress), *this);
+                       ufrag = opts.ice_ufrag, stats = s.layer_stats](worker::Worker& wk) mutable {
+    auto session = std::make_unique<worker::ViewerSession>(wk, sid, stream_id, up, std::move(config), std::move(egress),
+                                                           *this, std::move(stats));
     worker::ViewerSession* raw = session.get();
     wk.add_session(std::move(session), ufrag);
     // A simulcast viewer chooses its own layer, so it takes every layer.
@@ -472,6 +476,7 @@ nlohmann::json SessionManager::streams_json() const {
     }
     auto pub = sessions_.find(rec.publisher);
     streams.push_back({{"name", name},
+                       {"viewer_layers", viewer_layers_json_locked(rec)},
                        {"publisher", {{"session", pub != sessions_.end() ? pub->second.public_id : ""},
                                       {"worker", rec.publisher_worker},
                                       {"connected", pub != sessions_.end() && pub->second.connected}}},
@@ -482,6 +487,26 @@ nlohmann::json SessionManager::streams_json() const {
                        {"uptime_seconds", std::chrono::duration<double>(now - rec.started).count()}});
   }
   return {{"streams", streams}};
+}
+
+// Per simulcast viewer: the layer it gets and why (explicit cap, downlink estimate).
+nlohmann::json SessionManager::viewer_layers_json_locked(const StreamRecord& rec) const {
+  nlohmann::json out = nlohmann::json::array();
+  for (uint64_t id : rec.viewers) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || !it->second.layer_stats) continue;
+    const sfu::ViewerLayerStats& st = *it->second.layer_stats;
+    auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+    out.push_back({{"session", it->second.public_id},
+                   {"current", get(st.current)},
+                   {"target", get(st.target)},
+                   {"requested", get(st.requested)},
+                   {"temporal", get(st.temporal)},
+                   {"estimate_bps", get(st.estimate_bps)},
+                   {"switches", get(st.switches)},
+                   {"probes", get(st.probes)}});
+  }
+  return out;
 }
 
 std::string SessionManager::metrics_text() const {

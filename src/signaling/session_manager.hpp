@@ -18,6 +18,7 @@
 #include "registry/registry.hpp"
 #include "sdp/answer.hpp"
 #include "sfu/track.hpp"
+#include "sfu/viewer_layer_stats.hpp"
 #include "worker/sessions.hpp"
 #include "worker/worker.hpp"
 
@@ -112,6 +113,7 @@ class SessionManager final : public worker::SessionEvents {
     std::string stream;
     int worker = 0;
     bool connected = false;
+    std::shared_ptr<sfu::ViewerLayerStats> layer_stats;  // simulcast viewers: layer choice
   };
   struct StreamRecord {
     uint64_t id = 0;
@@ -127,6 +129,7 @@ class SessionManager final : public worker::SessionEvents {
     std::string origin_id;                     // edge: the origin it relays from
     Timestamp idle_since{};                    // edge: last viewer left (linger)
   };
+  nlohmann::json viewer_layers_json_locked(const StreamRecord& rec) const;
 
   int pick_worker_locked() const;
   std::variant<SessionCreated, ApiError> publish_claimed(const std::string& stream, const sdp::SessionDescription& offer);

@@ -25,6 +25,9 @@ struct Counter {
   X(nacks_out, "NACK requests sent to publishers")                                         \
   X(keyframe_requests_in, "keyframe requests (PLI/FIR) received from viewers")             \
   X(keyframe_requests_out, "keyframe requests (PLI) sent to publishers")                   \
+  X(layer_switches, "simulcast layer switches made for viewers")                           \
+  X(bwe_probes, "bandwidth probes started toward viewers before a layer upgrade")         \
+  X(probe_packets_out, "probe packets (RTX copies) sent to viewers")                       \
   X(drop_unknown_source, "datagrams dropped: no session for the source address")          \
   X(drop_unknown_ufrag, "datagrams dropped: STUN for an unknown ufrag")                     \
   X(drop_stun_unauthenticated, "datagrams dropped: STUN failing ICE authentication")       \

@@ -236,12 +236,24 @@ void PublisherSession::on_close(Timestamp now) {
 
 ViewerSession::ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
                              transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks,
-                             SessionEvents& events)
+                             SessionEvents& events, std::shared_ptr<sfu::ViewerLayerStats> layer_stats)
     : TransportSession(worker, id, std::move(config), events), stream_id_(stream_id), upstream_(upstream) {
   for (auto& t : tracks) {
     if (consumer_by_track_.size() <= t.source_track) consumer_by_track_.resize(t.source_track + 1, -1);
     consumer_by_track_[t.source_track] = int(consumers_.size());
     consumers_.push_back(std::make_unique<sfu::Consumer>(std::move(t)));
+  }
+  for (auto& c : consumers_) {
+    if (c->info().kind == sfu::MediaKind::kAudio) has_audio_ = true;
+    if (c->selects_layers() && !video_) video_ = c.get();
+  }
+  if (!video_) return;
+  // Only a viewer with a layer choice needs a downlink estimate (and the transport-cc
+  // extension on every packet it gets).
+  downlink_ = std::make_unique<sfu::DownlinkController>(std::move(layer_stats));
+  downlink_->on_max_layer(video_->max_layer());
+  for (auto& c : consumers_) {
+    if (c->info().transport_cc_ext) c->set_transport_sequencer(&downlink_->sequencer());
   }
 }
 
@@ -284,6 +296,7 @@ void ViewerSession::set_max_layer(int layer) {
   for (auto& c : consumers_) {
     if (c->selects_layers()) c->set_max_layer(layer);
   }
+  if (downlink_) downlink_->on_max_layer(layer);
 }
 
 sfu::Consumer* ViewerSession::consumer_for_ssrc(uint32_t ssrc) {
@@ -305,27 +318,16 @@ void ViewerSession::on_datagram(PacketRef& packet, const SocketAddress& from, Ti
 
 void ViewerSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
   rtp::RtcpIterator it(ByteSpan(data, len));
-  uint64_t ntp = ntp_now();
   while (auto v = it.next()) {
+    if (downlink_ && downlink_->on_rtcp(*v, now)) continue;  // transport-cc, REMB
     if (v->is(rtp::RtcpType::kRr)) {
       if (auto rr = rtp::parse_receiver_report(*v)) {
-        for (auto& b : rr->blocks) {
-          if (auto* c = consumer_for_ssrc(b.ssrc)) c->on_report_block(b, ntp);
-        }
+        for (auto& b : rr->blocks) handle_report_block(b, now);
       }
     } else if (auto nack = rtp::parse_nack(*v)) {
       sfu::Consumer* c = consumer_for_ssrc(nack->media_ssrc);
       if (!c) continue;
-      auto to = transport_.remote_address();
-      for (uint16_t seq : rtp::expand_nack_items(nack->items)) {
-        SendBatch& out = worker_.sender();
-        uint8_t* slot = out.slot_data();
-        size_t n = c->write_retransmission(seq, now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
-        size_t protected_len = 0;
-        if (n == 0 || !to || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) continue;
-        out.commit(protected_len, *to);
-        worker_.metrics().retransmissions_out.add();
-      }
+      for (uint16_t seq : rtp::expand_nack_items(nack->items)) resend(*c, seq, now);
     } else if (auto pli = rtp::parse_pli(*v)) {
       if (auto* c = consumer_for_ssrc(pli->media_ssrc)) {
         c->on_keyframe_request();
@@ -341,6 +343,56 @@ void ViewerSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
         }
       }
     }
+  }
+}
+
+void ViewerSession::handle_report_block(const rtp::ReportBlock& block, Timestamp now) {
+  sfu::Consumer* c = consumer_for_ssrc(block.ssrc);
+  if (!c) return;
+  c->on_report_block(block, ntp_now());
+  if (downlink_ && c == video_) downlink_->on_report_block(block, c->rtt(), now);
+}
+
+void ViewerSession::resend(sfu::Consumer& c, uint16_t seq, Timestamp now) {
+  auto to = transport_.remote_address();
+  if (!to) return;
+  SendBatch& out = worker_.sender();
+  uint8_t* slot = out.slot_data();
+  size_t n = c.write_retransmission(seq, now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
+  size_t protected_len = 0;
+  if (n == 0 || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) return;
+  out.commit(protected_len, *to);
+  worker_.metrics().retransmissions_out.add();
+}
+
+// Re-selects the layer, paces bandwidth probes, counts what changed for /metrics.
+void ViewerSession::run_downlink(Timestamp now) {
+  if (!downlink_ || !video_) return;
+  size_t probe_bytes = downlink_->on_tick(*video_, has_audio_, now);
+  if (probe_bytes) send_probes(probe_bytes, now);
+  if (uint64_t n = video_->layer_switches(); n != counted_switches_) {
+    worker_.metrics().layer_switches.add(n - counted_switches_);
+    counted_switches_ = n;
+  }
+  if (uint64_t n = downlink_->probes(); n != counted_probes_) {
+    worker_.metrics().bwe_probes.add(n - counted_probes_);
+    counted_probes_ = n;
+  }
+}
+
+void ViewerSession::send_probes(size_t bytes, Timestamp now) {
+  auto to = transport_.remote_address();
+  if (!to) return;
+  constexpr int kMaxPerTick = 32;
+  for (int i = 0; i < kMaxPerTick && bytes > 0; ++i) {
+    SendBatch& out = worker_.sender();
+    uint8_t* slot = out.slot_data();
+    size_t n = video_->write_probe(downlink_->probe_cluster(), now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
+    size_t protected_len = 0;
+    if (n == 0 || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) return;
+    out.commit(protected_len, *to);
+    worker_.metrics().probe_packets_out.add();
+    bytes -= std::min(bytes, n);
   }
 }
 
@@ -376,6 +428,7 @@ void ViewerSession::on_tick(Timestamp now) {
       }
     }
   }
+  run_downlink(now);
   Bytes rtcp;
   uint64_t ntp = 0;
   for (auto& c : consumers_) {

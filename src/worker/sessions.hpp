@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sfu/consumer.hpp"
+#include "sfu/downlink_controller.hpp"
 #include "sfu/producer.hpp"
 #include "sfu/transport_feedback_generator.hpp"
 #include "transport/webrtc_transport.hpp"
@@ -101,8 +102,10 @@ struct UpstreamRef {
 
 class ViewerSession final : public TransportSession {
  public:
+  // `layer_stats` (optional) receives the automatic layer choice for the control plane.
   ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
-                transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks, SessionEvents& events);
+                transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks, SessionEvents& events,
+                std::shared_ptr<sfu::ViewerLayerStats> layer_stats = nullptr);
   void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
   void on_tick(Timestamp now) override;
   void on_media(uint32_t track, const PacketRef& packet, Timestamp now) override;
@@ -123,12 +126,21 @@ class ViewerSession final : public TransportSession {
   void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
   void request_upstream_keyframe(uint32_t source_track, int layer = -1);
   void send_media(sfu::Consumer& c, const PacketRef& packet, int layer, Timestamp now);
+  void handle_report_block(const rtp::ReportBlock& block, Timestamp now);
+  void resend(sfu::Consumer& c, uint16_t seq, Timestamp now);
+  void run_downlink(Timestamp now);
+  void send_probes(size_t bytes, Timestamp now);
 
   uint64_t stream_id_;
   UpstreamRef upstream_;
   std::vector<std::unique_ptr<sfu::Consumer>> consumers_;
   std::vector<int> consumer_by_track_;  // source track → index in consumers_, -1 if none
   bool sent_bye_ = false;
+  // Simulcast viewers: the downlink estimate picks the layer of `video_`.
+  std::unique_ptr<sfu::DownlinkController> downlink_;
+  sfu::Consumer* video_ = nullptr;
+  bool has_audio_ = false;
+  uint64_t counted_switches_ = 0, counted_probes_ = 0;
   static constexpr Duration kKeyframeRetry = std::chrono::milliseconds(500);
   Timestamp next_keyframe_retry_{};
 };

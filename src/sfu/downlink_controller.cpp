@@ -1,0 +1,119 @@
+#include "sfu/downlink_controller.hpp"
+
+#include <algorithm>
+
+#include "rtp/rtcp_feedback.hpp"
+#include "rtp/rtcp_transport_cc.hpp"
+
+namespace strata::sfu {
+
+DownlinkController::DownlinkController(std::shared_ptr<ViewerLayerStats> stats)
+    : stats_(stats ? std::move(stats) : std::make_shared<ViewerLayerStats>()),
+      estimator_(bwe::EstimatorConfig{.history_size = kSendHistory}),
+      sequencer_(this) {}
+
+void DownlinkController::on_transport_packet_sent(uint16_t seq, size_t bytes, Timestamp now, int probe_cluster) {
+  estimator_.on_packet_sent(seq, bytes, now, probe_cluster);
+}
+
+bool DownlinkController::on_rtcp(const rtp::RtcpPacketView& v, Timestamp now) {
+  if (auto fb = rtp::parse_transport_feedback(v)) {
+    estimator_.on_transport_feedback(*fb, now);
+    have_feedback_ = true;
+    return true;
+  }
+  if (auto remb = rtp::parse_remb(v)) {
+    estimator_.on_remb(bwe::Bitrate(remb->bitrate_bps), now);
+    have_feedback_ = true;
+    return true;
+  }
+  return false;
+}
+
+void DownlinkController::on_report_block(const rtp::ReportBlock& block, std::optional<Duration> rtt, Timestamp now) {
+  estimator_.on_receiver_report(block.fraction_lost, rtt, now);
+}
+
+bwe::LayerRates DownlinkController::layer_rates(Consumer& video, Timestamp now) {
+  LayerRateMeter& meter = video.layer_rates();
+  auto measured = meter.rates(now);
+  bwe::LayerRates r;
+  r.spatial_layers = int(std::min<uint32_t>(video.info().source_layers, LayerRateMeter::kMaxSpatial));
+  r.temporal_layers = meter.temporal_layers(now);
+  for (size_t s = 0; s < r.rate.size() && s < measured.size(); ++s)
+    for (size_t t = 0; t < r.rate[s].size() && t < measured[s].size(); ++t) r.rate[s][t] = measured[s][t];
+  return r;
+}
+
+void DownlinkController::select(Consumer& video, bool has_audio, Timestamp now) {
+  bwe::LayerRates rates = layer_rates(video, now);
+  const bwe::Bitrate estimate = estimator_.target();
+  const bwe::Bitrate for_video = std::max<bwe::Bitrate>(0, estimate - (has_audio ? kAudioAllowance : 0));
+  auto decision = selector_.update(for_video, rates, video.max_layer(), now);
+  video.set_target(decision.target.spatial, decision.target.temporal);
+  int cur = video.current_layer();
+  if (cur >= 0 && cur < int(rates.rate.size())) {
+    int t = video.temporal_layer() >= 0 ? video.temporal_layer() : rates.temporal_layers - 1;
+    media_rate_ = rates.rate[size_t(cur)][size_t(std::clamp(t, 0, int(rates.rate[0].size()) - 1))];
+  }
+  if (has_audio) media_rate_ += kAudioAllowance;
+  if (decision.probe_to && !probe_) start_probe(*decision.probe_to + (has_audio ? kAudioAllowance : 0), now);
+
+  stats_->current.store(cur, std::memory_order_relaxed);
+  stats_->target.store(decision.target.spatial, std::memory_order_relaxed);
+  stats_->temporal.store(video.temporal_layer(), std::memory_order_relaxed);
+  stats_->estimate_bps.store(estimate, std::memory_order_relaxed);
+  stats_->switches.store(video.layer_switches(), std::memory_order_relaxed);
+}
+
+void DownlinkController::start_probe(bwe::Bitrate rate, Timestamp now) {
+  Probe p;
+  p.cluster = next_cluster_++;
+  p.rate = rate;
+  p.started = now;
+  p.ends = now + kProbeDuration;
+  p.last_paced = now;
+  estimator_.on_probe_started(p.cluster, rate, now);
+  sequencer_.set_probe_cluster(p.cluster);
+  probe_ = p;
+  ++probes_;
+  stats_->probes.store(probes_, std::memory_order_relaxed);
+}
+
+// Probe copies fill the gap between what media sends and the rate under test.
+size_t DownlinkController::pace_probe(bwe::Bitrate media_rate, Timestamp now) {
+  Probe& p = *probe_;
+  double elapsed = std::chrono::duration<double>(now - p.last_paced).count();
+  p.last_paced = now;
+  bwe::Bitrate padding = std::max<bwe::Bitrate>(0, p.rate - media_rate);
+  p.credit_bytes = std::min(p.credit_bytes + double(padding) / 8 * elapsed, double(padding) / 8 * 0.05);
+  if (p.credit_bytes <= 0) return 0;
+  size_t due = size_t(p.credit_bytes);
+  p.credit_bytes = 0;
+  return due;
+}
+
+void DownlinkController::finish_probe(Timestamp now) {
+  if (auto result = estimator_.probe_result(probe_->cluster)) {
+    selector_.on_probe_result(*result, now);
+    probe_.reset();
+  } else if (now - probe_->started > kProbeResultTimeout) {
+    selector_.on_probe_result(false, now);
+    probe_.reset();
+  }
+}
+
+size_t DownlinkController::on_tick(Consumer& video, bool has_audio, Timestamp now) {
+  if (!have_feedback_ && video.info().transport_cc_ext == 0) return 0;  // nothing to estimate from
+  if (now >= next_update_) {
+    next_update_ = now + kUpdateInterval;
+    select(video, has_audio, now);
+  }
+  if (!probe_) return 0;
+  if (now < probe_->ends) return pace_probe(media_rate_, now);
+  sequencer_.set_probe_cluster(-1);
+  finish_probe(now);
+  return 0;
+}
+
+}  // namespace strata::sfu
