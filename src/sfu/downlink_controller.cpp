@@ -57,7 +57,8 @@ void DownlinkController::select(Consumer& video, bool has_audio, Timestamp now) 
     media_rate_ = rates.rate[size_t(cur)][size_t(std::clamp(t, 0, int(rates.rate[0].size()) - 1))];
   }
   if (has_audio) media_rate_ += kAudioAllowance;
-  if (decision.probe_to && !probe_) start_probe(*decision.probe_to + (has_audio ? kAudioAllowance : 0), now);
+  // Probes are measured by transport-cc feedback; with REMB alone they would prove nothing.
+  if (decision.probe_to && !probe_ && video.info().transport_cc_ext) start_probe(*decision.probe_to + (has_audio ? kAudioAllowance : 0), now);
 
   stats_->current.store(cur, std::memory_order_relaxed);
   stats_->target.store(decision.target.spatial, std::memory_order_relaxed);
