@@ -10,6 +10,7 @@
 #include "app/broker_server.hpp"
 #include "app/config.hpp"
 #include "app/server.hpp"
+#include "loadtest/bench.hpp"
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
@@ -42,6 +43,8 @@ void wait_for_signal() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `strata bench ...`: the load tester parses its own flags (loadtest/bench.cpp).
+  if (argc >= 2 && std::string(argv[1]) == "bench") return strata::loadtest::bench_main(argc - 1, argv + 1);
   CLI::App app{"Strata: WebRTC live-streaming media server (WHIP/WHEP SFU, origin-edge cluster)"};
   app.require_subcommand(1);
   strata::app::ServerConfig cfg;
@@ -64,6 +67,8 @@ int main(int argc, char** argv) {
   auto* broker = app.add_subcommand("broker", "places hosts on origins and viewers on edges (HTTP 307)");
   add_common_options(broker, cfg, config_file, log_level);
   broker->add_option("--region", cfg.region, "region this broker serves")->capture_default_str();
+
+  app.add_subcommand("bench", "WebRTC load tester: many real viewers/hosts (strata bench --help)");
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
