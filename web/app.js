@@ -7,6 +7,8 @@ const ICE_GATHER_CAP_MS = 1000;
 const WHEP_MAX_ATTEMPTS = 10;
 const STATS_INTERVAL_MS = 1000;
 const STREAMS_INTERVAL_MS = 3000;
+const LAYER_CHOICES = ['auto', 'q', 'h', 'f'];   // auto: no cap, the server's estimate decides
+const DEFAULT_RIDS = ['q', 'h', 'f'];            // viewer_layers index 0 = lowest
 const SIMULCAST_ENCODINGS = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
@@ -173,10 +175,17 @@ function createPlayerElement(name) {
   element.dataset.stream = name;
   element.innerHTML = `
     <header><h3></h3><span class="state"></span><button class="small secondary">Stop</button></header>
+    <label class="inline layer-control">Layer
+      <select class="layer-select">${LAYER_CHOICES.map((l) => `<option value="${l}">${l}</option>`).join('')}</select>
+    </label>
     <video autoplay playsinline muted></video>
-    <pre class="stats"></pre>`;
+    <pre class="stats"></pre>
+    <pre class="stats layer-info"></pre>`;
   element.querySelector('h3').textContent = name;
   element.querySelector('button').addEventListener('click', () => stopWatch(name));
+  const select = element.querySelector('.layer-select');
+  select.value = $('layer').value;
+  select.addEventListener('change', () => setLayer(name, select.value));
   $('players').prepend(element);
   return element;
 }
@@ -212,7 +221,7 @@ async function watch(name) {
     name = streamName(name);
     stopWatch(name);
     const pc = new RTCPeerConnection();
-    player = { name, pc, location: null, element: createPlayerElement(name), stats: {}, prev: null };
+    player = { name, pc, location: null, element: createPlayerElement(name), stats: {}, prev: null, layer: null };
     players.set(name, player);
     setState(player.element, 'connecting');
     updateWatchState();
@@ -226,7 +235,8 @@ async function watch(name) {
     });
     watchConnection(pc, (error) => failPlayer(player, error));
     const layer = $('layer').value;
-    const url = `/whep/${encodeURIComponent(name)}?layer=${encodeURIComponent(layer)}`;
+    const query = layer === 'auto' ? '' : `?layer=${encodeURIComponent(layer)}`;
+    const url = `/whep/${encodeURIComponent(name)}${query}`;
     player.location = await negotiateWithRetry(pc, url, player);
     showError('watch-error', '');
     setState(player.element, 'playing');
@@ -258,6 +268,78 @@ function stopWatch(name) {
   closePlayer(player);
   player.element.remove();
   updateWatchState();
+}
+
+// ---------- layer choice ----------
+
+// POST {session}/layer: the highest layer this viewer may get ("auto" = no cap). Returns the status.
+async function setLayer(name, layer) {
+  const player = players.get(name);
+  if (!player || !player.location) throw new Error(`not watching ${name}`);
+  const select = player.element.querySelector('.layer-select');
+  select.value = layer;
+  const response = await fetch(`${player.location}/layer`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ layer }),
+  });
+  if (!response.ok) {
+    const error = await responseError(response);
+    showError('watch-error', `${name}: layer ${layer}: ${error.message}`);
+  } else {
+    showError('watch-error', '');
+    player.element.dataset.requestedLayer = layer;
+  }
+  return response.status;
+}
+
+function sessionId(location) {
+  return location ? new URL(location).pathname.split('/').pop() : null;
+}
+
+// The server's view of each player (GET /api/v1/streams -> viewer_layers): current/target layer,
+// the downlink estimate, the cap. Fields are optional: an older server has none of them.
+async function pollLayers() {
+  if (players.size === 0) return;
+  let list = [];
+  try {
+    const response = await fetch('/api/v1/streams', { headers: { Accept: 'application/json' } });
+    if (!response.ok) return;
+    const data = await response.json();
+    list = Array.isArray(data) ? data : data.streams ?? [];
+  } catch (_) { return; }
+  for (const player of players.values()) {
+    const stream = list.find((s) => s && s.name === player.name);
+    const id = sessionId(player.location);
+    const entry = stream?.viewer_layers?.find((v) => v.session === id) ?? null;
+    const rids = stream?.rids ?? DEFAULT_RIDS;
+    player.layer = entry && {
+      current: rids[entry.current] ?? entry.current,
+      target: rids[entry.target] ?? entry.target,
+      max: entry.requested >= 0 ? rids[entry.requested] ?? entry.requested : 'auto',
+      temporal: entry.temporal,
+      estimateBps: entry.estimate_bps ?? null,
+      switches: entry.switches ?? 0,
+      probes: entry.probes ?? 0,
+    };
+    if (player.layer) player.element.dataset.layerCurrent = player.layer.current;
+    player.element.querySelector('.layer-info').textContent = formatLayer(player);
+  }
+}
+
+function formatBps(bps) {
+  if (bps === null || bps === undefined) return '?';
+  return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mbit/s` : `${Math.round(bps / 1000)} kbit/s`;
+}
+
+function formatLayer(player) {
+  const l = player.layer;
+  const size = `${player.stats.width ?? 0}x${player.stats.height ?? 0}`;
+  if (!l) return `layer ?   ${size}`;
+  const moving = l.target !== l.current ? ` → ${l.target}` : '';
+  const temporal = l.temporal >= 0 ? `  T${l.temporal}` : '';
+  return `layer ${l.current}${moving} (max ${l.max})${temporal}   estimate ${formatBps(l.estimateBps)}   ${size}`
+    + `   switches ${l.switches}  probes ${l.probes}`;
 }
 
 // ---------- stats ----------
@@ -311,12 +393,13 @@ async function pollStats() {
   for (const player of players.values()) {
     jobs.push(sampleStats(player, 'in', player.element.querySelector('.stats')));
   }
+  jobs.push(pollLayers());
   await Promise.allSettled(jobs);
 }
 
 function stats() {
   const snapshot = { publish: publisher ? { ...publisher.stats } : null, players: {} };
-  for (const [name, player] of players) snapshot.players[name] = { ...player.stats };
+  for (const [name, player] of players) snapshot.players[name] = { ...player.stats, layer: player.layer && { ...player.layer } };
   return snapshot;
 }
 
@@ -378,5 +461,5 @@ function init() {
   refreshStreams();
 }
 
-window.strataDemo = { publish, watch, stats, stopPublish, stopWatch, refreshStreams };
+window.strataDemo = { publish, watch, stats, stopPublish, stopWatch, refreshStreams, setLayer };
 init();

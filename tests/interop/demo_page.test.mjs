@@ -1,6 +1,6 @@
 // The server's own demo page ("/"): window.strataDemo.publish('demo') in one page, .watch('demo') in
 // another; both reach their data-state ("publishing" / "playing"), the viewer decodes frames, and a
-// screenshot of the viewer goes to artifacts/demo-page.png.
+// screenshot of the viewer goes to artifacts/demo-page.png. The player's layer control switches it to q (320 wide).
 // Usage: STRATA_BIN=build/.../strata node tests/interop/demo_page.test.mjs
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -55,6 +55,26 @@ interopTest('demo page publishes and plays', { timeoutMs: 90000 }, async (ctx) =
   const later = await decodedFrames(viewPage);
   report('demo viewer frames', { first, later });
   assert.ok(later.frames > first.frames, 'frames keep decoding');
+
+  // The player's layer control: q caps it at the quarter layer (320 wide), auto lifts the cap.
+  await viewPage.selectOption('.player .layer-select', 'q');
+  const toQ = Date.now();
+  let width = 0;
+  while (Date.now() - toQ < 10000) {
+    width = await viewPage.evaluate(() => Object.values(window.strataDemo.stats().players)[0]?.width ?? 0);
+    if (width === 320) break;
+    await sleep(250);
+  }
+  report('layer control -> q', { width, ms: Date.now() - toQ, info: await viewPage.textContent('.player .layer-info') });
+  assert.equal(width, 320, 'the player shows the q layer after choosing q');
+  // The server's view (GET /api/v1/streams viewer_layers), refreshed every second by the page.
+  await viewPage.waitForSelector('.player[data-layer-current="q"]', { state: 'attached', timeout: 5000 });
+  await viewPage.selectOption('.player .layer-select', 'auto');
+  await sleep(1500);
+  report('layer control -> auto', {
+    error: await viewPage.textContent('#watch-error'), requested: await viewPage.getAttribute('.player', 'data-requested-layer'),
+    info: await viewPage.textContent('.player .layer-info'),
+  });
 
   const shot = path.join(artifactsDir(), 'demo-page.png');
   await viewPage.screenshot({ path: shot, fullPage: true });

@@ -1,5 +1,5 @@
 // In-page WHIP/WHEP client used by the interop tests (runs inside Chromium).
-// Exposes window.strataClient = { publish, watch, stats, close, createOffer, loopback }.
+// Exposes window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer }.
 // Every function returns plain JSON-serialisable values so Playwright's page.evaluate can carry them.
 (() => {
   'use strict';
@@ -186,9 +186,12 @@
           frameWidth: s.frameWidth ?? 0, frameHeight: s.frameHeight ?? 0, freezeCount: s.freezeCount ?? 0,
           packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0,
           keyFramesDecoded: s.keyFramesDecoded ?? 0, codec: codecs.get(s.codecId) ?? null,
+          bytesReceived: s.bytesReceived ?? 0, framesPerSecond: s.framesPerSecond ?? 0,
+          pliCount: s.pliCount ?? 0, firCount: s.firCount ?? 0, nackCount: s.nackCount ?? 0,
         });
       } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        Object.assign(out.audio, { packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0, codec: codecs.get(s.codecId) ?? null });
+        Object.assign(out.audio, { packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0, codec: codecs.get(s.codecId) ?? null,
+          bytesReceived: s.bytesReceived ?? 0 });
       } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
         // With simulcast there may be several; sum the counters, keep the largest layer size.
         const v = out.outbound.video;
@@ -196,10 +199,29 @@
         v.packetsSent += s.packetsSent ?? 0;
         v.frameWidth = Math.max(v.frameWidth, s.frameWidth ?? 0);
         v.frameHeight = Math.max(v.frameHeight, s.frameHeight ?? 0);
+        // Keyframe requests the receivers (here: the server) sent us, per simulcast encoding.
+        v.pliCount = (v.pliCount ?? 0) + (s.pliCount ?? 0);
+        v.firCount = (v.firCount ?? 0) + (s.firCount ?? 0);
+        v.nackCount = (v.nackCount ?? 0) + (s.nackCount ?? 0);
+        (v.encodings ??= []).push({
+          rid: s.rid ?? null, frameWidth: s.frameWidth ?? 0, framesEncoded: s.framesEncoded ?? 0,
+          pliCount: s.pliCount ?? 0, firCount: s.firCount ?? 0, keyFramesEncoded: s.keyFramesEncoded ?? 0,
+          bytesSent: s.bytesSent ?? 0, targetBitrate: s.targetBitrate ?? null, framesPerSecond: s.framesPerSecond ?? null,
+          active: s.active ?? null, qualityLimitationReason: s.qualityLimitationReason ?? null,
+        });
       } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
         out.outbound.audio.packetsSent += s.packetsSent ?? 0;
+        out.outbound.audio.bytesSent = (out.outbound.audio.bytesSent ?? 0) + (s.bytesSent ?? 0);
       }
     });
+    // The selected candidate pair (one per PeerConnection with max-bundle): whole-connection bytes.
+    let pair = null;
+    report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId) ?? pair; });
+    if (!pair) report.forEach((s) => { if (s.type === 'candidate-pair' && s.state === 'succeeded' && (!pair || s.bytesReceived > pair.bytesReceived)) pair = s; });
+    if (pair) {
+      out.transport = { bytesReceived: pair.bytesReceived ?? 0, bytesSent: pair.bytesSent ?? 0,
+        availableOutgoingBitrate: pair.availableOutgoingBitrate ?? null, currentRoundTripTime: pair.currentRoundTripTime ?? null };
+    }
     return out;
   }
 
@@ -270,5 +292,16 @@
     return { id };
   }
 
-  window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce };
+  // POST {session}/layer {"layer": "q" | "h" | "f" | "auto"}: the viewer's highest simulcast layer.
+  // Returns { status, body }.
+  async function setLayer(id, layer) {
+    const entry = sessions.get(String(id));
+    if (!entry) throw new Error(`no session ${id}`);
+    const res = await fetch(`${entry.location}/layer`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ layer }),
+    });
+    return { status: res.status, body: await res.text() };
+  }
+
+  window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer };
 })();
