@@ -109,7 +109,11 @@ void DownlinkEstimator::on_loss_sample(double loss, Timestamp now) {
   last_loss_update_ = now;
   if (loss > kHighLoss) {
     if (last_loss_decrease_ && now - *last_loss_decrease_ < 300ms + rtt_) return;
-    loss_bound_ = std::max(cfg_.min, Bitrate(double(target()) * (1.0 - 0.5 * loss)));
+    // What still gets through is a floor: while a viewer waits for the keyframe of a lower
+    // layer the loss persists, and compounding decreases would sink far below the link.
+    Bitrate bound = Bitrate(double(target()) * (1.0 - 0.5 * loss));
+    if (auto acked = acked_.rate()) bound = std::max(bound, Bitrate(double(*acked) * 0.85));
+    loss_bound_ = std::max(cfg_.min, std::min(bound, loss_bound_));
     last_loss_decrease_ = now;
   } else if (loss < kLowLoss && loss_bound_ < cfg_.max) {
     loss_bound_ = std::min(cfg_.max, Bitrate(double(loss_bound_) * std::pow(1.08, dt)) + 1'000);

@@ -11,6 +11,9 @@ LayerSelector::Steps LayerSelector::build_steps(const LayerRates& rates, int max
   for (int s = 0; s < spatial; ++s) {
     if (max_spatial >= 0 && s > max_spatial) break;
     for (int t = 0; t < temporal; ++t) {
+      // Above the lowest spatial layer, a quarter of the frame rate looks worse than the
+      // layer below at full rate: only the lowest layer goes down to temporal layer 0.
+      if (s > 0 && t == 0 && temporal > 2) continue;
       const Bitrate r = rates.rate[size_t(s)][size_t(t)];
       if (r <= 0) continue;  // not flowing
       out.items[out.size++] = Step{LayerChoice{s, temporal == 1 ? -1 : t}, r};
@@ -44,6 +47,7 @@ void LayerSelector::change_to(const Steps& steps, int index, Timestamp now) {
   current_ = steps.items[size_t(index)].choice;
   last_change_ = now;
   above_since_.reset();
+  below_since_.reset();
 }
 
 SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates, int max_spatial, Timestamp now) {
@@ -59,11 +63,19 @@ SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates
     return {current_, std::nullopt};
   }
   const Bitrate cur_rate = steps.items[size_t(cur)].rate;
-  if (cur > 0 && double(estimate) < double(cur_rate) * cfg_.downgrade_margin) {
+  // A layer's measured rate jumps with every keyframe while the estimate (bounded by what
+  // was acknowledged) moves slowly: drop at once only when far below, otherwise when the
+  // shortfall lasts.
+  const bool below = cur > 0 && double(estimate) < double(cur_rate) * cfg_.downgrade_margin;
+  if (!below) below_since_.reset();
+  if (below && !below_since_) below_since_ = now;
+  if (below && (double(estimate) < double(cur_rate) * cfg_.severe_downgrade_margin ||
+                now - *below_since_ >= cfg_.downgrade_hold)) {
     ++counters_.downgrades;
     change_to(steps, std::clamp(highest_fitting(steps, estimate, 1.0), 0, cur - 1), now);
     return {current_, std::nullopt};
   }
+  if (below) return {current_, std::nullopt};
   const int next = cur + 1;
   if (size_t(next) >= steps.size) {
     above_since_.reset();

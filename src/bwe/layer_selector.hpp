@@ -39,7 +39,10 @@ struct SelectorDecision {
 struct SelectorConfig {
   Duration upgrade_hold = std::chrono::seconds(2);     // estimate must hold this long
   double upgrade_margin = 1.1;                         // ... above next step x margin
-  double downgrade_margin = 0.95;                      // below current x margin: drop now
+  double downgrade_margin = 0.95;                      // below current x margin ...
+  Duration downgrade_hold = std::chrono::milliseconds(600);  // ... for this long: drop
+  // Far below (congestion, not a keyframe burst in the layer's measured rate): drop now.
+  double severe_downgrade_margin = 0.75;
   Duration stable_before_probe = std::chrono::seconds(1);
   double probe_overshoot = 1.25;                       // probe to next step x this
   Duration probe_interval = std::chrono::milliseconds(1500);  // first interval / reset value
@@ -91,6 +94,7 @@ class LayerSelector {
   LayerChoice current_;
   Timestamp last_change_{};
   std::optional<Timestamp> above_since_;
+  std::optional<Timestamp> below_since_;
   bool probe_pending_ = false;
   Timestamp probe_started_{};
   std::optional<Timestamp> next_probe_at_;

@@ -24,7 +24,7 @@ class DownlinkController : private TransportSequencer::Listener {
   static constexpr Duration kProbeDuration = std::chrono::milliseconds(400);
   static constexpr Duration kProbeResultTimeout = std::chrono::milliseconds(1500);
   // What audio takes from the estimate before video layers are chosen.
-  static constexpr bwe::Bitrate kAudioAllowance = 64'000;
+  static constexpr bwe::Bitrate kAudioAllowance = 40'000;  // Opus at browser defaults + headers
   // Packets remembered for feedback: ~1 s at 1000 packets/s (feedback comes every 50-100 ms).
   static constexpr size_t kSendHistory = 1024;
 

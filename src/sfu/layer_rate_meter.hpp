@@ -16,7 +16,9 @@ class LayerRateMeter {
   static constexpr int kMaxSpatial = 4;
   static constexpr int kMaxTemporal = 3;
   static constexpr Duration kBucket = std::chrono::milliseconds(250);
-  static constexpr int kBuckets = 4;  // a 1 s window
+  // A 2 s window (7 complete buckets): long enough that a keyframe does not look like a
+  // new bit rate to the selector.
+  static constexpr int kBuckets = 8;
   using Bps = int64_t;
   // cumulative[s][t]: bits/s of spatial layer s counting temporal layers 0..t.
   using Rates = std::array<std::array<Bps, kMaxTemporal>, kMaxSpatial>;

@@ -439,6 +439,20 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
   streams_.erase(st);
 }
 
+// Kept in the stream's track info so relays to edges can name every layer's SSRC.
+void SessionManager::on_layer_ssrc_learned(uint64_t session_id, uint32_t track, int layer, uint32_t ssrc, bool rtx) {
+  std::lock_guard lock(mu_);
+  auto s = sessions_.find(session_id);
+  if (s == sessions_.end()) return;
+  auto st = streams_.find(s->second.stream);
+  if (st == streams_.end() || st->second.publisher != session_id || track >= st->second.tracks.size()) return;
+  sfu::IngestTrackInfo& t = st->second.tracks[track];
+  if (layer < 0 || size_t(layer) >= std::max<size_t>(t.rids.size(), 1)) return;
+  auto& v = rtx ? t.layer_rtx_ssrcs : t.layer_ssrcs;
+  if (v.size() < t.rids.size()) v.resize(t.rids.size(), 0);
+  v[size_t(layer)] = ssrc;
+}
+
 void SessionManager::on_session_connected(uint64_t session_id) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(session_id);

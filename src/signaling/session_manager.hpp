@@ -99,6 +99,7 @@ class SessionManager final : public worker::SessionEvents {
   // worker::SessionEvents (called on worker threads)
   void on_session_connected(uint64_t session_id) override;
   void on_session_ended(uint64_t session_id, std::string reason) override;
+  void on_layer_ssrc_learned(uint64_t session_id, uint32_t track, int layer, uint32_t ssrc, bool rtx) override;
 
   static bool valid_stream_name(std::string_view name);
 

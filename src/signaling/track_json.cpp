@@ -52,6 +52,8 @@ nlohmann::json tracks_to_json(const std::vector<sfu::IngestTrackInfo>& tracks) {
                         {"codec", codec_to_json(t.codec)}, {"rids", t.rids}, {"ssrcs", t.ssrcs},
                         {"extensions", extensions_to_json(t.extensions)}};
     if (t.rtx_ssrc) j["rtx_ssrc"] = *t.rtx_ssrc;
+    if (!t.layer_ssrcs.empty()) j["layer_ssrcs"] = t.layer_ssrcs;
+    if (!t.layer_rtx_ssrcs.empty()) j["layer_rtx_ssrcs"] = t.layer_rtx_ssrcs;
     out.push_back(std::move(j));
   }
   return out;
@@ -70,6 +72,8 @@ std::optional<std::vector<sfu::IngestTrackInfo>> tracks_from_json(const nlohmann
       t.rids = e.value("rids", std::vector<std::string>{});
       t.ssrcs = e.value("ssrcs", std::vector<uint32_t>{});
       if (e.contains("rtx_ssrc")) t.rtx_ssrc = e.at("rtx_ssrc").get<uint32_t>();
+      t.layer_ssrcs = e.value("layer_ssrcs", std::vector<uint32_t>{});
+      t.layer_rtx_ssrcs = e.value("layer_rtx_ssrcs", std::vector<uint32_t>{});
       t.extensions = extensions_from_json(e.value("extensions", nlohmann::json::object()));
       tracks.push_back(std::move(t));
     }

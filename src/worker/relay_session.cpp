@@ -19,11 +19,12 @@ RelaySendSession::SentStream* RelaySendSession::find_stream(uint32_t ssrc) {
   return nullptr;
 }
 
-RelaySendSession::SentStream& RelaySendSession::stream_for(uint32_t ssrc, uint32_t track) {
+RelaySendSession::SentStream& RelaySendSession::stream_for(uint32_t ssrc, uint32_t track, uint8_t layer) {
   if (SentStream* s = find_stream(ssrc)) return *s;
   auto s = std::make_unique<SentStream>();
   s->ssrc = ssrc;
   s->track = track;
+  s->layer = layer;
   streams_.push_back(std::move(s));
   return *streams_.back();
 }
@@ -44,7 +45,7 @@ void RelaySendSession::on_all_layers_media(uint32_t track, uint8_t layer, const 
   if (transport_.state() != transport::TransportState::kConnected) return;
   auto p = rtp::RtpPacket::parse(packet.data(), packet.size());
   if (!p) return;
-  stream_for(p->ssrc(), track).sent.insert(p->sequence(), packet, now);
+  stream_for(p->ssrc(), track, layer).sent.insert(p->sequence(), packet, now);
   if (send_packet(packet)) {
     ++packets_sent_;
     worker_.metrics().rtp_out.add();
@@ -73,13 +74,13 @@ void RelaySendSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
     } else if (auto pli = rtp::parse_pli(*v)) {
       if (SentStream* s = find_stream(pli->media_ssrc)) {
         worker_.metrics().keyframe_requests_in.add();
-        request_upstream_keyframe(s->track);
+        request_upstream_keyframe(s->track, s->layer);
       }
     } else if (auto fir = rtp::parse_fir(*v)) {
       for (auto& e : fir->entries) {
         if (SentStream* s = find_stream(e.ssrc)) {
           worker_.metrics().keyframe_requests_in.add();
-          request_upstream_keyframe(s->track);
+          request_upstream_keyframe(s->track, s->layer);
         }
       }
     }
@@ -87,10 +88,11 @@ void RelaySendSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
 }
 
 // Edges' keyframe requests join the viewers' at the host's Producer, which coalesces them.
-void RelaySendSession::request_upstream_keyframe(uint32_t track) {
+void RelaySendSession::request_upstream_keyframe(uint32_t track, int layer) {
   UpstreamRef up = upstream_;
-  worker_.group().at(up.worker).post([up, track](Worker& w) {
-    if (auto* s = dynamic_cast<PublisherSession*>(w.find_session(up.session_id))) s->request_keyframe(track, w.now());
+  worker_.group().at(up.worker).post([up, track, layer](Worker& w) {
+    if (auto* s = dynamic_cast<PublisherSession*>(w.find_session(up.session_id)))
+      s->request_keyframe(track, w.now(), layer);
   });
 }
 

@@ -26,13 +26,14 @@ class RelaySendSession final : public TransportSession {
   struct SentStream {
     uint32_t ssrc = 0;
     uint32_t track = 0;
+    uint8_t layer = 0;  // simulcast encoding: a PLI for this SSRC asks for this layer
     sfu::RetransmissionBuffer<PacketRef> sent{kRetransmissionSlots, std::chrono::seconds(3)};
   };
-  SentStream& stream_for(uint32_t ssrc, uint32_t track);
+  SentStream& stream_for(uint32_t ssrc, uint32_t track, uint8_t layer);
   SentStream* find_stream(uint32_t ssrc);
   bool send_packet(const PacketRef& packet);
   void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
-  void request_upstream_keyframe(uint32_t track);
+  void request_upstream_keyframe(uint32_t track, int layer);
 
   uint64_t stream_id_;
   UpstreamRef upstream_;

@@ -106,6 +106,8 @@ const PublisherSession::SsrcRoute* PublisherSession::route(const rtp::RtpPacket&
   auto learned = learn_route(p);
   if (!learned) return nullptr;
   routes_.push_back(*learned);
+  if (!producers_[learned->track]->info().rids.empty())
+    events_.on_layer_ssrc_learned(id_, learned->track, learned->layer, learned->ssrc, learned->rtx);
   return &routes_.back();
 }
 
@@ -118,6 +120,13 @@ std::optional<PublisherSession::SsrcRoute> PublisherSession::learn_route(const r
       if (info.ssrcs[i] == p.ssrc()) return SsrcRoute{p.ssrc(), t, info.rids.empty() ? 0 : int(i), false};
     }
     if (info.rtx_ssrc && *info.rtx_ssrc == p.ssrc()) return SsrcRoute{p.ssrc(), t, 0, true};
+    // A relay from the origin: the layer SSRCs the origin learned from the host's rids.
+    for (size_t i = 0; i < info.layer_ssrcs.size(); ++i) {
+      if (info.layer_ssrcs[i] == p.ssrc()) return SsrcRoute{p.ssrc(), t, int(i), false};
+    }
+    for (size_t i = 0; i < info.layer_rtx_ssrcs.size(); ++i) {
+      if (info.layer_rtx_ssrcs[i] == p.ssrc()) return SsrcRoute{p.ssrc(), t, int(i), true};
+    }
   }
   if (producers_.empty()) return std::nullopt;
   // BUNDLE: one id per extension across m-lines (RFC 8843 §9.2), but each m-line only

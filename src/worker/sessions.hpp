@@ -24,6 +24,10 @@ class SessionEvents {
   virtual void on_session_connected(uint64_t session_id) = 0;
   // The transport ended by itself (DTLS close/failure, ICE consent lapse).
   virtual void on_session_ended(uint64_t session_id, std::string reason) = 0;
+  // A publisher's simulcast encoding (or its RTX) was matched to its SSRC by rid.
+  virtual void on_layer_ssrc_learned(uint64_t session_id, uint32_t track, int layer, uint32_t ssrc, bool rtx) {
+    (void)session_id, (void)track, (void)layer, (void)ssrc, (void)rtx;
+  }
 };
 
 // Shared plumbing: transport output into the worker's send batch, RTCP protection,

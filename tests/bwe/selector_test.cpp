@@ -92,13 +92,20 @@ TEST(LayerSelector, ViewerCapIsRespectedAndLifted) {
   EXPECT_EQ(sel.current(), (LayerChoice{2, -1}));  // jumps over steps that all fit
 }
 
-TEST(LayerSelector, DowngradesAtOnceUpgradesAfterHold) {
+TEST(LayerSelector, DowngradesAfterAShortHoldOrAtOnceWhenFarBelow) {
   LayerSelector sel;
   Timestamp now = t0();
   sel.update(2'000'000, simulcast3(), -1, now);
   EXPECT_EQ(sel.current().spatial, 2);
   EXPECT_EQ(sel.update(1'450'000, simulcast3(), -1, now += 100ms).target.spatial, 2);  // within margin
-  EXPECT_EQ(sel.update(1'400'000, simulcast3(), -1, now += 100ms).target.spatial, 1);
+  // Slightly below (a keyframe burst in the layer's rate looks like this): only if it lasts.
+  EXPECT_EQ(sel.update(1'400'000, simulcast3(), -1, now += 100ms).target.spatial, 2);
+  EXPECT_EQ(sel.update(1'400'000, simulcast3(), -1, now += 300ms).target.spatial, 2);
+  EXPECT_EQ(sel.update(1'450'000, simulcast3(), -1, now += 100ms).target.spatial, 2);  // recovered: reset
+  EXPECT_EQ(sel.update(1'400'000, simulcast3(), -1, now += 100ms).target.spatial, 2);
+  EXPECT_EQ(sel.update(1'400'000, simulcast3(), -1, now += 500ms).target.spatial, 2);
+  EXPECT_EQ(sel.update(1'400'000, simulcast3(), -1, now += 100ms).target.spatial, 1) << "600 ms below";
+  // Far below (congestion): at once.
   EXPECT_EQ(sel.update(100'000, simulcast3(), -1, now += 100ms).target.spatial, 0);
   // Back up: held for 2 s above 1.1 x the next step.
   const Timestamp start = now;
@@ -122,14 +129,24 @@ TEST(LayerSelector, DipResetsTheHold) {
   EXPECT_EQ(sel.current().spatial, 1);
 }
 
+// Steps: (0,0) (0,1) (0,2) (1,1) (1,2) (2,1) (2,2): above the lowest spatial layer the
+// quarter frame rate (temporal layer 0) is skipped.
 TEST(LayerSelector, TemporalStepsBeforeDroppingSpatial) {
   LayerSelector sel;
   Timestamp now = t0();
   sel.update(2'000'000, simulcast3_temporal(), -1, now);
   EXPECT_EQ(sel.current(), (LayerChoice{2, 2}));
-  EXPECT_EQ(sel.update(1'200'000, simulcast3_temporal(), -1, now += 100ms).target, (LayerChoice{2, 1}));
-  EXPECT_EQ(sel.update(700'000, simulcast3_temporal(), -1, now += 100ms).target, (LayerChoice{2, 0}));
-  EXPECT_EQ(sel.update(550'000, simulcast3_temporal(), -1, now += 100ms).target, (LayerChoice{1, 2}));
+  // Each shortfall lasts past the downgrade hold.
+  auto settle = [&](Bitrate estimate) {
+    sel.update(estimate, simulcast3_temporal(), -1, now += 100ms);
+    return sel.update(estimate, simulcast3_temporal(), -1, now += 700ms).target;
+  };
+  EXPECT_EQ(settle(1'200'000), (LayerChoice{2, 1}));
+  EXPECT_EQ(settle(700'000), (LayerChoice{1, 2})) << "not f at a quarter of the frame rate";
+  EXPECT_EQ(settle(400'000), (LayerChoice{1, 1}));
+  EXPECT_EQ(settle(250'000), (LayerChoice{0, 2}));
+  EXPECT_EQ(settle(120'000), (LayerChoice{0, 1}));
+  EXPECT_EQ(settle(70'000), (LayerChoice{0, 0}));
 }
 
 TEST(LayerSelector, ProbesWithExponentialBackoff) {

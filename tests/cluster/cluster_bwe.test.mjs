@@ -1,7 +1,7 @@
 // Downlink bandwidth estimation through the cluster: Redis + broker + one origin + one edge; a Chromium
 // publisher (root namespace) sends q/h/f of 1280x720 through the broker to the origin; a Chromium viewer
 // inside a network namespace watches through the broker (307 to the edge, which relays from the origin)
-// behind a tbf cap on the host-side veth (edge -> viewer only; default 320 kbit/s, see CAP_KBIT). It
+// behind a tbf cap on the host-side veth (edge -> viewer only; default 500 kbit/s, see CAP_KBIT). It
 // must reach the lowest layer (320 wide) within 10 s and stay there 3 s, decoding, then reach the top
 // layer (1280 wide, ≥ 15 fps) within 20 s once the cap is lifted and stay there 3 s (runCapScenario in
 // tests/interop/lib/bwe_checks.mjs, as the interop test). The broker and nodes listen on the host-side
@@ -16,13 +16,13 @@ import { launchChromium, openClientPage, startPageServer } from '../interop/lib/
 import { sleep, startProcess, withTimeout } from '../interop/lib/procs.mjs';
 import { freeTcpPort, randomFreeUdpPort } from '../interop/lib/ports.mjs';
 import { createNetns, isRoot, removeStaleNetns, startPageServerOn, waitHttpOk } from '../interop/lib/netns.mjs';
-import { checkCapPremise, publisherAllLayers, publisherLayerRates, runCapScenario, viewerLayer, waitWidth } from '../interop/lib/bwe_checks.mjs';
+import { checkCapPremise, launchCameraLikePublisher, publisherAllLayers, publisherLayerRates, runCapScenario, viewerLayer, waitWidth } from '../interop/lib/bwe_checks.mjs';
 import { Cluster, getJson, getMetrics, waitUntil } from './lib/cluster.mjs';
 
 const STREAM = 'bwe';
 // Between the lowest layer's rate and the next one's for Chromium's fake camera (q+audio ~250, h+audio
 // ~420 kbit/s; checked at run time by checkCapPremise). 500 kbit/s would also carry h.
-const CAP_KBIT = Number(process.env.STRATA_BWE_CAP_KBIT) || 320;
+const CAP_KBIT = Number(process.env.STRATA_BWE_CAP_KBIT) || 500;
 const PUBLISHER_RAMP_MS = 3000;
 const SETTLE_BUDGET_MS = 10000;
 const CLIMB_BUDGET_MS = 20000;
@@ -91,7 +91,7 @@ test('cluster BWE: viewer on an edge behind a cap settles on q, climbs to f when
       report('cluster', { broker: cluster.brokerUrl, origin: origin.httpUrl, edge: edge.httpUrl, ns: ns.name });
 
       // Publisher: root namespace, through the broker (307 to the origin).
-      const pubBrowser = await launchChromium();
+      const pubBrowser = await launchCameraLikePublisher(path.join(artifactsDir('cluster_bwe'), 'media'));
       cleanups.push(() => pubBrowser.cleanup());
       const pubPageServer = await startPageServer();
       cleanups.push(() => pubPageServer.close());

@@ -49,8 +49,8 @@ export async function publisherLayerRates(page, id, ms = 2000) {
 }
 
 // The cap must sit between what the lowest layer needs and what the next one needs, or "settles on the
-// lowest layer" is not the right answer (Chromium's fake camera compresses well: its 640x360 layer
-// runs at ~350 kbit/s, under a 500 kbit/s cap). Transport overhead (SRTP, UDP, IP) is taken as 8 %.
+// lowest layer" is not the right answer (Chromium's built-in fake camera compresses well: its
+// 640x360 layer runs at ~350 kbit/s, under a 500 kbit/s cap; see launchCameraLikePublisher). Transport overhead (SRTP, UDP, IP) is taken as 8 %.
 export function checkCapPremise(rates, capKbit, lowRid = 'q', nextRid = 'h') {
   const need = (rid) => Math.round(((rates[rid] ?? 0) + (rates.audio ?? 0)) * 1.08);
   const low = need(lowRid);
@@ -210,4 +210,23 @@ async function capPhases({ page, ns, join, diag, report, capKbit, lowWidth, topW
     ns.unlimit();
   }
   return { view, settleMs, climbMs, low, top };
+}
+
+// A publisher whose layers run at camera-like bit rates: Chromium's built-in fake camera
+// compresses so well that its 640x360 layer fits under 500 kbit/s, which would make "a
+// 500 kbit/s viewer gets the lowest layer" the wrong expectation. This one captures a noisy
+// 1280x720 test pattern (MJPEG made with Debian's ffmpeg, cached under `dir`), so each layer
+// reaches the bit rate Chromium allots it (q ~150, h ~500, f ~1200+ kbit/s).
+export async function launchCameraLikePublisher(dir) {
+  const { execFileSync } = await import('node:child_process');
+  const { launchChromium } = await import('./browser.mjs');
+  const path = (await import('node:path')).default;
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'noisy-720p.mjpeg');
+  if (!fs.existsSync(file)) {
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i',
+      'testsrc2=size=1280x720:rate=30,noise=alls=12:allf=t', '-t', '6', '-q:v', '4', `${file}.tmp.mjpeg`]);
+    fs.renameSync(`${file}.tmp.mjpeg`, file);
+  }
+  return launchChromium({ extraArgs: [`--use-file-for-fake-video-capture=${file}`] });
 }
