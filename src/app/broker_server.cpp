@@ -5,6 +5,7 @@
 #include "broker/broker.hpp"
 #include "common/socket_address.hpp"
 #include "http/server.hpp"
+#include "registry/cached_registry.hpp"
 #include "registry/registry.hpp"
 
 namespace strata::app {
@@ -16,8 +17,11 @@ BrokerServer::~BrokerServer() { stop(); }
 bool BrokerServer::start(std::string* error) {
   HttpListen listen;
   if (!http_options(config_, &listen, error)) return false;
-  registry_ = registry::make_registry(config_.registry, clock_, error);
-  if (!registry_) return false;
+  auto backend = registry::make_registry(config_.registry, clock_, error);
+  if (!backend) return false;
+  // A broker may sit a backbone away from its Redis (regions, DESIGN.md §4): placements read
+  // from a cache refreshed in the background instead of paying several round trips each.
+  registry_ = std::make_unique<registry::CachedRegistry>(std::move(backend), clock_, registry::CachedRegistry::Options{});
   broker::BrokerOptions opts;
   opts.region = config_.region;
   opts.recent_placement_window = std::chrono::seconds(3);  // > heartbeat period + WHIP set-up

@@ -344,6 +344,55 @@ TEST_F(BrokerTest, WhepEdgeChoice) {
   }
 }
 
+// Regions (DESIGN.md §4): the stream directory is global, placement is regional. A viewer of
+// a stream whose origin is in another region goes to an edge of the viewer's region, which
+// relays from that origin; another region's relay records and edges never count.
+TEST_F(BrokerTest, CrossRegionViewerStaysInItsRegion) {
+  struct Case {
+    const char* name;
+    std::string query;
+    std::vector<std::string> relays_us;  // relay records in region "us"
+    std::vector<std::string> relays_eu;
+    std::string expected;
+  } cases[] = {
+      {"origin in us, viewer of eu: eu edge", "", {}, {}, "e1"},
+      {"us relays do not pull eu viewers to us", "", {"u1"}, {}, "e1"},
+      {"eu relaying edge preferred over a lighter eu edge", "", {"u1"}, {"e2"}, "e2"},
+      {"viewer naming us goes to a us edge", "region=us", {}, {}, "u1"},
+      {"viewer naming us reuses the us relay", "region=us", {"u2"}, {"e1"}, "u2"},
+  };
+  for (auto& c : cases) {
+    registry_ = FakeRegistry{};
+    claim("cam", "o-us", "us");
+    put(node("o-us", "origin", "us", 0, 10));
+    put(node("e1", "edge", "eu", 1, 10));
+    put(node("e2", "edge", "eu", 5, 10));
+    put(node("u1", "edge", "us", 0, 10));
+    put(node("u2", "edge", "us", 4, 10));
+    for (auto& id : c.relays_us) registry_.put_relay("us", "cam", id, kTtl);
+    for (auto& id : c.relays_eu) registry_.put_relay("eu", "cam", id, kTtl);
+    next_random_ = 0;
+    auto r = whep("cam", c.query);
+    EXPECT_EQ(r.status, 307) << c.name;
+    std::string suffix = c.query.empty() ? "" : "?" + c.query;
+    EXPECT_EQ(location(r), url_of(c.expected) + "/whep/cam" + suffix) << c.name;
+  }
+}
+
+TEST_F(BrokerTest, WhipNeverPlacesANewStreamInAnotherRegion) {
+  put(node("o-us", "origin", "us", 0, 10));
+  put(node("o-eu", "origin", "eu", 9, 10));
+  auto r = whip("cam");
+  EXPECT_EQ(r.status, 307);
+  EXPECT_EQ(location(r), url_of("o-eu") + "/whip/cam");
+  // A stream already claimed in us goes to its origin there (its WHIP answers 409).
+  claim("live", "o-us", "us");
+  EXPECT_EQ(location(whip("live")), url_of("o-us") + "/whip/live");
+  // Only us origins: the eu broker has no capacity for a new stream.
+  registry_.remove_node(node("o-eu", "origin", "eu", 0, 10));
+  expect_json_error(whip("other"), 503, "no-capacity");
+}
+
 TEST_F(BrokerTest, WhepBadRegionIs400) {
   claim("cam", "o1");
   expect_json_error(whep("cam", "region=a%2Fb"), 400, "bad-region-name");

@@ -1,0 +1,106 @@
+// A read-through cache in front of a Registry, for brokers far from their Redis (DESIGN.md §4,
+// regions: one Redis in region A serves region B's broker over a 150 ms backbone, and a WHEP
+// placement reads the registry four or five times — most of a second per viewer).
+//
+// Stale-while-revalidate: a read served from the cache that is older than `refresh_after` is
+// answered from the cache at once and refreshed in the background (one refresh per key in
+// flight), so steady traffic sees data at most about `refresh_after` + one round trip old and
+// never waits for Redis. An entry older than `max_stale` is not served: that read goes to the
+// backend (as does a miss). Node records are themselves up to a heartbeat (1 s) old, so
+// placement decisions lose nothing.
+//
+// Cached: nodes(region), relays(region, stream), stream(name) when it exists (a stream that is
+// not live yet is always looked up, so it shows up at once when its host starts), healthy().
+// A background refresh that fails (backend unhealthy) keeps the previous answer, up to
+// max_stale; the health entry itself is always replaced, so an outage shows within
+// refresh_after + one timeout.
+// Writes go straight to the backend and drop the entries they affect. streams() and events pass
+// through.
+//
+// Thread-safe. Refreshes run on one registry-owned thread (or inline, on the reading thread,
+// with Options::background_refresh = false, which tests use with a FakeClock).
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "registry/registry.hpp"
+
+namespace strata::registry {
+
+class CachedRegistry final : public Registry {
+ public:
+  struct Options {
+    Duration refresh_after = std::chrono::milliseconds(500);
+    Duration max_stale = std::chrono::seconds(3);
+    bool background_refresh = true;
+  };
+
+  CachedRegistry(std::unique_ptr<Registry> backend, const Clock& clock, Options options);
+  ~CachedRegistry() override;
+  CachedRegistry(const CachedRegistry&) = delete;
+  CachedRegistry& operator=(const CachedRegistry&) = delete;
+
+  bool put_node(const NodeRecord& node, Duration ttl) override;
+  bool remove_node(const NodeRecord& node) override;
+  std::vector<NodeRecord> nodes(std::string_view region) override;
+
+  ClaimResult claim_stream(const StreamClaim& claim, Duration ttl) override;
+  bool refresh_claim(const StreamClaim& claim, Duration ttl) override;
+  bool release_claim(const StreamClaim& claim) override;
+  std::optional<StreamClaim> stream(std::string_view name) override;
+  std::vector<StreamClaim> streams() override;
+
+  bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) override;
+  bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) override;
+  std::vector<std::string> relays(std::string_view region, std::string_view stream) override;
+
+  bool publish(const Event& event) override;
+  void subscribe(std::function<void(const Event&)> handler) override;
+
+  bool healthy() override;
+
+  // Reads answered by the backend (misses, too-stale entries and refreshes), for tests and metrics.
+  uint64_t backend_reads() const;
+
+ private:
+  // One cached answer. Key: kind prefix + arguments ("n|eu", "r|eu|cam", "s|cam", "h|").
+  struct Entry {
+    std::vector<NodeRecord> nodes;
+    std::vector<std::string> relays;
+    std::optional<StreamClaim> claim;
+    bool healthy = false;
+    Timestamp fetched{};
+    bool refreshing = false;
+  };
+  enum class Kind : char { kNodes = 'n', kRelays = 'r', kStream = 's', kHealthy = 'h' };
+  struct Key {
+    Kind kind;
+    std::string a, b;  // region / stream name / -, stream / - / -
+    std::string text() const { return std::string(1, char(kind)) + "|" + a + "|" + b; }
+  };
+
+  // The cached entry for `key` if fresh enough (scheduling a refresh when due), else a backend
+  // read stored in the cache. Returns a copy.
+  Entry get(const Key& key);
+  Entry fetch(const Key& key);  // backend read, no lock held
+  void store(const Key& key, Entry entry);
+  void invalidate(const std::string& key_text);
+  void refresh_loop();
+
+  std::unique_ptr<Registry> backend_;
+  const Clock& clock_;
+  const Options options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Entry> entries_;
+  std::deque<Key> refresh_queue_;
+  uint64_t backend_reads_ = 0;
+  bool stopping_ = false;
+  std::thread refresher_;
+};
+
+}  // namespace strata::registry

@@ -1,0 +1,239 @@
+#include "registry/cached_registry.hpp"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "registry/memory_registry.hpp"
+
+namespace strata::registry {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Duration kTtl = 60s;
+
+// MemoryRegistry with read counters and an outage switch (reads answer empty, as Redis does).
+class CountingRegistry final : public Registry {
+ public:
+  explicit CountingRegistry(const Clock& clock) : mem_(clock) {}
+  std::atomic<int> node_reads{0}, relay_reads{0}, stream_reads{0}, health_reads{0};
+  std::atomic<bool> down{false};
+
+  bool put_node(const NodeRecord& n, Duration ttl) override { return mem_.put_node(n, ttl); }
+  bool remove_node(const NodeRecord& n) override { return mem_.remove_node(n); }
+  std::vector<NodeRecord> nodes(std::string_view region) override {
+    ++node_reads;
+    return down ? std::vector<NodeRecord>{} : mem_.nodes(region);
+  }
+  ClaimResult claim_stream(const StreamClaim& c, Duration ttl) override { return mem_.claim_stream(c, ttl); }
+  bool refresh_claim(const StreamClaim& c, Duration ttl) override { return mem_.refresh_claim(c, ttl); }
+  bool release_claim(const StreamClaim& c) override { return mem_.release_claim(c); }
+  std::optional<StreamClaim> stream(std::string_view name) override {
+    ++stream_reads;
+    return down ? std::nullopt : mem_.stream(name);
+  }
+  std::vector<StreamClaim> streams() override { return mem_.streams(); }
+  bool put_relay(std::string_view r, std::string_view s, std::string_view e, Duration ttl) override {
+    return mem_.put_relay(r, s, e, ttl);
+  }
+  bool remove_relay(std::string_view r, std::string_view s, std::string_view e) override {
+    return mem_.remove_relay(r, s, e);
+  }
+  std::vector<std::string> relays(std::string_view r, std::string_view s) override {
+    ++relay_reads;
+    return down ? std::vector<std::string>{} : mem_.relays(r, s);
+  }
+  bool publish(const Event& e) override { return mem_.publish(e); }
+  void subscribe(std::function<void(const Event&)> h) override { mem_.subscribe(std::move(h)); }
+  bool healthy() override {
+    ++health_reads;
+    return !down;
+  }
+
+  MemoryRegistry mem_;
+};
+
+NodeRecord edge(std::string id, std::string region, uint32_t sessions = 0) {
+  NodeRecord n;
+  n.id = std::move(id);
+  n.role = "edge";
+  n.region = std::move(region);
+  n.http_url = "http://" + n.id;
+  n.sessions = sessions;
+  return n;
+}
+
+class CachedRegistryTest : public ::testing::Test {
+ protected:
+  void make(bool background, const Clock* clock = nullptr, Duration refresh_after = 500ms) {
+    if (!clock) clock = &clock_;
+    auto backend = std::make_unique<CountingRegistry>(*clock);
+    backend_ = backend.get();
+    CachedRegistry::Options o;
+    o.refresh_after = refresh_after;
+    o.max_stale = 3s;
+    o.background_refresh = background;
+    cache_ = std::make_unique<CachedRegistry>(std::move(backend), *clock, o);
+  }
+  // Real-time wait for the background refresher (it runs on its own thread).
+  template <class Pred>
+  bool eventually(Pred pred) {
+    for (int i = 0; i < 200; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return pred();
+  }
+
+  FakeClock clock_;
+  CountingRegistry* backend_ = nullptr;
+  std::unique_ptr<CachedRegistry> cache_;
+};
+
+TEST_F(CachedRegistryTest, FreshReadsDoNotTouchTheBackend) {
+  make(false);
+  backend_->put_node(edge("e1", "b"), kTtl);
+  backend_->put_relay("b", "cam", "e1", kTtl);
+  backend_->claim_stream({"cam", "o1", "a", "http://o1"}, kTtl);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(cache_->nodes("b").size(), 1u);
+    EXPECT_EQ(cache_->relays("b", "cam"), std::vector<std::string>{"e1"});
+    EXPECT_EQ(cache_->stream("cam")->origin_region, "a");
+    EXPECT_TRUE(cache_->healthy());
+    clock_.advance(100ms);
+  }
+  EXPECT_EQ(backend_->node_reads, 1);
+  EXPECT_EQ(backend_->relay_reads, 1);
+  EXPECT_EQ(backend_->stream_reads, 1);
+  EXPECT_EQ(backend_->health_reads, 1);
+  EXPECT_EQ(cache_->backend_reads(), 4u);
+}
+
+TEST_F(CachedRegistryTest, KeysAreSeparatePerRegionAndStream) {
+  make(false);
+  backend_->put_node(edge("e1", "b"), kTtl);
+  backend_->put_node(edge("e2", "c"), kTtl);
+  backend_->put_relay("b", "cam", "e1", kTtl);
+  EXPECT_EQ(cache_->nodes("b")[0].id, "e1");
+  EXPECT_EQ(cache_->nodes("c")[0].id, "e2");
+  EXPECT_EQ(cache_->relays("b", "cam").size(), 1u);
+  EXPECT_TRUE(cache_->relays("b", "other").empty());
+  EXPECT_TRUE(cache_->relays("c", "cam").empty());
+}
+
+TEST_F(CachedRegistryTest, StaleEntryIsReadAgainWithoutARefresher) {
+  make(false);
+  backend_->put_node(edge("e1", "b", 1), kTtl);
+  EXPECT_EQ(cache_->nodes("b")[0].sessions, 1u);
+  backend_->put_node(edge("e1", "b", 7), kTtl);
+  clock_.advance(499ms);
+  EXPECT_EQ(cache_->nodes("b")[0].sessions, 1u);  // still fresh
+  clock_.advance(1ms);
+  EXPECT_EQ(cache_->nodes("b")[0].sessions, 7u);
+  EXPECT_EQ(backend_->node_reads, 2);
+}
+
+TEST_F(CachedRegistryTest, StaleEntryIsServedAtOnceAndRefreshedInTheBackground) {
+  make(true);
+  backend_->put_node(edge("e1", "b", 1), kTtl);
+  EXPECT_EQ(cache_->nodes("b")[0].sessions, 1u);
+  backend_->put_node(edge("e1", "b", 7), kTtl);
+  clock_.advance(600ms);
+  EXPECT_EQ(cache_->nodes("b")[0].sessions, 1u);  // old answer, no wait
+  EXPECT_TRUE(eventually([&] { return cache_->nodes("b")[0].sessions == 7u; }));
+  EXPECT_EQ(backend_->node_reads, 2);  // one refresh however many reads saw it stale
+}
+
+TEST_F(CachedRegistryTest, TooStaleEntryIsNotServed) {
+  make(true);
+  backend_->put_node(edge("e1", "b", 1), kTtl);
+  cache_->nodes("b");
+  backend_->put_node(edge("e1", "b", 9), kTtl);
+  clock_.advance(3001ms);
+  EXPECT_EQ(cache_->nodes("b")[0].sessions, 9u);  // read through, synchronously
+}
+
+TEST_F(CachedRegistryTest, StreamNotLiveIsNeverCached) {
+  make(false);
+  EXPECT_FALSE(cache_->stream("cam"));
+  EXPECT_FALSE(cache_->stream("cam"));
+  EXPECT_EQ(backend_->stream_reads, 2);
+  backend_->claim_stream({"cam", "o1", "a", "http://o1"}, kTtl);
+  ASSERT_TRUE(cache_->stream("cam"));  // visible at once
+  EXPECT_EQ(cache_->stream("cam")->origin_id, "o1");
+  EXPECT_EQ(backend_->stream_reads, 3);
+}
+
+TEST_F(CachedRegistryTest, EndedStreamIsDroppedByTheRefresh) {
+  make(true);
+  StreamClaim claim{"cam", "o1", "a", "http://o1"};
+  backend_->claim_stream(claim, kTtl);
+  ASSERT_TRUE(cache_->stream("cam"));
+  backend_->release_claim(claim);
+  clock_.advance(600ms);
+  EXPECT_TRUE(cache_->stream("cam"));  // stale answer while the refresh runs
+  EXPECT_TRUE(eventually([&] { return !cache_->stream("cam"); }));
+}
+
+TEST_F(CachedRegistryTest, WritesThroughTheCacheInvalidate) {
+  make(false);
+  EXPECT_TRUE(cache_->relays("b", "cam").empty());
+  EXPECT_TRUE(cache_->put_relay("b", "cam", "e1", kTtl));
+  EXPECT_EQ(cache_->relays("b", "cam"), std::vector<std::string>{"e1"});
+  EXPECT_TRUE(cache_->remove_relay("b", "cam", "e1"));
+  EXPECT_TRUE(cache_->relays("b", "cam").empty());
+  EXPECT_TRUE(cache_->nodes("b").empty());
+  EXPECT_TRUE(cache_->put_node(edge("e1", "b"), kTtl));
+  EXPECT_EQ(cache_->nodes("b").size(), 1u);
+  EXPECT_TRUE(cache_->remove_node(edge("e1", "b")));
+  EXPECT_TRUE(cache_->nodes("b").empty());
+  StreamClaim claim{"cam", "o1", "a", "http://o1"};
+  EXPECT_EQ(cache_->claim_stream(claim, kTtl), ClaimResult::kClaimed);
+  EXPECT_TRUE(cache_->stream("cam"));
+  EXPECT_TRUE(cache_->release_claim(claim));
+  EXPECT_FALSE(cache_->stream("cam"));
+}
+
+TEST_F(CachedRegistryTest, OutageKeepsLastAnswersButHealthShowsIt) {
+  make(true);
+  backend_->put_node(edge("e1", "b"), kTtl);
+  EXPECT_TRUE(cache_->healthy());
+  EXPECT_EQ(cache_->nodes("b").size(), 1u);
+  backend_->down = true;
+  clock_.advance(600ms);
+  cache_->nodes("b");
+  cache_->healthy();
+  EXPECT_TRUE(eventually([&] { return !cache_->healthy(); }));
+  EXPECT_EQ(cache_->nodes("b").size(), 1u);  // the failed refresh did not wipe it
+  backend_->down = false;
+  clock_.advance(600ms);
+  cache_->healthy();
+  EXPECT_TRUE(eventually([&] { return cache_->healthy(); }));
+}
+
+// Real time here: HTTP threads and the refresher all read the clock.
+TEST_F(CachedRegistryTest, ConcurrentReadersAreSafe) {
+  SteadyClock steady;
+  make(true, &steady, 1ms);
+  backend_->put_node(edge("e1", "b"), kTtl);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        if (cache_->nodes("b").size() != 1u) ++wrong;
+        cache_->relays("b", "cam");
+        cache_->healthy();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_GT(cache_->backend_reads(), 3u);  // refreshed along the way
+  cache_.reset();  // before `steady` goes away
+}
+
+}  // namespace
+}  // namespace strata::registry
