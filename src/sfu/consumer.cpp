@@ -56,7 +56,9 @@ size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacke
   pictures_.rewrite(payload, src.payload_size(), source_switch);
   send_stats_.on_packet_sent(o->ts, src.payload_size(), now);
   if (info_.codec.nack) {
-    Sent s{source, o->ts};
+    Sent s;
+    s.source = source;
+    s.out_ts = o->ts;
     record_picture_ids(s, payload, src.payload_size());
     sent_.insert(o->seq, std::move(s), now);
   }

@@ -5,10 +5,10 @@
 
 namespace strata::sfu {
 
-Producer::Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc)
+Producer::Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc, NackConfig nack)
     : info_(std::move(info)), sender_ssrc_(rtcp_sender_ssrc) {
   size_t n = info_.rids.empty() ? 1 : info_.rids.size();
-  for (size_t i = 0; i < n; ++i) layers_.emplace_back(info_.codec.clock_rate);
+  for (size_t i = 0; i < n; ++i) layers_.emplace_back(info_.codec.clock_rate, nack);
   forwarded_layer_ = 0;
 }
 

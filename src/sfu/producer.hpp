@@ -21,7 +21,12 @@ class Producer {
  public:
   static constexpr Duration kReportInterval = std::chrono::seconds(1);
 
-  Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc);
+  // `nack`: how gaps are repaired (an edge's relay ingest uses relay_nack_config()).
+  Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc, NackConfig nack = {});
+  // The path's round-trip time: NACK retries wait about one RTT (RFC 4585 §3.2).
+  void set_rtt(Duration rtt) {
+    for (auto& l : layers_) l.nacks.set_rtt(rtt);
+  }
 
   const IngestTrackInfo& info() const { return info_; }
   size_t layer_count() const { return layers_.size(); }
@@ -67,7 +72,7 @@ class Producer {
     bool pli_due = false;
     ReceiveStats stats;
     NackGenerator nacks;
-    explicit Layer(uint32_t clock_rate) : stats(clock_rate) {}
+    Layer(uint32_t clock_rate, const NackConfig& nack) : stats(clock_rate), nacks(nack) {}
   };
 
   bool flowing(const Layer& l, Timestamp now) const { return l.seen && now - l.last_packet < kLayerSilence; }

@@ -142,6 +142,7 @@ class SessionManager final : public worker::SessionEvents {
     transport::TransportConfig config;
     std::vector<sfu::IngestTrackInfo> tracks;
     registry::StreamClaim claim;
+    Duration setup_rtt{};  // the relay POST's round trip: a first RTT for NACK timing
   };
   std::optional<ApiError> ensure_relay(const std::string& stream);
   std::variant<RelayPlan, ApiError> request_relay(const std::string& stream, const registry::StreamClaim& claim);

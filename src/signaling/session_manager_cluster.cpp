@@ -111,6 +111,7 @@ std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(
                         {"ice_pwd", pwd},
                         {"fingerprint", "sha-256 " + cert_->fingerprint_sha256()}};
   std::string error;
+  const Timestamp sent_at = SteadyClock().now();
   auto res = http::http_request("POST", claim.origin_url + "/relay/" + stream,
                                 {{"Authorization", "Bearer " + options_.cluster_secret}, {"Content-Type", "application/json"}},
                                 req.dump(), std::chrono::seconds(3), &error);
@@ -120,6 +121,7 @@ std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(
                                               res->body.substr(0, 200), 2};
   auto j = nlohmann::json::parse(res->body, nullptr, false);
   RelayPlan plan;
+  plan.setup_rtt = SteadyClock().now() - sent_at;
   transport::TransportConfig& config = plan.config;
   const ApiError bad{502, "bad-relay-answer", "origin " + claim.origin_id + " sent a relay answer this edge cannot use"};
   if (!j.is_object()) return bad;
@@ -160,9 +162,13 @@ void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& pl
   rec.tracks = plan.tracks;
   rec.origin_id = plan.claim.origin_id;
   uint64_t sid = s.id, stream_id = rec.id;
-  workers_.at(w).post([this, sid, stream_id, config = plan.config, tracks = plan.tracks](worker::Worker& wk) mutable {
-    auto session = std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this);
+  workers_.at(w).post([this, sid, stream_id, config = plan.config, tracks = plan.tracks,
+                       rtt = plan.setup_rtt](worker::Worker& wk) mutable {
+    // A relay crosses a long backbone path: NACK retries follow its RTT (issue 6).
+    auto session = std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks),
+                                                              *this, sfu::relay_nack_config());
     worker::PublisherSession* raw = session.get();
+    raw->set_path_rtt(rtt);
     std::string error;
     // Its own socket: every relay from one origin gets a 5-tuple of its own.
     worker::SendBatch* own = wk.open_session_socket(raw, &error);

@@ -77,14 +77,14 @@ void TransportSession::count_transport_drops() {
 
 PublisherSession::PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id,
                                    transport::TransportConfig config, std::vector<sfu::IngestTrackInfo> tracks,
-                                   SessionEvents& events)
+                                   SessionEvents& events, sfu::NackConfig nack)
     : TransportSession(worker, id, std::move(config), events),
       stream_id_(stream_id),
       rtcp_ssrc_(random_u32()),
       transport_feedback_(rtcp_ssrc_) {
   for (auto& t : tracks) {
     if (t.extensions.transport_cc) transport_cc_id_ = t.extensions.transport_cc;
-    producers_.push_back(std::make_unique<sfu::Producer>(std::move(t), rtcp_ssrc_));
+    producers_.push_back(std::make_unique<sfu::Producer>(std::move(t), rtcp_ssrc_, nack));
   }
 }
 

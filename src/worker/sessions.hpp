@@ -69,7 +69,11 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
 class PublisherSession final : public TransportSession {
  public:
   PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id, transport::TransportConfig config,
-                   std::vector<sfu::IngestTrackInfo> tracks, SessionEvents& events);
+                   std::vector<sfu::IngestTrackInfo> tracks, SessionEvents& events, sfu::NackConfig nack = {});
+  // The upstream path's round-trip time (an edge's relay: measured when it was set up).
+  void set_path_rtt(Duration rtt) {
+    for (auto& p : producers_) p->set_rtt(rtt);
+  }
   void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
   void on_tick(Timestamp now) override;
   void on_close(Timestamp now) override;
