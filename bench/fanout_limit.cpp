@@ -16,8 +16,12 @@
 // includes receive-side cost that a real NIC would move off the sender. The figure is
 // therefore a pessimistic bound for the send half.
 //
+// --drain: the receivers are read by a thread on CPU 1 (epoll + recvmmsg, like strata
+// bench's viewers), so the sender also pays for queueing and waking a reader, as the server
+// does in the fan-out benchmark. CPU figures are the sending thread's (RUSAGE_THREAD).
+//
 // Usage: strata_fanout_limit --viewers N [--packet-size 1200] [--seconds 5] [--batch 32]
-//                            [--dest-base-port 30000] [--no-send | --no-protect]
+//                            [--dest-base-port 30000] [--no-send | --no-protect] [--drain]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -37,6 +41,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <atomic>
+#include <thread>
+#include <sys/epoll.h>
 
 #include "common/bytes.hpp"
 #include "common/random.hpp"
@@ -62,12 +70,15 @@ struct Options {
   uint16_t dest_base_port = 30000;
   bool send = true;
   bool protect = true;
+  // Receivers that are read (by a thread on CPU 1, like real viewers on loopback), instead of
+  // dropping at enqueue: on loopback the wake-up of a reading receiver is charged to the sender.
+  bool drain = false;
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: strata_fanout_limit --viewers N [--packet-size 1200] [--seconds 5]\n"
-               "       [--batch 32] [--dest-base-port 30000] [--no-send | --no-protect]\n");
+               "       [--batch 32] [--dest-base-port 30000] [--no-send | --no-protect] [--drain]\n");
 }
 
 bool parse_options(int argc, char** argv, Options& o) {
@@ -82,6 +93,8 @@ bool parse_options(int argc, char** argv, Options& o) {
     double v = 0;
     if (a == "--no-send") {
       o.send = false;
+    } else if (a == "--drain") {
+      o.drain = true;
     } else if (a == "--no-protect") {
       o.protect = false;
     } else if (a == "--viewers" && value(v) && v >= 1) {
@@ -114,7 +127,7 @@ struct CpuTimes {
 };
 CpuTimes cpu_now() {
   rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
+  getrusage(RUSAGE_THREAD, &ru);  // the sending thread only (not --drain's reader)
   return {cpu_s(ru.ru_utime), cpu_s(ru.ru_stime)};
 }
 
@@ -163,10 +176,11 @@ sockaddr_in loopback(uint16_t port) {
 
 // Binds base+i, falling back to an ephemeral port when that one is taken; returns the
 // address actually bound (read back with getsockname).
-bool open_receiver(uint16_t want_port, int& fd, sockaddr_in& bound) {
-  fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+bool open_receiver(uint16_t want_port, bool drain, int& fd, sockaddr_in& bound) {
+  fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | (drain ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return false;
-  int rcvbuf = 1;  // the kernel rounds up to its minimum (~2.3 KB): at most one datagram
+  // Not read: the kernel rounds 1 up to its minimum (~2.3 KB), at most one datagram.
+  int rcvbuf = drain ? (1 << 20) : 1;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   sockaddr_in a = loopback(want_port);
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
@@ -176,6 +190,54 @@ bool open_receiver(uint16_t want_port, int& fd, sockaddr_in& bound) {
   socklen_t len = sizeof(bound);
   return getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) == 0;
 }
+
+// --drain: one thread on CPU 1 reads every receiver (epoll + recvmmsg), as strata bench does.
+struct Drainer {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> received{0};
+  std::thread thread;
+
+  void start(const std::vector<int>& fds) {
+    thread = std::thread([this, fds] {
+#ifdef CPU_SET
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(1, &set);
+      sched_setaffinity(0, sizeof(set), &set);
+#endif
+      int ep = epoll_create1(EPOLL_CLOEXEC);
+      for (int fd : fds) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+      }
+      constexpr int kBatch = 32;
+      std::vector<uint8_t> bufs(kBatch * kSlotCapacity);
+      std::vector<iovec> iov(kBatch);
+      std::vector<mmsghdr> msgs(kBatch);
+      for (int i = 0; i < kBatch; ++i) {
+        iov[size_t(i)] = {&bufs[size_t(i) * kSlotCapacity], kSlotCapacity};
+        msgs[size_t(i)].msg_hdr.msg_iov = &iov[size_t(i)];
+        msgs[size_t(i)].msg_hdr.msg_iovlen = 1;
+      }
+      epoll_event events[64];
+      while (!stop.load(std::memory_order_relaxed)) {
+        int n = epoll_wait(ep, events, 64, 10);
+        for (int i = 0; i < n; ++i) {
+          int r;
+          while ((r = recvmmsg(events[i].data.fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr)) > 0)
+            received.fetch_add(uint64_t(r), std::memory_order_relaxed);
+        }
+      }
+      close(ep);
+    });
+  }
+  void finish() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+};
 
 // --- Viewers and the send batch.
 
@@ -340,7 +402,7 @@ int main(int argc, char** argv) {
     }
     if (!o.send) continue;
     uint32_t want = uint32_t(o.dest_base_port) + uint32_t(i);
-    if (!open_receiver(want <= 65535 ? uint16_t(want) : 0, receiver_fds[i], v.dest)) {
+    if (!open_receiver(want <= 65535 ? uint16_t(want) : 0, o.drain, receiver_fds[i], v.dest)) {
       std::fprintf(stderr, "receiver socket %zu: %s (raise ulimit -n?)\n", i, std::strerror(errno));
       return 1;
     }
@@ -378,7 +440,11 @@ int main(int argc, char** argv) {
     protect_ns = (now_s() - t0) * 1e9 / double(pc.packets);
   }
 
-  const char* mode = !o.send ? "protect-only" : !o.protect ? "send-only" : "protect+send";
+  Drainer drainer;
+  if (o.send && o.drain) drainer.start(receiver_fds);
+  const char* mode = !o.send ? "protect-only"
+                     : !o.protect ? (o.drain ? "send-only+drain" : "send-only")
+                                  : (o.drain ? "protect+send+drain" : "protect+send");
   long long drops0 = udp_rcvbuf_errors();
   CpuTimes cpu0 = cpu_now();
   double t0 = now_s();
@@ -387,6 +453,9 @@ int main(int argc, char** argv) {
   CpuTimes cpu1 = cpu_now();
   long long drops1 = udp_rcvbuf_errors();
   long long drops = (drops0 >= 0 && drops1 >= 0) ? drops1 - drops0 : -1;
+  drainer.finish();
+  if (o.drain) std::fprintf(stderr, "fanout_limit: the reader received %llu packets\n",
+                            (unsigned long long)drainer.received.load());
 
   print_results(o, mode, pinned, wall, protect_ns, c, {cpu1.user - cpu0.user, cpu1.sys - cpu0.sys},
                 drops, on_base);

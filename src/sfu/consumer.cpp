@@ -52,14 +52,17 @@ size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacke
   if (header == 0) return 0;
   size_t len = header + src.payload_size();
   uint8_t* payload = out + header;
-  // Switching sources (a layer switch, a host restart) continues the picture ids too.
-  pictures_.rewrite(payload, src.payload_size(), source_switch);
+  // A layer switch continues the picture ids too. A single-layer source never switches
+  // but on a host restart, which starts at a keyframe: ids may jump there, so those
+  // consumers skip the rewriting (and its per-packet parse).
+  const bool rewrite_ids = selects_layers();
+  if (rewrite_ids) pictures_.rewrite(payload, src.payload_size(), source_switch);
   send_stats_.on_packet_sent(o->ts, src.payload_size(), now);
   if (info_.codec.nack) {
     Sent s;
     s.source = source;
     s.out_ts = o->ts;
-    record_picture_ids(s, payload, src.payload_size());
+    if (rewrite_ids) record_picture_ids(s, payload, src.payload_size());
     sent_.insert(o->seq, std::move(s), now);
   }
   return len;
