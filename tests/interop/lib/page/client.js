@@ -1,5 +1,5 @@
 // In-page WHIP/WHEP client used by the interop tests (runs inside Chromium).
-// Exposes window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer }.
+// Exposes window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer, sendCodecs }.
 // Every function returns plain JSON-serialisable values so Playwright's page.evaluate can carry them.
 (() => {
   'use strict';
@@ -47,7 +47,9 @@
   }
 
   // simulcast: three encodings, rid q/h/f at 1/4, 1/2 and full resolution (RFC 8853).
-  async function newPublisherPc({ simulcast = false } = {}) {
+  // codec: 'VP8' | 'VP9' | 'H264' | 'AV1' puts that codec first (setCodecPreferences);
+  // scalabilityMode (e.g. 'L1T3') applies to every simulcast encoding.
+  async function newPublisherPc({ simulcast = false, codec = null, scalabilityMode = null } = {}) {
     const media = await fakeMedia();
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     for (const track of media.getTracks()) {
@@ -56,10 +58,23 @@
         init.sendEncodings = [
           { rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' },
         ];
+        if (scalabilityMode) for (const e of init.sendEncodings) e.scalabilityMode = scalabilityMode;
       }
-      pc.addTransceiver(track, init);
+      const transceiver = pc.addTransceiver(track, init);
+      if (codec && track.kind === 'video') {
+        const all = RTCRtpSender.getCapabilities('video').codecs;
+        const want = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+        if (!want.length) throw new Error(`this browser cannot send ${codec}`);
+        transceiver.setCodecPreferences([...want, ...all.filter((c) => !want.includes(c))]);
+      }
     }
     return { pc, media };
+  }
+
+  // The video codecs this browser can send (e.g. ['VP8', 'VP9', 'AV1', 'H264']).
+  function sendCodecs() {
+    return [...new Set(RTCRtpSender.getCapabilities('video').codecs
+      .map((c) => c.mimeType.split('/')[1]).filter((n) => !['rtx', 'red', 'ulpfec', 'flexfec-03'].includes(n)))];
   }
 
   function newViewerPc() {
@@ -99,8 +114,8 @@
     return id;
   }
 
-  async function publish(serverUrl, stream, { simulcast = false } = {}) {
-    const { pc, media } = await newPublisherPc({ simulcast });
+  async function publish(serverUrl, stream, { simulcast = false, codec = null, scalabilityMode = null } = {}) {
+    const { pc, media } = await newPublisherPc({ simulcast, codec, scalabilityMode });
     const { sdp, gathered } = await localOffer(pc);
     const { location, etag, answer } = await exchange(serverUrl, 'whip', stream, sdp);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -303,5 +318,5 @@
     return { status: res.status, body: await res.text() };
   }
 
-  window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer };
+  window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer, sendCodecs };
 })();
