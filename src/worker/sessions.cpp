@@ -338,21 +338,26 @@ void ViewerSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
       if (!c) continue;
       for (uint16_t seq : rtp::expand_nack_items(nack->items)) resend(*c, seq, now);
     } else if (auto pli = rtp::parse_pli(*v)) {
-      if (auto* c = consumer_for_ssrc(pli->media_ssrc)) {
-        c->on_keyframe_request();
-        worker_.metrics().keyframe_requests_in.add();
-        request_upstream_keyframe(c->info().source_track);
-      }
+      if (auto* c = consumer_for_ssrc(pli->media_ssrc)) on_viewer_keyframe_request(*c);
     } else if (auto fir = rtp::parse_fir(*v)) {
       for (auto& e : fir->entries) {
-        if (auto* c = consumer_for_ssrc(e.ssrc)) {
-          c->on_keyframe_request();
-          worker_.metrics().keyframe_requests_in.add();
-          request_upstream_keyframe(c->info().source_track);
-        }
+        if (auto* c = consumer_for_ssrc(e.ssrc)) on_viewer_keyframe_request(*c);
       }
     }
   }
+}
+
+// The viewer lost its reference: a simulcast viewer needs a keyframe of the layer it is
+// decoding (the one it is switching to, if any), not of the producer's top layer.
+void ViewerSession::on_viewer_keyframe_request(sfu::Consumer& c) {
+  c.on_keyframe_request();
+  worker_.metrics().keyframe_requests_in.add();
+  int layer = -1;
+  if (c.selects_layers()) {
+    int pending = c.pending_layer(worker_.now());
+    layer = pending >= 0 ? pending : c.current_layer();
+  }
+  request_upstream_keyframe(c.info().source_track, layer);
 }
 
 void ViewerSession::handle_report_block(const rtp::ReportBlock& block, Timestamp now) {

@@ -135,6 +135,7 @@ class ViewerSession final : public TransportSession {
   void request_upstream_keyframe(uint32_t source_track, int layer = -1);
   void send_media(sfu::Consumer& c, const PacketRef& packet, int layer, Timestamp now);
   void handle_report_block(const rtp::ReportBlock& block, Timestamp now);
+  void on_viewer_keyframe_request(sfu::Consumer& c);
   void resend(sfu::Consumer& c, uint16_t seq, Timestamp now);
   void run_downlink(Timestamp now);
   void send_probes(size_t bytes, Timestamp now);
