@@ -53,7 +53,11 @@ Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool
   bytes_ += packet.size();
   v.keyframe = info_.kind == MediaKind::kVideo && codecs::is_keyframe(info_.codec.codec, packet.payload());
   if (!recovered) l.stats.on_packet(packet.sequence(), packet.timestamp(), now);
-  if (info_.codec.nack) l.nacks.on_packet(packet.sequence(), now, v.keyframe);
+  const bool filled_gap = info_.codec.nack && l.nacks.on_packet(packet.sequence(), now, v.keyframe);
+  if (recovered && !filled_gap) {
+    v.duplicate = true;
+    return v;
+  }
   if (v.keyframe) {
     ++keyframes_;
     l.keyframe_requests.on_keyframe_received(now);

@@ -41,6 +41,10 @@ class Producer {
   struct Verdict {
     bool forward = false;
     bool keyframe = false;
+    // A retransmission of a packet that was never missing (browsers send RTX copies of
+    // old packets as bandwidth-probe padding): nobody downstream may see it, or a viewer
+    // starting at an old keyframe would skip the packets in between.
+    bool duplicate = false;
   };
   // A packet of encoding `layer` (already restored from RTX if `recovered`).
   Verdict on_rtp(const rtp::RtpPacket& packet, int layer, bool recovered, Timestamp now);

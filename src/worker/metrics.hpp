@@ -36,6 +36,7 @@ struct Counter {
   X(drop_not_ready, "datagrams dropped: media before DTLS completed")                      \
   X(drop_unknown_ssrc, "RTP packets dropped: SSRC matches no negotiated track")            \
   X(drop_ring_full, "RTP packets dropped: cross-worker ring full")                         \
+  X(drop_duplicate_rtx, "RTX packets dropped: retransmission of a packet never missing")  \
   X(drop_send_error, "datagrams dropped: the socket refused them")
 
 struct WorkerMetrics {

@@ -196,6 +196,10 @@ void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
   }
   packet->size = p->size();
   auto verdict = producer.on_rtp(*p, r->layer, recovered, now);
+  if (verdict.duplicate) {
+    worker_.metrics().drop_duplicate_rtx.add();
+    return;
+  }
   // Every layer goes out: viewers take the forwarded one, relays all of them.
   worker_.fan_out(stream_id_, r->track, packet, verdict.forward, uint8_t(r->layer));
 }

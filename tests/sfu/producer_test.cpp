@@ -273,6 +273,30 @@ TEST_F(ProducerTest, RecoveredPacketFillsTheGap) {
   EXPECT_EQ(p.nacks_sent(), 1u);
 }
 
+// Browsers pad for bandwidth probing with RTX copies of packets already delivered: such a
+// copy must reach no consumer (a viewer joining then would start at an old keyframe and
+// see a hole up to the live packets), while a retransmission that fills a gap must.
+TEST_F(ProducerTest, RetransmissionOfAPacketNeverMissingIsADuplicate) {
+  struct Case {
+    const char* name;
+    uint16_t seq;
+    bool duplicate;
+  };
+  const Case cases[] = {{"already received", 10, true}, {"the gap", 12, false}, {"gap again (filled)", 12, true},
+                        {"far in the past", 1, true}};
+  Producer p(video_track(), kRtcpSsrc);
+  feed(p, kMediaSsrc, 10, kKeyframe);
+  feed(p, kMediaSsrc, 11, kDelta);
+  feed(p, kMediaSsrc, 13, kDelta);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto v = feed(p, kMediaSsrc, c.seq, c.seq == 10 ? kKeyframe : kDelta, 0, /*recovered=*/true);
+    EXPECT_EQ(v.duplicate, c.duplicate);
+    EXPECT_EQ(v.forward, !c.duplicate);
+  }
+  EXPECT_FALSE(feed(p, kMediaSsrc, 14, kDelta).duplicate) << "live packets are never duplicates";
+}
+
 TEST_F(ProducerTest, UnrecoverableLossAsksForAKeyframe) {
   Producer p(video_track(), kRtcpSsrc);
   feed(p, kMediaSsrc, 1, kDelta);
