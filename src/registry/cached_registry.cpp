@@ -21,15 +21,17 @@ uint64_t CachedRegistry::backend_reads() const {
   return backend_reads_;
 }
 
+// `fetched` is when the read *started*: of two reads racing (a background refresh and a
+// miss), the one that started later must win, however long each took.
 CachedRegistry::Entry CachedRegistry::fetch(const Key& key) {
   Entry e;
+  e.fetched = clock_.now();
   switch (key.kind) {
     case Kind::kNodes: e.nodes = backend_->nodes(key.a); break;
     case Kind::kRelays: e.relays = backend_->relays(key.a, key.b); break;
     case Kind::kStream: e.claim = backend_->stream(key.a); break;
     case Kind::kHealthy: e.healthy = backend_->healthy(); break;
   }
-  e.fetched = clock_.now();
   return e;
 }
 
@@ -38,8 +40,10 @@ void CachedRegistry::store(const Key& key, Entry entry) {
   const bool keep = key.kind != Kind::kStream || entry.claim.has_value();
   std::lock_guard lock(mu_);
   ++backend_reads_;
+  auto it = entries_.find(key.text());
+  if (it != entries_.end() && it->second.fetched > entry.fetched) return;  // a newer read landed first
   if (!keep) {
-    entries_.erase(key.text());
+    if (it != entries_.end()) entries_.erase(it);
     return;
   }
   entries_[key.text()] = std::move(entry);
@@ -87,6 +91,10 @@ void CachedRegistry::refresh_loop() {
       continue;
     }
     ++backend_reads_;
+    if (it != entries_.end() && it->second.fetched > fresh.fetched) {
+      it->second.refreshing = false;  // a read that started later already stored its answer
+      continue;
+    }
     if (key.kind == Kind::kStream && !fresh.claim) {
       entries_.erase(key.text());  // the stream ended: look it up again next time
     } else {

@@ -1,6 +1,7 @@
 #include "signaling/session_manager.hpp"
 
 #include <algorithm>
+#include <future>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -334,16 +335,27 @@ std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice
                                                                                  const std::string& remote_pwd) {
   if (remote_ufrag.empty() || remote_pwd.empty())
     return ApiError{400, "bad-sdpfrag", "an ICE restart needs both a=ice-ufrag and a=ice-pwd"};
-  std::lock_guard lock(mu_);
-  auto it = by_public_id_.find(public_id);
-  if (it == by_public_id_.end()) return ApiError{404, "unknown-session", "no session with this id on this server"};
-  const SessionRecord& s = sessions_.at(it->second);
-  IceRestarted r{random_ice_string(8), random_ice_string(24), options_.public_ip, workers_.at(s.worker).port(),
-                 "\"" + random_hex(12) + "\""};
-  uint64_t id = s.id;
-  workers_.at(s.worker).post([id, r, remote_ufrag](worker::Worker& wk) {
-    if (auto* t = dynamic_cast<worker::TransportSession*>(wk.find_session(id))) t->restart_ice(r.ice_ufrag, r.ice_pwd, remote_ufrag);
-  });
+  auto applied = std::make_shared<std::promise<void>>();
+  std::future<void> done = applied->get_future();
+  IceRestarted r;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_public_id_.find(public_id);
+    if (it == by_public_id_.end()) return ApiError{404, "unknown-session", "no session with this id on this server"};
+    const SessionRecord& s = sessions_.at(it->second);
+    r = IceRestarted{random_ice_string(8), random_ice_string(24), options_.public_ip, workers_.at(s.worker).port(),
+                     "\"" + random_hex(12) + "\""};
+    uint64_t id = s.id;
+    workers_.at(s.worker).post([id, r, remote_ufrag, applied](worker::Worker& wk) {
+      if (auto* t = dynamic_cast<worker::TransportSession*>(wk.find_session(id)))
+        t->restart_ice(r.ice_ufrag, r.ice_pwd, remote_ufrag);
+      applied->set_value();
+    });
+  }
+  // Answer only once the worker knows the new credentials: the client's first checks with
+  // them may arrive right after our answer (without the lock: the worker may need it).
+  if (done.wait_for(std::chrono::seconds(1)) != std::future_status::ready)
+    return ApiError{503, "worker-busy", "the media worker did not apply the ICE restart in time; retry", 1};
   return r;
 }
 
