@@ -25,8 +25,15 @@ class CountingRegistry final : public Registry {
   bool remove_node(const NodeRecord& n) override { return mem_.remove_node(n); }
   std::vector<NodeRecord> nodes(std::string_view region) override {
     ++node_reads;
-    return down ? std::vector<NodeRecord>{} : mem_.nodes(region);
+    auto out = down ? std::vector<NodeRecord>{} : mem_.nodes(region);
+    // A slow read: it has its answer, and hands it over only when released.
+    if (hold_next_node_read.exchange(false)) {
+      holding = true;
+      while (!release_held_read) std::this_thread::sleep_for(1ms);
+    }
+    return out;
   }
+  std::atomic<bool> hold_next_node_read{false}, holding{false}, release_held_read{false};
   ClaimResult claim_stream(const StreamClaim& c, Duration ttl) override { return mem_.claim_stream(c, ttl); }
   bool refresh_claim(const StreamClaim& c, Duration ttl) override { return mem_.refresh_claim(c, ttl); }
   bool release_claim(const StreamClaim& c) override { return mem_.release_claim(c); }
@@ -109,6 +116,26 @@ TEST_F(CachedRegistryTest, FreshReadsDoNotTouchTheBackend) {
   EXPECT_EQ(backend_->stream_reads, 1);
   EXPECT_EQ(backend_->health_reads, 1);
   EXPECT_EQ(cache_->backend_reads(), 4u);
+}
+
+// A background refresh that read the backend before a node died, and finished after a
+// newer read stored the node's absence, must not bring the dead node back.
+TEST_F(CachedRegistryTest, SlowRefreshDoesNotOverwriteANewerRead) {
+  make(true);
+  backend_->put_node(edge("e1", "b"), kTtl);
+  ASSERT_EQ(cache_->nodes("b").size(), 1u);
+  clock_.advance(600ms);                     // stale: this read queues a background refresh
+  backend_->hold_next_node_read = true;
+  EXPECT_EQ(cache_->nodes("b").size(), 1u);
+  ASSERT_TRUE(eventually([&] { return backend_->holding.load(); })) << "the refresh reads (and stalls)";
+  backend_->remove_node(edge("e1", "b"));    // the edge dies (outside this cache)
+  clock_.advance(3s);                        // past max_stale: the next read is a miss
+  EXPECT_TRUE(cache_->nodes("b").empty());
+  const int reads = backend_->node_reads;
+  backend_->release_held_read = true;        // the old answer (with e1) lands now
+  ASSERT_TRUE(eventually([&] { return cache_->backend_reads() >= 3u; }));
+  EXPECT_TRUE(cache_->nodes("b").empty()) << "the dead edge came back";
+  EXPECT_EQ(backend_->node_reads, reads) << "served from the newer entry";
 }
 
 TEST_F(CachedRegistryTest, KeysAreSeparatePerRegionAndStream) {
