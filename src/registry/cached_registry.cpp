@@ -83,9 +83,17 @@ void CachedRegistry::refresh_loop() {
     Entry fresh = fetch(key);
     // A backend that is down answers empty: keep serving the previous answer then (up to
     // max_stale) and retry on a later read. The health entry itself always takes the news.
-    const bool failed = key.kind != Kind::kHealthy && !backend_->healthy();
+    bool failed = key.kind != Kind::kHealthy && !backend_->healthy();
     lock.lock();
     auto it = entries_.find(key.text());
+    // Backends answer a failed read with an empty list, indistinguishable from "no nodes":
+    // an empty node list does not replace a non-empty one until that one is max_stale old
+    // (then a read is a miss and takes whatever the backend says). Nodes that really all
+    // died stay listed at most max_stale longer; a transient read error no longer empties
+    // the placement list (the cluster test saw a killed edge "gone" 5 ms after kill -9,
+    // then placed again).
+    if (key.kind == Kind::kNodes && fresh.nodes.empty() && it != entries_.end() && !it->second.nodes.empty())
+      failed = true;
     if (failed) {
       if (it != entries_.end()) it->second.refreshing = false;
       continue;
