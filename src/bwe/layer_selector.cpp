@@ -16,7 +16,7 @@ LayerSelector::Steps LayerSelector::build_steps(const LayerRates& rates, int max
       if (s > 0 && t == 0 && temporal > 2) continue;
       const Bitrate r = rates.rate[size_t(s)][size_t(t)];
       if (r <= 0) continue;  // not flowing
-      out.items[out.size++] = Step{LayerChoice{s, temporal == 1 ? -1 : t}, r};
+      out.items[out.size++] = Step{LayerChoice{s, temporal == 1 ? -1 : t}, r, s > 0 && t < temporal - 1};
     }
   }
   // The viewer's cap excludes everything that flows: video must keep going, so fall
@@ -35,12 +35,24 @@ int LayerSelector::find(const Steps& steps, LayerChoice c) {
   return -1;
 }
 
-int LayerSelector::highest_fitting(const Steps& steps, Bitrate estimate, double margin) {
+int LayerSelector::highest_fitting(const Steps& steps, Bitrate estimate, double margin, int from_spatial) {
   int best = -1;
   for (size_t i = 0; i < steps.size; ++i) {
-    if (double(steps.items[i].rate) * margin <= double(estimate)) best = int(i);
+    const Step& st = steps.items[i];
+    if (st.downgrade_only && st.choice.spatial != from_spatial) continue;
+    if (double(st.rate) * margin <= double(estimate)) best = int(i);
   }
   return best;
+}
+
+// The next step up: a reduced frame rate of a higher spatial layer is skipped (the viewer
+// goes from full rate to full rate), one of the current spatial layer is not.
+int LayerSelector::next_up(const Steps& steps, int cur) {
+  const int spatial = steps.items[size_t(cur)].choice.spatial;
+  for (size_t i = size_t(cur) + 1; i < steps.size; ++i) {
+    if (!steps.items[i].downgrade_only || steps.items[i].choice.spatial == spatial) return int(i);
+  }
+  return int(steps.size);
 }
 
 void LayerSelector::change_to(const Steps& steps, int index, Timestamp now) {
@@ -72,11 +84,11 @@ SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates
   if (below && (double(estimate) < double(cur_rate) * cfg_.severe_downgrade_margin ||
                 now - *below_since_ >= cfg_.downgrade_hold)) {
     ++counters_.downgrades;
-    change_to(steps, std::clamp(highest_fitting(steps, estimate, 1.0), 0, cur - 1), now);
+    change_to(steps, std::clamp(highest_fitting(steps, estimate, 1.0, current_.spatial), 0, cur - 1), now);
     return {current_, std::nullopt};
   }
   if (below) return {current_, std::nullopt};
-  const int next = cur + 1;
+  const int next = next_up(steps, cur);
   if (size_t(next) >= steps.size) {
     above_since_.reset();
     return {current_, std::nullopt};

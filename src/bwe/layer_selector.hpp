@@ -76,6 +76,9 @@ class LayerSelector {
   struct Step {
     LayerChoice choice;
     Bitrate rate = 0;
+    // A reduced frame rate of an upper spatial layer: only a step down from that layer's
+    // full rate (before dropping a spatial layer), never a target to climb to.
+    bool downgrade_only = false;
   };
   struct Steps {
     std::array<Step, 12> items{};
@@ -85,7 +88,9 @@ class LayerSelector {
   static Steps build_steps(const LayerRates& rates, int max_spatial);
   static int find(const Steps& steps, LayerChoice c);
   // Highest step whose rate x margin fits the estimate; -1 if none.
-  static int highest_fitting(const Steps& steps, Bitrate estimate, double margin);
+  // Highest step fitting the estimate; downgrade-only steps count only for `from_spatial`.
+  static int highest_fitting(const Steps& steps, Bitrate estimate, double margin, int from_spatial = -1);
+  static int next_up(const Steps& steps, int cur);
   void change_to(const Steps& steps, int index, Timestamp now);
   std::optional<Bitrate> maybe_probe(const Steps& steps, int next, Timestamp now);
   void on_probe_failed(Timestamp now);

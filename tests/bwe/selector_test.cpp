@@ -52,7 +52,7 @@ INSTANTIATE_TEST_SUITE_P(
                       InitialCase{"capped_by_viewer", 5'000'000, 0, false, {0, -1}},
                       InitialCase{"capped_mid", 5'000'000, 1, false, {1, -1}},
                       InitialCase{"temporal_top", 5'000'000, -1, true, {2, 2}},
-                      InitialCase{"temporal_between", 1'200'000, -1, true, {2, 1}},
+                      InitialCase{"temporal_between_starts_at_full_rate", 1'200'000, -1, true, {1, 2}},
                       InitialCase{"temporal_step_before_spatial_drop", 560'000, -1, true, {1, 2}},
                       InitialCase{"temporal_low", 80'000, -1, true, {0, 0}},
                       InitialCase{"temporal_nothing_fits", 1'000, -1, true, {0, 0}}),
