@@ -55,7 +55,8 @@ nlohmann::json node_to_json(const NodeRecord& node) {
           {"egress_bps", node.egress_bps},
           {"sessions", node.sessions},
           {"capacity", node.capacity},
-          {"draining", node.draining}};
+          {"draining", node.draining},
+          {"ttl_left_ms", node.ttl_left == Duration::max() ? -1 : to_millis(node.ttl_left)}};
 }
 
 Broker::Broker(registry::Registry& registry, BrokerOptions options,
@@ -92,8 +93,13 @@ std::optional<std::string> Broker::viewer_region(const http::Request& request) c
   return it->second;
 }
 
-// Host → the origin that already holds the stream (its WHIP answers 409 itself, so that
-// rule lives in one place), else a least-loaded origin of the broker's region.
+registry::Read<std::vector<NodeRecord>> Broker::alive_nodes(std::string_view region) {
+  auto read = registry_.read_nodes(region);
+  std::erase_if(read.value, [](const NodeRecord& n) { return !is_alive(n); });
+  return read;
+}
+
+// Adds to the session counts of listed nodes only: bookkeeping never brings a node back.
 void Broker::add_recent_placements(std::vector<NodeRecord>& nodes) {
   if (options_.recent_placement_window == Duration{0}) return;
   auto cutoff = SteadyClock().now() - options_.recent_placement_window;
@@ -111,15 +117,23 @@ void Broker::record_placement(const std::string& node_id) {
   if (options_.recent_placement_window != Duration{0}) recent_[node_id].push_back(SteadyClock().now());
 }
 
+// Host → the origin that already holds the stream (its WHIP answers 409 itself, so that
+// rule lives in one place), else a least-loaded origin of the broker's region.
+// Every read must have been answered (from the registry or, with a CachedRegistry, from an
+// answer within its max_stale): guessing from a failed read would place on nodes that are
+// gone or call a live stream unknown.
 http::Response Broker::handle_whip(const http::Request& request) {
   const std::string& stream = request.path_params.at("stream");
   if (!valid_name(stream)) return bad_name("stream");
-  if (!registry_.healthy()) return registry_unavailable();
 
-  if (auto claim = registry_.stream(stream); claim && !claim->origin_url.empty())
-    return redirect(redirect_location(claim->origin_url, "whip", stream, request.query));
+  auto claim = registry_.read_stream(stream);
+  if (!claim.ok) return registry_unavailable();
+  if (claim.value && !claim.value->origin_url.empty())
+    return redirect(redirect_location(claim.value->origin_url, "whip", stream, request.query));
 
-  std::vector<NodeRecord> nodes = registry_.nodes(options_.region);
+  auto alive = alive_nodes(options_.region);
+  if (!alive.ok) return registry_unavailable();
+  std::vector<NodeRecord>& nodes = alive.value;
   std::lock_guard lock(recent_mu_);
   add_recent_placements(nodes);
   auto candidates = eligible_nodes(nodes, Role::kOrigin, options_.region, options_.max_cpu);
@@ -139,18 +153,22 @@ http::Response Broker::handle_whep(const http::Request& request) {
   if (!valid_name(stream)) return bad_name("stream");
   auto region = viewer_region(request);
   if (!region) return bad_name("region");
-  if (!registry_.healthy()) return registry_unavailable();
 
-  if (!registry_.stream(stream)) {
+  auto claim = registry_.read_stream(stream);
+  if (!claim.ok) return registry_unavailable();
+  if (!claim.value) {
     // RFC 9725 leaves the status open; 409 + Retry-After matches the nodes (DESIGN.md §2).
     return retry_later(409, "stream-not-live", "stream '" + stream + "' is not being published");
   }
 
-  std::vector<NodeRecord> nodes = registry_.nodes(*region);
+  auto alive = alive_nodes(*region);
+  if (!alive.ok) return registry_unavailable();
+  // Relay records only prefer an edge; without them any alive edge will do.
+  std::vector<std::string> relaying = registry_.read_relays(*region, stream).value;
+  std::vector<NodeRecord>& nodes = alive.value;
   std::lock_guard lock(recent_mu_);
   add_recent_placements(nodes);
   auto candidates = eligible_nodes(nodes, Role::kEdge, *region, options_.max_cpu);
-  std::vector<std::string> relaying = registry_.relays(*region, stream);
   // candidates is sorted least loaded first, so the first relaying one is the best.
   for (const NodeRecord* edge : candidates) {
     if (std::find(relaying.begin(), relaying.end(), edge->id) != relaying.end())
@@ -173,20 +191,24 @@ http::Response Broker::handle_nodes(const http::Request& request) {
   const bool all = it != request.query_params.end() && it->second == "all";
   std::optional<std::string> region = all ? std::optional<std::string>("all") : viewer_region(request);
   if (!region) return bad_name("region");
-  if (!registry_.healthy()) return registry_unavailable();
 
   std::set<std::string> regions;
   if (all) {
+    auto claims = registry_.read_streams();
+    if (!claims.ok) return registry_unavailable();
     regions.insert(options_.region);
-    for (const StreamClaim& claim : registry_.streams()) {
+    for (const StreamClaim& claim : claims.value) {
       if (valid_name(claim.origin_region)) regions.insert(claim.origin_region);
     }
   } else {
     regions.insert(*region);
   }
+  // The same list placements choose from (alive_nodes), so what this shows is what they see.
   nlohmann::json list = nlohmann::json::array();
   for (const std::string& r : regions) {
-    for (const NodeRecord& node : registry_.nodes(r)) list.push_back(node_to_json(node));
+    auto alive = alive_nodes(r);
+    if (!alive.ok) return registry_unavailable();
+    for (const NodeRecord& node : alive.value) list.push_back(node_to_json(node));
   }
   return http::json_response(200, {{"region", *region}, {"nodes", std::move(list)}});
 }
@@ -194,9 +216,10 @@ http::Response Broker::handle_nodes(const http::Request& request) {
 http::Response Broker::handle_streams(const http::Request& request) {
   auto region = viewer_region(request);
   if (!region) return bad_name("region");
-  if (!registry_.healthy()) return registry_unavailable();
 
-  std::vector<StreamClaim> claims = registry_.streams();
+  auto read = registry_.read_streams();
+  if (!read.ok) return registry_unavailable();
+  std::vector<StreamClaim>& claims = read.value;
   std::sort(claims.begin(), claims.end(),
             [](const StreamClaim& a, const StreamClaim& b) { return a.stream < b.stream; });
   nlohmann::json list = nlohmann::json::array();

@@ -13,6 +13,11 @@
 //                           origin_url, relays:[edge ids of the region]}]}; ?region=R
 //   GET /healthz          → 200 {"status":"ok","registry":"ok"|"unreachable"}
 //
+// A node is alive while the registry lists it with time left on its record (alive_nodes):
+// the node list and placements read that one rule, and this broker's own recent placements
+// only add to listed nodes' loads. A read the registry did not answer (and, with a cache,
+// could not serve from an answer within max_stale) is 503 registry-unavailable.
+//
 // The query string of a WHIP/WHEP request is kept in the Location. Handlers may run on
 // several HTTP threads at once: the broker has no mutable state of its own, the registry
 // must be thread-safe and so must the injected random source.
@@ -67,6 +72,9 @@ class Broker {
   std::optional<std::string> viewer_region(const http::Request& request) const;
   http::Response retry_later(int status, std::string_view error, std::string_view detail) const;
   http::Response registry_unavailable() const;
+  // The one source of truth for "alive", used by the node list and by placements: nodes the
+  // registry lists (through its cache, if any) whose records have time left (is_alive).
+  registry::Read<std::vector<registry::NodeRecord>> alive_nodes(std::string_view region);
 
   // Node records refresh once a second, so a burst of requests would see the same loads
   // and pile onto one node: this broker's own placements of the last

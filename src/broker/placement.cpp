@@ -12,13 +12,15 @@ bool serves_role(const NodeRecord& node, Role role) {
   return node.role == (role == Role::kOrigin ? "origin" : "edge");
 }
 
+bool is_alive(const NodeRecord& node) { return node.ttl_left > Duration::zero(); }
+
 bool is_full(const NodeRecord& node, double max_cpu) {
   if (node.capacity > 0 && node.sessions >= node.capacity) return true;
   return node.cpu >= max_cpu;
 }
 
 bool is_eligible(const NodeRecord& node, Role role, std::string_view region, double max_cpu) {
-  return serves_role(node, role) && node.region == region && !node.http_url.empty() &&
+  return is_alive(node) && serves_role(node, role) && node.region == region && !node.http_url.empty() &&
          !node.draining && !is_full(node, max_cpu);
 }
 

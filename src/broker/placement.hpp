@@ -21,9 +21,11 @@ struct PlacementLimits {
 
 // A "dev" node (`strata dev`: origin and edge in one process) serves both roles.
 bool serves_role(const registry::NodeRecord& node, Role role);
+// Its record has time left (NodeRecord::ttl_left > 0, or not known).
+bool is_alive(const registry::NodeRecord& node);
 // sessions >= capacity (when capacity is known), or cpu >= max_cpu.
 bool is_full(const registry::NodeRecord& node, double max_cpu);
-// Right role and region, an HTTP URL to redirect to, not draining, not full.
+// Alive, right role and region, an HTTP URL to redirect to, not draining, not full.
 bool is_eligible(const registry::NodeRecord& node, Role role, std::string_view region,
                  double max_cpu);
 

@@ -21,55 +21,106 @@ uint64_t CachedRegistry::backend_reads() const {
   return backend_reads_;
 }
 
+namespace {
+
+// A cached answer `age` old: each record has that much less to live; expired ones are gone.
+void age_nodes(std::vector<NodeRecord>& nodes, Duration age) {
+  std::erase_if(nodes, [age](const NodeRecord& n) { return n.ttl_left != Duration::max() && n.ttl_left <= age; });
+  for (auto& n : nodes) {
+    if (n.ttl_left != Duration::max()) n.ttl_left -= age;
+  }
+}
+
+}  // namespace
+
 // `fetched` is when the read *started*: of two reads racing (a background refresh and a
 // miss), the one that started later must win, however long each took.
 CachedRegistry::Entry CachedRegistry::fetch(const Key& key) {
   Entry e;
   e.fetched = clock_.now();
   switch (key.kind) {
-    case Kind::kNodes: e.nodes = backend_->nodes(key.a); break;
-    case Kind::kRelays: e.relays = backend_->relays(key.a, key.b); break;
-    case Kind::kStream: e.claim = backend_->stream(key.a); break;
-    case Kind::kHealthy: e.healthy = backend_->healthy(); break;
+    case Kind::kNodes: {
+      auto r = backend_->read_nodes(key.a);
+      e.ok = r.ok;
+      e.nodes = std::move(r.value);
+      break;
+    }
+    case Kind::kRelays: {
+      auto r = backend_->read_relays(key.a, key.b);
+      e.ok = r.ok;
+      e.relays = std::move(r.value);
+      break;
+    }
+    case Kind::kStream: {
+      auto r = backend_->read_stream(key.a);
+      e.ok = r.ok;
+      e.claim = std::move(r.value);
+      break;
+    }
+    case Kind::kHealthy:
+      e.healthy = backend_->healthy();
+      e.ok = e.healthy;  // a failed PING is a failed read: the last success stands, up to max_stale
+      break;
   }
   return e;
 }
 
 // A stream that is not live is not kept (it must show up as soon as its host starts).
-void CachedRegistry::store(const Key& key, Entry entry) {
-  const bool keep = key.kind != Kind::kStream || entry.claim.has_value();
-  std::lock_guard lock(mu_);
+void CachedRegistry::store_locked(const Key& key, Entry entry) {
   ++backend_reads_;
-  auto it = entries_.find(key.text());
-  if (it != entries_.end() && it->second.fetched > entry.fetched) return;  // a newer read landed first
-  if (!keep) {
+  const std::string text = key.text();
+  auto it = entries_.find(text);
+  if (!entry.ok) {
+    if (it != entries_.end()) it->second.refreshing = false;  // keep the last good answer
+    return;
+  }
+  if (it != entries_.end() && it->second.fetched > entry.fetched) {
+    it->second.refreshing = false;  // a read that started later already stored its answer
+    return;
+  }
+  if (key.kind == Kind::kStream && !entry.claim) {
     if (it != entries_.end()) entries_.erase(it);
     return;
   }
-  entries_[key.text()] = std::move(entry);
+  entry.refreshing = false;
+  entries_[text] = std::move(entry);
 }
 
 CachedRegistry::Entry CachedRegistry::get(const Key& key) {
   const std::string text = key.text();
   const Timestamp now = clock_.now();
+  Entry out;
+  bool hit = false;
   {
     std::lock_guard lock(mu_);
     auto it = entries_.find(text);
     if (it != entries_.end() && now - it->second.fetched <= options_.max_stale) {
       Entry& e = it->second;
-      if (now - e.fetched < options_.refresh_after || e.refreshing) return e;
-      if (options_.background_refresh) {
+      hit = now - e.fetched < options_.refresh_after || e.refreshing || options_.background_refresh;
+      if (hit && now - e.fetched >= options_.refresh_after && !e.refreshing) {
         e.refreshing = true;
         refresh_queue_.push_back(key);
         cv_.notify_one();
-        return e;
       }
-      // No refresher: a stale entry is read again like a miss.
+      if (hit) out = e;
+      // No refresher: a stale entry is read again like a miss (below), and kept if that fails.
     }
   }
-  Entry fresh = fetch(key);
-  store(key, fresh);
-  return fresh;
+  if (!hit) {
+    Entry fresh = fetch(key);
+    std::lock_guard lock(mu_);
+    store_locked(key, fresh);
+    auto it = entries_.find(text);
+    if (fresh.ok) {
+      out = std::move(fresh);
+    } else if (it != entries_.end() && now - it->second.fetched <= options_.max_stale) {
+      out = it->second;  // the backend failed, the last good answer is still within bounds
+    } else {
+      return Entry{};  // nothing good within max_stale: a failed read
+    }
+  }
+  age_nodes(out.nodes, now - out.fetched);
+  return out;
 }
 
 void CachedRegistry::refresh_loop() {
@@ -81,33 +132,8 @@ void CachedRegistry::refresh_loop() {
     refresh_queue_.pop_front();
     lock.unlock();
     Entry fresh = fetch(key);
-    // A backend that is down answers empty: keep serving the previous answer then (up to
-    // max_stale) and retry on a later read. The health entry itself always takes the news.
-    bool failed = key.kind != Kind::kHealthy && !backend_->healthy();
     lock.lock();
-    auto it = entries_.find(key.text());
-    // Backends answer a failed read with an empty list, indistinguishable from "no nodes":
-    // an empty node list does not replace a non-empty one until that one is max_stale old
-    // (then a read is a miss and takes whatever the backend says). Nodes that really all
-    // died stay listed at most max_stale longer; a transient read error no longer empties
-    // the placement list (the cluster test saw a killed edge "gone" 5 ms after kill -9,
-    // then placed again).
-    if (key.kind == Kind::kNodes && fresh.nodes.empty() && it != entries_.end() && !it->second.nodes.empty())
-      failed = true;
-    if (failed) {
-      if (it != entries_.end()) it->second.refreshing = false;
-      continue;
-    }
-    ++backend_reads_;
-    if (it != entries_.end() && it->second.fetched > fresh.fetched) {
-      it->second.refreshing = false;  // a read that started later already stored its answer
-      continue;
-    }
-    if (key.kind == Kind::kStream && !fresh.claim) {
-      entries_.erase(key.text());  // the stream ended: look it up again next time
-    } else {
-      entries_[key.text()] = std::move(fresh);
-    }
+    store_locked(key, std::move(fresh));
   }
 }
 
@@ -128,8 +154,9 @@ bool CachedRegistry::remove_node(const NodeRecord& node) {
   return ok;
 }
 
-std::vector<NodeRecord> CachedRegistry::nodes(std::string_view region) {
-  return get(Key{Kind::kNodes, std::string(region), ""}).nodes;
+Read<std::vector<NodeRecord>> CachedRegistry::read_nodes(std::string_view region) {
+  Entry e = get(Key{Kind::kNodes, std::string(region), ""});
+  return {std::move(e.nodes), e.ok};
 }
 
 ClaimResult CachedRegistry::claim_stream(const StreamClaim& claim, Duration ttl) {
@@ -146,11 +173,12 @@ bool CachedRegistry::release_claim(const StreamClaim& claim) {
   return ok;
 }
 
-std::optional<StreamClaim> CachedRegistry::stream(std::string_view name) {
-  return get(Key{Kind::kStream, std::string(name), ""}).claim;
+Read<std::optional<StreamClaim>> CachedRegistry::read_stream(std::string_view name) {
+  Entry e = get(Key{Kind::kStream, std::string(name), ""});
+  return {std::move(e.claim), e.ok};
 }
 
-std::vector<StreamClaim> CachedRegistry::streams() { return backend_->streams(); }
+Read<std::vector<StreamClaim>> CachedRegistry::read_streams() { return backend_->read_streams(); }
 
 bool CachedRegistry::put_relay(std::string_view region, std::string_view stream, std::string_view edge_id,
                                Duration ttl) {
@@ -165,8 +193,9 @@ bool CachedRegistry::remove_relay(std::string_view region, std::string_view stre
   return ok;
 }
 
-std::vector<std::string> CachedRegistry::relays(std::string_view region, std::string_view stream) {
-  return get(Key{Kind::kRelays, std::string(region), std::string(stream)}).relays;
+Read<std::vector<std::string>> CachedRegistry::read_relays(std::string_view region, std::string_view stream) {
+  Entry e = get(Key{Kind::kRelays, std::string(region), std::string(stream)});
+  return {std::move(e.relays), e.ok};
 }
 
 bool CachedRegistry::publish(const Event& event) { return backend_->publish(event); }

@@ -6,14 +6,19 @@
 // answered from the cache at once and refreshed in the background (one refresh per key in
 // flight), so steady traffic sees data at most about `refresh_after` + one round trip old and
 // never waits for Redis. An entry older than `max_stale` is not served: that read goes to the
-// backend (as does a miss). Node records are themselves up to a heartbeat (1 s) old, so
-// placement decisions lose nothing.
+// backend (as does a miss).
+//
+// Only answers the backend really gave are kept (Read::ok): a failed refresh leaves the last
+// good answer in place, so one slow or lost read across a backbone refuses nothing; a read
+// reports failure (ok == false) only when the backend has not answered that key for
+// max_stale. Node records age while cached: each answer's ttl_left is reduced by the
+// entry's age and records whose TTL has run out are dropped, so the cache never shows a
+// node longer than its own record lives in the backend (a killed node disappears within its
+// TTL whatever the refresh timing), and every reader of nodes() sees the same rule.
 //
 // Cached: nodes(region), relays(region, stream), stream(name) when it exists (a stream that is
-// not live yet is always looked up, so it shows up at once when its host starts), healthy().
-// A background refresh that fails (backend unhealthy) keeps the previous answer, up to
-// max_stale; the health entry itself is always replaced, so an outage shows within
-// refresh_after + one timeout.
+// not live yet is always looked up, so it shows up at once when its host starts), healthy()
+// (a PING; false once no PING has succeeded for max_stale).
 // Writes go straight to the backend and drop the entries they affect. streams() and events pass
 // through.
 //
@@ -45,17 +50,17 @@ class CachedRegistry final : public Registry {
 
   bool put_node(const NodeRecord& node, Duration ttl) override;
   bool remove_node(const NodeRecord& node) override;
-  std::vector<NodeRecord> nodes(std::string_view region) override;
+  Read<std::vector<NodeRecord>> read_nodes(std::string_view region) override;
 
   ClaimResult claim_stream(const StreamClaim& claim, Duration ttl) override;
   bool refresh_claim(const StreamClaim& claim, Duration ttl) override;
   bool release_claim(const StreamClaim& claim) override;
-  std::optional<StreamClaim> stream(std::string_view name) override;
-  std::vector<StreamClaim> streams() override;
+  Read<std::optional<StreamClaim>> read_stream(std::string_view name) override;
+  Read<std::vector<StreamClaim>> read_streams() override;
 
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) override;
   bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) override;
-  std::vector<std::string> relays(std::string_view region, std::string_view stream) override;
+  Read<std::vector<std::string>> read_relays(std::string_view region, std::string_view stream) override;
 
   bool publish(const Event& event) override;
   void subscribe(std::function<void(const Event&)> handler) override;
@@ -66,13 +71,14 @@ class CachedRegistry final : public Registry {
   uint64_t backend_reads() const;
 
  private:
-  // One cached answer. Key: kind prefix + arguments ("n|eu", "r|eu|cam", "s|cam", "h|").
+  // One answer. Key: kind prefix + arguments ("n|eu", "r|eu|cam", "s|cam", "h|").
   struct Entry {
+    bool ok = false;  // the backend answered (only such entries are stored)
     std::vector<NodeRecord> nodes;
     std::vector<std::string> relays;
     std::optional<StreamClaim> claim;
     bool healthy = false;
-    Timestamp fetched{};
+    Timestamp fetched{};  // when the read that gave this answer started
     bool refreshing = false;
   };
   enum class Kind : char { kNodes = 'n', kRelays = 'r', kStream = 's', kHealthy = 'h' };
@@ -83,10 +89,11 @@ class CachedRegistry final : public Registry {
   };
 
   // The cached entry for `key` if fresh enough (scheduling a refresh when due), else a backend
-  // read stored in the cache. Returns a copy.
+  // read stored in the cache. Returns a copy, node records aged to `now`.
   Entry get(const Key& key);
   Entry fetch(const Key& key);  // backend read, no lock held
-  void store(const Key& key, Entry entry);
+  // Keeps a successful answer unless a read that started later is already stored.
+  void store_locked(const Key& key, Entry entry);
   void invalidate(const std::string& key_text);
   void refresh_loop();
 

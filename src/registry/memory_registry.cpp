@@ -52,14 +52,17 @@ bool MemoryRegistry::remove_node(const NodeRecord& node) {
   return true;
 }
 
-std::vector<NodeRecord> MemoryRegistry::nodes(std::string_view region) {
+Read<std::vector<NodeRecord>> MemoryRegistry::read_nodes(std::string_view region) {
   std::lock_guard lock(mu_);
-  std::vector<NodeRecord> out;
+  Read<std::vector<NodeRecord>> out{{}, true};
   auto it = nodes_.find(region);
   if (it == nodes_.end()) return out;
   const Timestamp now = clock_.now();
   erase_if_expired(it->second, [now](const auto& e) { return e.expires <= now; });
-  for (const auto& [id, entry] : it->second) out.push_back(entry.value);  // sorted by id
+  for (const auto& [id, entry] : it->second) {  // sorted by id
+    out.value.push_back(entry.value);
+    out.value.back().ttl_left = entry.expires - now;
+  }
   if (it->second.empty()) nodes_.erase(it);
   return out;
 }
@@ -102,23 +105,23 @@ bool MemoryRegistry::release_claim(const StreamClaim& claim) {
   return true;
 }
 
-std::optional<StreamClaim> MemoryRegistry::stream(std::string_view name) {
+Read<std::optional<StreamClaim>> MemoryRegistry::read_stream(std::string_view name) {
   std::lock_guard lock(mu_);
   auto it = claims_.find(name);
-  if (it == claims_.end()) return std::nullopt;
+  if (it == claims_.end()) return {std::nullopt, true};
   if (it->second.expires <= clock_.now()) {
     claims_.erase(it);
-    return std::nullopt;
+    return {std::nullopt, true};
   }
-  return it->second.value;
+  return {it->second.value, true};
 }
 
-std::vector<StreamClaim> MemoryRegistry::streams() {
+Read<std::vector<StreamClaim>> MemoryRegistry::read_streams() {
   std::lock_guard lock(mu_);
   prune_claims(clock_.now());
-  std::vector<StreamClaim> out;
-  out.reserve(claims_.size());
-  for (const auto& [name, entry] : claims_) out.push_back(entry.value);  // sorted by name
+  Read<std::vector<StreamClaim>> out{{}, true};
+  out.value.reserve(claims_.size());
+  for (const auto& [name, entry] : claims_) out.value.push_back(entry.value);  // sorted by name
   return out;
 }
 
@@ -140,14 +143,14 @@ bool MemoryRegistry::remove_relay(std::string_view region, std::string_view stre
   return true;
 }
 
-std::vector<std::string> MemoryRegistry::relays(std::string_view region, std::string_view stream) {
+Read<std::vector<std::string>> MemoryRegistry::read_relays(std::string_view region, std::string_view stream) {
   std::lock_guard lock(mu_);
-  std::vector<std::string> out;
+  Read<std::vector<std::string>> out{{}, true};
   auto it = relays_.find(relay_key(region, stream));
   if (it == relays_.end()) return out;
   const Timestamp now = clock_.now();
   erase_if_expired(it->second, [now](Timestamp expires) { return expires <= now; });
-  for (const auto& [edge, expires] : it->second) out.push_back(edge);  // sorted by edge id
+  for (const auto& [edge, expires] : it->second) out.value.push_back(edge);  // sorted by edge id
   if (it->second.empty()) relays_.erase(it);
   return out;
 }

@@ -29,17 +29,17 @@ class MemoryRegistry final : public Registry {
 
   bool put_node(const NodeRecord& node, Duration ttl) override;
   bool remove_node(const NodeRecord& node) override;
-  std::vector<NodeRecord> nodes(std::string_view region) override;
+  Read<std::vector<NodeRecord>> read_nodes(std::string_view region) override;
 
   ClaimResult claim_stream(const StreamClaim& claim, Duration ttl) override;
   bool refresh_claim(const StreamClaim& claim, Duration ttl) override;
   bool release_claim(const StreamClaim& claim) override;
-  std::optional<StreamClaim> stream(std::string_view name) override;
-  std::vector<StreamClaim> streams() override;
+  Read<std::optional<StreamClaim>> read_stream(std::string_view name) override;
+  Read<std::vector<StreamClaim>> read_streams() override;
 
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) override;
   bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) override;
-  std::vector<std::string> relays(std::string_view region, std::string_view stream) override;
+  Read<std::vector<std::string>> read_relays(std::string_view region, std::string_view stream) override;
 
   bool publish(const Event& event) override;
   void subscribe(std::function<void(const Event&)> handler) override;

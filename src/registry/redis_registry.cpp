@@ -76,6 +76,17 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 )lua";
 
+// GET and PTTL of every key: {value1, pttl1, value2, pttl2, ...}; a missing key gives
+// false (nil in the reply) and PTTL -2.
+constexpr const char* kGetWithTtlScript = R"lua(
+local out = {}
+for i, k in ipairs(KEYS) do
+  out[2 * i - 1] = redis.call('GET', k)
+  out[2 * i] = redis.call('PTTL', k)
+end
+return out
+)lua";
+
 constexpr auto kSubscribeBackoffMin = 100ms;
 constexpr auto kSubscribeBackoffMax = 1000ms;
 
@@ -214,32 +225,37 @@ bool RedisRegistry::healthy() {
   return reply && reply->type == REDIS_REPLY_STATUS;
 }
 
-std::vector<std::string> RedisRegistry::scan_keys(const std::string& pattern) {
+std::optional<std::vector<std::string>> RedisRegistry::scan_keys(const std::string& pattern) {
   std::set<std::string> keys;  // SCAN may return a key more than once
   std::string cursor = "0";
   do {
     auto reply = command({"SCAN", cursor, "MATCH", pattern, "COUNT", "200"});
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return {};
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return std::nullopt;
     const redisReply* next = reply->element[0];
     const redisReply* batch = reply->element[1];
-    if (next->type != REDIS_REPLY_STRING || batch->type != REDIS_REPLY_ARRAY) return {};
+    if (next->type != REDIS_REPLY_STRING || batch->type != REDIS_REPLY_ARRAY) return std::nullopt;
     cursor = std::string(reply_string(next));
     for (size_t i = 0; i < batch->elements; ++i) {
       if (batch->element[i]->type == REDIS_REPLY_STRING) keys.emplace(reply_string(batch->element[i]));
     }
   } while (cursor != "0");
-  return {keys.begin(), keys.end()};
+  return std::vector<std::string>(keys.begin(), keys.end());
 }
 
-std::vector<std::optional<std::string>> RedisRegistry::mget(const std::vector<std::string>& keys) {
-  if (keys.empty()) return {};
-  std::vector<std::string> args{"MGET"};
+std::optional<std::vector<RedisRegistry::ValueTtl>> RedisRegistry::get_with_ttl(const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::vector<ValueTtl>{};
+  std::vector<std::string> args{"EVAL", kGetWithTtlScript, std::to_string(keys.size())};
   args.insert(args.end(), keys.begin(), keys.end());
   auto reply = command(args);
-  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != keys.size()) return {};
-  std::vector<std::optional<std::string>> out(keys.size());
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 * keys.size()) return std::nullopt;
+  std::vector<ValueTtl> out(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (reply->element[i]->type == REDIS_REPLY_STRING) out[i] = std::string(reply_string(reply->element[i]));
+    const redisReply* value = reply->element[2 * i];
+    const redisReply* pttl = reply->element[2 * i + 1];
+    if (value->type == REDIS_REPLY_STRING) out[i].value = std::string(reply_string(value));
+    // PTTL: -2 no key, -1 no expiry (never written so by us; "not known").
+    if (pttl->type == REDIS_REPLY_INTEGER && pttl->integer >= 0) out[i].ttl_left = std::chrono::milliseconds(pttl->integer);
+    if (pttl->type == REDIS_REPLY_INTEGER && pttl->integer == -2) out[i].value.reset();
   }
   return out;
 }
@@ -257,15 +273,20 @@ bool RedisRegistry::remove_node(const NodeRecord& node) {
   return reply && reply->type == REDIS_REPLY_INTEGER;
 }
 
-std::vector<NodeRecord> RedisRegistry::nodes(std::string_view region) {
-  std::vector<std::string> keys = scan_keys("strata:region:" + glob_escape(region) + ":node:*");
-  std::vector<NodeRecord> out;
-  auto values = mget(keys);
-  for (auto& value : values) {
-    if (!value) continue;  // expired between SCAN and MGET
-    if (auto node = node_from_json(*value); node && node->region == region) out.push_back(std::move(*node));
+Read<std::vector<NodeRecord>> RedisRegistry::read_nodes(std::string_view region) {
+  auto keys = scan_keys("strata:region:" + glob_escape(region) + ":node:*");
+  if (!keys) return {};
+  auto values = get_with_ttl(*keys);
+  if (!values) return {};
+  Read<std::vector<NodeRecord>> out{{}, true};
+  for (auto& v : *values) {
+    if (!v.value) continue;  // expired between SCAN and GET
+    auto node = node_from_json(*v.value);
+    if (!node || node->region != region) continue;
+    node->ttl_left = v.ttl_left;
+    out.value.push_back(std::move(*node));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(out.value.begin(), out.value.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return out;
 }
 
@@ -298,22 +319,27 @@ bool RedisRegistry::release_claim(const StreamClaim& claim) {
   return reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
 }
 
-std::optional<StreamClaim> RedisRegistry::stream(std::string_view name) {
-  if (name.empty()) return std::nullopt;
+Read<std::optional<StreamClaim>> RedisRegistry::read_stream(std::string_view name) {
+  if (name.empty()) return {std::nullopt, true};
   auto reply = command({"GET", stream_key(name)});
-  if (!reply || reply->type != REDIS_REPLY_STRING) return std::nullopt;
-  return claim_from_json(name, reply_string(reply.get()));
+  if (!reply) return {};
+  if (reply->type == REDIS_REPLY_NIL) return {std::nullopt, true};
+  if (reply->type != REDIS_REPLY_STRING) return {};
+  // A claim this node cannot read is no claim it could redirect to.
+  return {claim_from_json(name, reply_string(reply.get())), true};
 }
 
-std::vector<StreamClaim> RedisRegistry::streams() {
+Read<std::vector<StreamClaim>> RedisRegistry::read_streams() {
   static const std::string kPrefix = "strata:stream:";
-  std::vector<std::string> keys = scan_keys(kPrefix + "*");
-  auto values = mget(keys);
-  std::vector<StreamClaim> out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!values[i]) continue;
-    std::string_view name = std::string_view(keys[i]).substr(kPrefix.size());
-    if (auto claim = claim_from_json(name, *values[i])) out.push_back(std::move(*claim));
+  auto keys = scan_keys(kPrefix + "*");
+  if (!keys) return {};
+  auto values = get_with_ttl(*keys);
+  if (!values) return {};
+  Read<std::vector<StreamClaim>> out{{}, true};
+  for (size_t i = 0; i < values->size(); ++i) {
+    if (!(*values)[i].value) continue;
+    std::string_view name = std::string_view((*keys)[i]).substr(kPrefix.size());
+    if (auto claim = claim_from_json(name, *(*values)[i].value)) out.value.push_back(std::move(*claim));
   }
   return out;  // keys came sorted from scan_keys
 }
@@ -333,14 +359,14 @@ bool RedisRegistry::remove_relay(std::string_view region, std::string_view strea
   return reply && reply->type == REDIS_REPLY_INTEGER;
 }
 
-std::vector<std::string> RedisRegistry::relays(std::string_view region, std::string_view stream) {
+Read<std::vector<std::string>> RedisRegistry::read_relays(std::string_view region, std::string_view stream) {
   auto reply = command({"EVAL", kRelaysScript, "1", relays_key(region, stream)});
-  std::vector<std::string> out;
-  if (!reply || reply->type != REDIS_REPLY_ARRAY) return out;
+  if (!reply || reply->type != REDIS_REPLY_ARRAY) return {};
+  Read<std::vector<std::string>> out{{}, true};
   for (size_t i = 0; i < reply->elements; ++i) {
-    if (reply->element[i]->type == REDIS_REPLY_STRING) out.emplace_back(reply_string(reply->element[i]));
+    if (reply->element[i]->type == REDIS_REPLY_STRING) out.value.emplace_back(reply_string(reply->element[i]));
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.value.begin(), out.value.end());
   return out;
 }
 

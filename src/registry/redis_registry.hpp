@@ -7,14 +7,16 @@
 //                                            {id, role, region, http_url, cpu, egress_bps,
 //                                             sessions, capacity, draining}
 //                                            SET ... PX ttl; nodes(region) = SCAN MATCH
-//                                            strata:region:{region}:node:* + MGET
-//                                            (keys that vanish in between are skipped)
+//                                            strata:region:{region}:node:* + GET and PTTL
+//                                            of each in one script (keys that vanish in
+//                                            between are skipped; PTTL is the record's
+//                                            ttl_left)
 //   strata:stream:{name}                   string, JSON {origin_id, origin_region, origin_url}
 //                                            claim = Lua: SET NX PX, else if ours SET PX
 //                                            (kAlreadyOurs) else kTaken; refresh/release =
 //                                            Lua compare-and-set on origin_id (PEXPIRE/DEL),
 //                                            so another origin's claim is never touched;
-//                                            streams() = SCAN MATCH strata:stream:* + MGET
+//                                            streams() = SCAN MATCH strata:stream:* + GET
 //   strata:region:{region}:relays:{stream} sorted set, member = edge id, score = expiry in
 //                                            ms of the Redis server's clock (TIME, read inside
 //                                            the Lua script, so clients' clocks never matter);
@@ -73,17 +75,17 @@ class RedisRegistry final : public Registry {
 
   bool put_node(const NodeRecord& node, Duration ttl) override;
   bool remove_node(const NodeRecord& node) override;
-  std::vector<NodeRecord> nodes(std::string_view region) override;
+  Read<std::vector<NodeRecord>> read_nodes(std::string_view region) override;
 
   ClaimResult claim_stream(const StreamClaim& claim, Duration ttl) override;
   bool refresh_claim(const StreamClaim& claim, Duration ttl) override;
   bool release_claim(const StreamClaim& claim) override;
-  std::optional<StreamClaim> stream(std::string_view name) override;
-  std::vector<StreamClaim> streams() override;
+  Read<std::optional<StreamClaim>> read_stream(std::string_view name) override;
+  Read<std::vector<StreamClaim>> read_streams() override;
 
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) override;
   bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) override;
-  std::vector<std::string> relays(std::string_view region, std::string_view stream) override;
+  Read<std::vector<std::string>> read_relays(std::string_view region, std::string_view stream) override;
 
   bool publish(const Event& event) override;
   void subscribe(std::function<void(const Event&)> handler) override;
@@ -111,8 +113,14 @@ class RedisRegistry final : public Registry {
   void drop_connection_locked();
   redisContext* connect() const;  // a fresh context with timeouts set, or nullptr
 
-  std::vector<std::string> scan_keys(const std::string& pattern);
-  std::vector<std::optional<std::string>> mget(const std::vector<std::string>& keys);
+  // nullopt when a command failed (so a failed read is never mistaken for "no keys").
+  std::optional<std::vector<std::string>> scan_keys(const std::string& pattern);
+  struct ValueTtl {
+    std::optional<std::string> value;  // nullopt: the key expired in between
+    Duration ttl_left = Duration::max();
+  };
+  // GET and PTTL of every key in one round trip (a Lua script).
+  std::optional<std::vector<ValueTtl>> get_with_ttl(const std::vector<std::string>& keys);
 
   // Subscriber thread.
   void subscriber_loop();

@@ -2,7 +2,11 @@
 // events. One interface, two backends: in-memory (`strata dev`, tests) and Redis.
 //
 // Every call is control plane, may block briefly (Redis round trip with a timeout) and
-// never throws: failures are false / nullopt / empty results and `healthy() == false`.
+// never throws: failed writes return false; reads return a Read whose `ok` says whether the
+// backend answered, so "no nodes" and "the registry did not answer" stay distinct for
+// callers that must refuse rather than guess (the broker). The plain readers (nodes(),
+// stream(), ...) give the value alone, empty on failure, for callers for which both mean
+// "nothing to do now" (a node's heartbeat).
 // Per-region state (node records, relay records) lives under region-prefixed keys so a
 // region can later move to its own Redis; the stream directory is global.
 #pragma once
@@ -27,6 +31,20 @@ struct NodeRecord {
   uint32_t sessions = 0;
   uint32_t capacity = 0;  // sessions it accepts; 0 = unknown
   bool draining = false;
+  // Filled by reads, never stored: how long the record had left to live when it was read
+  // (Redis PTTL, the memory backend's expiry), minus how old the answer is when it comes
+  // from a cache. A node is alive while this is positive: the one rule the broker applies
+  // to its node list and to its placements alike. Duration::max() = not known (the
+  // backend keeps records without expiry).
+  Duration ttl_left = Duration::max();
+};
+
+// A read's answer and whether the backend gave it (false: unreachable, timeout, malformed
+// reply; the value is then empty).
+template <typename T>
+struct Read {
+  T value{};
+  bool ok = false;
 };
 
 // Which origin publishes a stream (set if absent, with a TTL the origin refreshes).
@@ -54,20 +72,26 @@ class Registry {
   // disappears when the TTL runs out.
   virtual bool put_node(const NodeRecord& node, Duration ttl) = 0;
   virtual bool remove_node(const NodeRecord& node) = 0;
-  virtual std::vector<NodeRecord> nodes(std::string_view region) = 0;
+  virtual Read<std::vector<NodeRecord>> read_nodes(std::string_view region) = 0;
+  std::vector<NodeRecord> nodes(std::string_view region) { return read_nodes(region).value; }
 
   // Stream directory. claim is atomic set-if-absent; refresh and release act only when
   // the claim is still this origin's (compare-and-set).
   virtual ClaimResult claim_stream(const StreamClaim& claim, Duration ttl) = 0;
   virtual bool refresh_claim(const StreamClaim& claim, Duration ttl) = 0;
   virtual bool release_claim(const StreamClaim& claim) = 0;
-  virtual std::optional<StreamClaim> stream(std::string_view name) = 0;
-  virtual std::vector<StreamClaim> streams() = 0;
+  virtual Read<std::optional<StreamClaim>> read_stream(std::string_view name) = 0;
+  virtual Read<std::vector<StreamClaim>> read_streams() = 0;
+  std::optional<StreamClaim> stream(std::string_view name) { return read_stream(name).value; }
+  std::vector<StreamClaim> streams() { return read_streams().value; }
 
   // Relay records: edge `edge_id` in `region` relays `stream` (TTL, refreshed while it does).
   virtual bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) = 0;
   virtual bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) = 0;
-  virtual std::vector<std::string> relays(std::string_view region, std::string_view stream) = 0;
+  virtual Read<std::vector<std::string>> read_relays(std::string_view region, std::string_view stream) = 0;
+  std::vector<std::string> relays(std::string_view region, std::string_view stream) {
+    return read_relays(region, stream).value;
+  }
 
   // Events (Redis pub/sub). The handler runs on a registry-owned thread.
   virtual bool publish(const Event& event) = 0;

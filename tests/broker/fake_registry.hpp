@@ -1,4 +1,5 @@
-// A minimal in-test Registry: plain containers, no TTLs, a switch for healthy().
+// A minimal in-test Registry: plain containers, no TTLs (set_ttl_left fakes what a read
+// reports), a switch that makes every read fail and healthy() false.
 #pragma once
 #include <map>
 #include <string>
@@ -23,11 +24,12 @@ class FakeRegistry final : public registry::Registry {
   bool remove_node(const registry::NodeRecord& node) override {
     return std::erase_if(nodes_, [&](const auto& n) { return n.id == node.id; }) > 0;
   }
-  std::vector<registry::NodeRecord> nodes(std::string_view region) override {
+  registry::Read<std::vector<registry::NodeRecord>> read_nodes(std::string_view region) override {
     ++node_queries;
-    std::vector<registry::NodeRecord> out;
+    if (!is_healthy) return {};
+    registry::Read<std::vector<registry::NodeRecord>> out{{}, true};
     for (const auto& n : nodes_) {
-      if (n.region == region) out.push_back(n);
+      if (n.region == region) out.value.push_back(n);
     }
     return out;
   }
@@ -43,14 +45,16 @@ class FakeRegistry final : public registry::Registry {
   bool release_claim(const registry::StreamClaim& claim) override {
     return claims_.erase(claim.stream) > 0;
   }
-  std::optional<registry::StreamClaim> stream(std::string_view name) override {
+  registry::Read<std::optional<registry::StreamClaim>> read_stream(std::string_view name) override {
+    if (!is_healthy) return {};
     auto it = claims_.find(std::string(name));
-    if (it == claims_.end()) return std::nullopt;
-    return it->second;
+    if (it == claims_.end()) return {std::nullopt, true};
+    return {it->second, true};
   }
-  std::vector<registry::StreamClaim> streams() override {
-    std::vector<registry::StreamClaim> out;
-    for (const auto& [name, claim] : claims_) out.push_back(claim);
+  registry::Read<std::vector<registry::StreamClaim>> read_streams() override {
+    if (!is_healthy) return {};
+    registry::Read<std::vector<registry::StreamClaim>> out{{}, true};
+    for (const auto& [name, claim] : claims_) out.value.push_back(claim);
     return out;
   }
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id,
@@ -62,13 +66,21 @@ class FakeRegistry final : public registry::Registry {
                     std::string_view edge_id) override {
     return std::erase(relays_[key(region, stream)], std::string(edge_id)) > 0;
   }
-  std::vector<std::string> relays(std::string_view region, std::string_view stream) override {
+  registry::Read<std::vector<std::string>> read_relays(std::string_view region, std::string_view stream) override {
+    if (!is_healthy) return {};
     auto it = relays_.find(key(region, stream));
-    return it == relays_.end() ? std::vector<std::string>{} : it->second;
+    return {it == relays_.end() ? std::vector<std::string>{} : it->second, true};
   }
   bool publish(const registry::Event&) override { return true; }
   void subscribe(std::function<void(const registry::Event&)>) override {}
   bool healthy() override { return is_healthy; }
+
+  // Test helper: what a read reports as the record's remaining TTL.
+  void set_ttl_left(std::string_view id, Duration left) {
+    for (auto& n : nodes_) {
+      if (n.id == id) n.ttl_left = left;
+    }
+  }
 
   // Test helper: bump a node's session count, as its next load report would.
   void add_session(std::string_view id) {

@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 constexpr Duration kTtl = 60s;
 
-// MemoryRegistry with read counters and an outage switch (reads answer empty, as Redis does).
+// MemoryRegistry with read counters and an outage switch (reads fail, as Redis's do).
 class CountingRegistry final : public Registry {
  public:
   explicit CountingRegistry(const Clock& clock) : mem_(clock) {}
@@ -23,9 +23,9 @@ class CountingRegistry final : public Registry {
 
   bool put_node(const NodeRecord& n, Duration ttl) override { return mem_.put_node(n, ttl); }
   bool remove_node(const NodeRecord& n) override { return mem_.remove_node(n); }
-  std::vector<NodeRecord> nodes(std::string_view region) override {
+  Read<std::vector<NodeRecord>> read_nodes(std::string_view region) override {
     ++node_reads;
-    auto out = down ? std::vector<NodeRecord>{} : mem_.nodes(region);
+    auto out = down ? Read<std::vector<NodeRecord>>{} : mem_.read_nodes(region);
     // A slow read: it has its answer, and hands it over only when released.
     if (hold_next_node_read.exchange(false)) {
       holding = true;
@@ -37,20 +37,20 @@ class CountingRegistry final : public Registry {
   ClaimResult claim_stream(const StreamClaim& c, Duration ttl) override { return mem_.claim_stream(c, ttl); }
   bool refresh_claim(const StreamClaim& c, Duration ttl) override { return mem_.refresh_claim(c, ttl); }
   bool release_claim(const StreamClaim& c) override { return mem_.release_claim(c); }
-  std::optional<StreamClaim> stream(std::string_view name) override {
+  Read<std::optional<StreamClaim>> read_stream(std::string_view name) override {
     ++stream_reads;
-    return down ? std::nullopt : mem_.stream(name);
+    return down ? Read<std::optional<StreamClaim>>{} : mem_.read_stream(name);
   }
-  std::vector<StreamClaim> streams() override { return mem_.streams(); }
+  Read<std::vector<StreamClaim>> read_streams() override { return mem_.read_streams(); }
   bool put_relay(std::string_view r, std::string_view s, std::string_view e, Duration ttl) override {
     return mem_.put_relay(r, s, e, ttl);
   }
   bool remove_relay(std::string_view r, std::string_view s, std::string_view e) override {
     return mem_.remove_relay(r, s, e);
   }
-  std::vector<std::string> relays(std::string_view r, std::string_view s) override {
+  Read<std::vector<std::string>> read_relays(std::string_view r, std::string_view s) override {
     ++relay_reads;
-    return down ? std::vector<std::string>{} : mem_.relays(r, s);
+    return down ? Read<std::vector<std::string>>{} : mem_.read_relays(r, s);
   }
   bool publish(const Event& e) override { return mem_.publish(e); }
   void subscribe(std::function<void(const Event&)> h) override { mem_.subscribe(std::move(h)); }
@@ -223,7 +223,9 @@ TEST_F(CachedRegistryTest, WritesThroughTheCacheInvalidate) {
   EXPECT_FALSE(cache_->stream("cam"));
 }
 
-TEST_F(CachedRegistryTest, OutageKeepsLastAnswersButHealthShowsIt) {
+// A failed refresh keeps the last good answer (ok) up to max_stale; after that, reads and
+// health report the outage.
+TEST_F(CachedRegistryTest, OutageKeepsLastAnswersUntilMaxStaleThenShows) {
   make(true);
   backend_->put_node(edge("e1", "b"), kTtl);
   EXPECT_TRUE(cache_->healthy());
@@ -232,12 +234,53 @@ TEST_F(CachedRegistryTest, OutageKeepsLastAnswersButHealthShowsIt) {
   clock_.advance(600ms);
   cache_->nodes("b");
   cache_->healthy();
-  EXPECT_TRUE(eventually([&] { return !cache_->healthy(); }));
-  EXPECT_EQ(cache_->nodes("b").size(), 1u);  // the failed refresh did not wipe it
+  ASSERT_TRUE(eventually([&] { return backend_->health_reads >= 2 && backend_->node_reads >= 2; }));
+  std::this_thread::sleep_for(20ms);  // the failed refreshes land
+  EXPECT_TRUE(cache_->healthy()) << "one failed PING within max_stale is not an outage";
+  auto read = cache_->read_nodes("b");
+  EXPECT_TRUE(read.ok);
+  EXPECT_EQ(read.value.size(), 1u);  // the failed refresh did not wipe it
+  clock_.advance(2500ms);  // 3.1 s since the last answers
+  EXPECT_FALSE(cache_->healthy());
+  EXPECT_FALSE(cache_->read_nodes("b").ok);
+  EXPECT_FALSE(cache_->read_relays("b", "cam").ok);
   backend_->down = false;
+  EXPECT_TRUE(cache_->healthy());
+  EXPECT_TRUE(cache_->read_nodes("b").ok);
+}
+
+// A backend answer with no nodes is an answer: it replaces the list at once (no guessing
+// that an empty list is a failure, now that failures say so).
+TEST_F(CachedRegistryTest, EmptyAnswerReplacesTheList) {
+  make(false);
+  backend_->put_node(edge("e1", "b"), kTtl);
+  EXPECT_EQ(cache_->nodes("b").size(), 1u);
+  backend_->remove_node(edge("e1", "b"));
+  clock_.advance(500ms);
+  auto read = cache_->read_nodes("b");
+  EXPECT_TRUE(read.ok);
+  EXPECT_TRUE(read.value.empty());
+}
+
+// Records age in the cache: ttl_left shrinks with the entry's age, and a record whose TTL
+// ran out is not served even though the entry itself is within max_stale.
+TEST_F(CachedRegistryTest, NodeRecordsAgeAndExpireInTheCache) {
+  make(true);
+  backend_->put_node(edge("e1", "b"), 1s);
+  backend_->put_node(edge("e2", "b"), 10s);
+  auto first = cache_->nodes("b");
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].ttl_left, Duration(1s));
+  backend_->down = true;  // refreshes fail: the entry stays as it was read
+  clock_.advance(400ms);
+  auto aged = cache_->nodes("b");
+  ASSERT_EQ(aged.size(), 2u);
+  EXPECT_EQ(aged[0].ttl_left, Duration(600ms));
   clock_.advance(600ms);
-  cache_->healthy();
-  EXPECT_TRUE(eventually([&] { return cache_->healthy(); }));
+  auto later = cache_->nodes("b");
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].id, "e2");
+  EXPECT_EQ(later[0].ttl_left, Duration(9s));
 }
 
 // Real time here: HTTP threads and the refresher all read the clock.
@@ -247,9 +290,10 @@ TEST_F(CachedRegistryTest, ConcurrentReadersAreSafe) {
   backend_->put_node(edge("e1", "b"), kTtl);
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};
+  const Timestamp until = steady.now() + 30ms;  // many refresh periods, however fast the loop
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 500; ++i) {
+      for (int i = 0; i < 500 || steady.now() < until; ++i) {
         if (cache_->nodes("b").size() != 1u) ++wrong;
         cache_->relays("b", "cam");
         cache_->healthy();
@@ -258,7 +302,7 @@ TEST_F(CachedRegistryTest, ConcurrentReadersAreSafe) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong, 0);
-  EXPECT_GT(cache_->backend_reads(), 3u);  // refreshed along the way
+  EXPECT_TRUE(eventually([&] { return cache_->backend_reads() > 3u; }));  // refreshed along the way
   cache_.reset();  // before `steady` goes away
 }
 

@@ -47,6 +47,12 @@ void expect_all_calls_fail_fast(Registry& reg, std::chrono::milliseconds limit) 
     EXPECT_FALSE(call.run()) << call.name;
     EXPECT_LT(Clock::now() - start, limit) << call.name;
   }
+  // Reads say they failed: "no answer" is never mistaken for "none" (the broker refuses
+  // instead of calling a live stream unknown or every node gone).
+  EXPECT_FALSE(reg.read_nodes("eu").ok);
+  EXPECT_FALSE(reg.read_stream("s").ok);
+  EXPECT_FALSE(reg.read_streams().ok);
+  EXPECT_FALSE(reg.read_relays("eu", "s").ok);
 }
 
 class RedisFailover : public ::testing::Test {

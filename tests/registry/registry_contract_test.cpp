@@ -157,6 +157,25 @@ TYPED_TEST(RegistryContract, NodeExpiresWhenNotRefreshed) {
   EXPECT_TRUE(this->reg_->nodes("eu").empty());
 }
 
+// A read tells how long each record has left (Redis PTTL / the memory backend's expiry),
+// and a read the backend answered is ok, also when it found nothing.
+TYPED_TEST(RegistryContract, NodeReadsReportTimeLeftAndSuccess) {
+  ASSERT_TRUE(this->reg_->put_node(node("e1", "eu"), 3s));
+  this->backend_.pass(1s);
+  auto read = this->reg_->read_nodes("eu");
+  ASSERT_TRUE(read.ok);
+  ASSERT_EQ(read.value.size(), 1u);
+  EXPECT_GT(read.value[0].ttl_left, Duration(1500ms));
+  EXPECT_LE(read.value[0].ttl_left, Duration(2s));
+  auto none = this->reg_->read_nodes("ap");
+  EXPECT_TRUE(none.ok);
+  EXPECT_TRUE(none.value.empty());
+  EXPECT_TRUE(this->reg_->read_stream("nothing").ok);
+  EXPECT_FALSE(this->reg_->read_stream("nothing").value);
+  EXPECT_TRUE(this->reg_->read_relays("eu", "nothing").ok);
+  EXPECT_TRUE(this->reg_->read_streams().ok);
+}
+
 // ---- stream claims -------------------------------------------------------------
 
 TYPED_TEST(RegistryContract, ClaimIsSetIfAbsentAndOnlyTheOwnerRefreshesOrReleases) {
