@@ -12,8 +12,11 @@ build: bootstrap
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# No --public-ip: `strata dev` then advertises every interface address and 127.0.0.1 last, so
+# a desktop Firefox (which never pairs its addresses with a remote 127.0.0.1) connects, and
+# Chromium too.
 run: build
-	$(BUILD_DIR)/src/app/strata dev --http $(HTTP) --public-ip 127.0.0.1
+	$(BUILD_DIR)/src/app/strata dev --http $(HTTP)
 
 # Every test: unit (GoogleTest), interop with real clients (Chromium, aiortc, GStreamer),
 # and the cluster test (real redis-server, broker, origins and edges as processes).

@@ -18,7 +18,9 @@ struct HttpListen {
 
 struct ServerConfig {
   std::string http = "127.0.0.1:8080";
-  std::string public_ip = "127.0.0.1";
+  // Empty: `strata dev` advertises every interface address and 127.0.0.1 last
+  // (Server::open_workers_on_interfaces); a cluster node advertises 127.0.0.1.
+  std::string public_ip;
   // Empty: bind to public_ip when it is a local address (replies then leave from the
   // address the client checked), else to the wildcard address.
   std::string bind_ip;

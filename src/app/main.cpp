@@ -25,7 +25,9 @@ void add_common_options(CLI::App* cmd, strata::app::ServerConfig& cfg, std::stri
 }
 
 void add_media_options(CLI::App* cmd, strata::app::ServerConfig& cfg) {
-  cmd->add_option("--public-ip", cfg.public_ip, "IP advertised in ICE candidates")->capture_default_str();
+  cmd->add_option("--public-ip", cfg.public_ip,
+                  "IP advertised in the one ICE candidate (default: dev every interface address and 127.0.0.1 last, "
+                  "node 127.0.0.1)");
   cmd->add_option("--udp-port", cfg.udp_port, "first media UDP port (worker i uses port+i; 0 = any)")->capture_default_str();
   cmd->add_option("--bind-ip", cfg.bind_ip, "IP the media sockets bind to (default: --public-ip if local, else any)");
   cmd->add_option("--workers", cfg.workers, "media worker threads (0 = one per core)")->capture_default_str();

@@ -1,11 +1,14 @@
 #include "app/server.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "common/network_interfaces.hpp"
 #include "common/socket_address.hpp"
 #include "dtls/certificate.hpp"
 #include "http/embedded.hpp"
@@ -24,24 +27,25 @@ Server::~Server() { stop(); }
 bool Server::start(std::string* error) {
   HttpListen listen;
   if (!http_options(config_, &listen, error)) return false;
-  if (!SocketAddress::from_ip_port(config_.public_ip, 1)) {
+  if (!config_.public_ip.empty() && !SocketAddress::from_ip_port(config_.public_ip, 1)) {
     *error = "--public-ip " + config_.public_ip + ": not an IP address";
+    return false;
+  }
+  if (!config_.bind_ip.empty() && !SocketAddress::from_ip_port(config_.bind_ip, 1)) {
+    *error = "--bind-ip " + config_.bind_ip + ": not an IP address";
     return false;
   }
   if (config_.udp_port < 0 || config_.udp_port > 65535) {
     *error = "--udp-port must be 0..65535";
     return false;
   }
+  // A cluster node is reached by other machines at an address it cannot guess: without
+  // --public-ip it advertises 127.0.0.1 as it always did.
+  if (config_.public_ip.empty() && config_.role != "dev") config_.public_ip = "127.0.0.1";
   int n = config_.workers > 0 ? config_.workers : int(std::max(1u, std::thread::hardware_concurrency()));
-  workers_ = std::make_unique<worker::WorkerGroup>(n);
-  std::string bind_ip = config_.bind_ip.empty() ? config_.public_ip : config_.bind_ip;
-  if (!workers_->open(bind_ip, uint16_t(config_.udp_port), error)) {
-    if (!config_.bind_ip.empty()) return false;
-    // The advertised IP is not on this host (NAT, load balancer): listen on all addresses.
-    workers_ = std::make_unique<worker::WorkerGroup>(n);
-    bind_ip = SocketAddress::from_ip_port(config_.public_ip, 0)->is_v6() ? "::" : "0.0.0.0";
-    if (!workers_->open(bind_ip, uint16_t(config_.udp_port), error)) return false;
-  }
+  std::string bind_ip;
+  if (!(config_.public_ip.empty() ? open_workers_on_interfaces(n, &bind_ip, error) : open_workers(n, &bind_ip, error)))
+    return false;
 
   auto cert = dtls::Certificate::generate();
   if (!cert) {
@@ -51,6 +55,7 @@ bool Server::start(std::string* error) {
   if (!start_registry(error)) return false;
   signaling::SessionManagerOptions sopts;
   sopts.public_ip = config_.public_ip;
+  sopts.host_candidates = host_candidates_;
   sopts.max_sessions = config_.max_sessions;
   sopts.role = config_.role == "origin" ? signaling::NodeRole::kOrigin
                : config_.role == "edge" ? signaling::NodeRole::kEdge
@@ -94,9 +99,59 @@ bool Server::start(std::string* error) {
   }
   running_ = true;
   control_ = std::thread([this] { control_loop(); });
-  spdlog::info("strata {} ({}): http://{}:{}  media udp {}:{}..{} (advertised {}), {} workers", config_.role, sopts.node_id, hopts.host, http_->port(),
-               bind_ip, workers_->at(0).port(), workers_->at(n - 1).port(), config_.public_ip, n);
+  std::string advertised;
+  for (const auto& c : host_candidates_) advertised += (advertised.empty() ? "" : ", ") + c.ip;
+  spdlog::info("strata {} ({}): http://{}:{}  media udp {}..{} (advertised {}), {} workers", config_.role, sopts.node_id, hopts.host, http_->port(),
+               SocketAddress::from_ip_port(bind_ip, workers_->at(0).port())->to_string(), workers_->at(n - 1).port(), advertised, n);
   return true;
+}
+
+// --public-ip given: one host candidate, sockets on --bind-ip, else on the public IP when
+// it is local (replies then leave from the address the client checked), else on the
+// wildcard address.
+bool Server::open_workers(int n, std::string* bind_ip, std::string* error) {
+  host_candidates_ = {ice::single_host_candidate(config_.public_ip)};
+  workers_ = std::make_unique<worker::WorkerGroup>(n);
+  *bind_ip = config_.bind_ip.empty() ? config_.public_ip : config_.bind_ip;
+  if (workers_->open(*bind_ip, uint16_t(config_.udp_port), error)) return true;
+  if (!config_.bind_ip.empty()) return false;
+  // The advertised IP is not on this host (NAT, load balancer): listen on all addresses.
+  workers_ = std::make_unique<worker::WorkerGroup>(n);
+  *bind_ip = SocketAddress::from_ip_port(config_.public_ip, 0)->is_v6() ? "::" : "0.0.0.0";
+  return workers_->open(*bind_ip, uint16_t(config_.udp_port), error);
+}
+
+// `strata dev` without --public-ip: a host candidate for every interface address and
+// 127.0.0.1 last (ice::host_candidates), so a browser on this machine or the LAN finds an
+// address it pairs with (Firefox never pairs its interface addresses with a remote
+// loopback candidate). Each worker binds one wildcard socket that reports the destination
+// of every datagram, and answers from it (worker::UdpSocket). --bind-ip pins the sockets:
+// a specific address is then the one candidate, a wildcard one limits the families.
+bool Server::open_workers_on_interfaces(int n, std::string* bind_ip, std::string* error) {
+  const auto bind = config_.bind_ip.empty() ? std::optional<SocketAddress>{} : SocketAddress::from_ip_port(config_.bind_ip, 0);
+  if (bind && !bind->is_unspecified()) {
+    host_candidates_ = {ice::single_host_candidate(config_.bind_ip)};
+    workers_ = std::make_unique<worker::WorkerGroup>(n);
+    *bind_ip = config_.bind_ip;
+    return workers_->open(*bind_ip, uint16_t(config_.udp_port), error);
+  }
+  std::string list_error;
+  auto interfaces = list_interface_addresses(&list_error);
+  if (!list_error.empty()) spdlog::warn("{}: advertising 127.0.0.1 only", list_error);
+  // IPv6 needs a dual-stack socket ("::"); where the kernel has no IPv6, IPv4 alone.
+  bool ipv6 = !bind || bind->is_v6();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    host_candidates_ = ice::host_candidates(interfaces, {ipv6});
+    bool any_v6 = std::any_of(host_candidates_.begin(), host_candidates_.end(),
+                              [](const ice::HostCandidate& c) { return c.ip.find(':') != std::string::npos; });
+    *bind_ip = any_v6 ? "::" : "0.0.0.0";
+    workers_ = std::make_unique<worker::WorkerGroup>(n);
+    if (workers_->open(*bind_ip, uint16_t(config_.udp_port), error, /*report_destination=*/true)) return true;
+    if (!any_v6) return false;
+    spdlog::warn("media sockets on [::] failed ({}): advertising IPv4 addresses only", *error);
+    ipv6 = false;
+  }
+  return false;
 }
 
 bool Server::start_registry(std::string* error) {

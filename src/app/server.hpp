@@ -8,6 +8,7 @@
 #include "common/time.hpp"
 
 #include "app/config.hpp"
+#include "ice/host_candidates.hpp"
 
 namespace strata::worker {
 class WorkerGroup;
@@ -34,12 +35,15 @@ class Server {
 
  private:
   bool start_registry(std::string* error);
+  bool open_workers(int n, std::string* bind_ip, std::string* error);
+  bool open_workers_on_interfaces(int n, std::string* bind_ip, std::string* error);
   void control_loop();
 
   ServerConfig config_;
   SteadyClock clock_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<worker::WorkerGroup> workers_;
+  std::vector<ice::HostCandidate> host_candidates_;  // what answers advertise
   std::unique_ptr<signaling::SessionManager> sessions_;
   std::unique_ptr<http::Server> http_;
   std::atomic<bool> running_{false};

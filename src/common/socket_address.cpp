@@ -99,6 +99,40 @@ std::string SocketAddress::to_string() const {
   return ip_string() + ":" + std::to_string(port());
 }
 
+bool SocketAddress::is_unspecified() const {
+  static const uint8_t kZero[16] = {};
+  return valid() && std::memcmp(raw_address(), kZero, raw_address_size()) == 0;
+}
+
+bool SocketAddress::is_loopback() const {
+  static const uint8_t kV6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  if (is_v4()) return raw_address()[0] == 127;
+  return is_v6() && std::memcmp(raw_address(), kV6Loopback, 16) == 0;
+}
+
+bool SocketAddress::is_link_local() const {
+  const uint8_t* a = raw_address();
+  if (is_v4()) return a[0] == 169 && a[1] == 254;
+  return is_v6() && a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+bool SocketAddress::is_v4_mapped() const {
+  static const uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return is_v6() && std::memcmp(raw_address(), kPrefix, 12) == 0;
+}
+
+SocketAddress SocketAddress::unmapped() const {
+  if (!is_v4_mapped()) return *this;
+  return from_raw(raw_address() + 12, 4, port());
+}
+
+SocketAddress SocketAddress::v4_mapped() const {
+  if (!is_v4()) return *this;
+  uint8_t raw[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  std::memcpy(raw + 12, raw_address(), 4);
+  return from_raw(raw, 16, port());
+}
+
 bool SocketAddress::operator==(const SocketAddress& o) const {
   if (storage_.ss_family != o.storage_.ss_family) return false;
   if (!valid()) return true;

@@ -32,6 +32,19 @@ class SocketAddress {
   std::string ip_string() const;
   std::string to_string() const;  // "ip:port" / "[ip]:port"
 
+  // 0.0.0.0 or :: (a wildcard bind address).
+  bool is_unspecified() const;
+  // 127.0.0.0/8 or ::1.
+  bool is_loopback() const;
+  // 169.254.0.0/16 or fe80::/10 (RFC 3927, RFC 4291 §2.5.6): valid on one link only.
+  bool is_link_local() const;
+  // ::ffff:a.b.c.d (RFC 4291 §2.5.5.2): what an IPv4 peer looks like on a dual-stack socket.
+  bool is_v4_mapped() const;
+  // The IPv4 address of a v4-mapped one (same port); any other address unchanged.
+  SocketAddress unmapped() const;
+  // ::ffff:a.b.c.d for an IPv4 address (same port); any other address unchanged.
+  SocketAddress v4_mapped() const;
+
   const sockaddr* sockaddr_ptr() const { return reinterpret_cast<const sockaddr*>(&storage_); }
   sockaddr* sockaddr_ptr() { return reinterpret_cast<sockaddr*>(&storage_); }
   socklen_t sockaddr_len() const { return is_v4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6); }

@@ -21,7 +21,8 @@ IceLiteAgent::IceLiteAgent(std::string local_ufrag, std::string local_pwd,
       remote_ufrag_(std::move(remote_ufrag)),
       config_(config) {}
 
-IceLiteAgent::Result IceLiteAgent::handle_binding(ByteSpan data, const SocketAddress& from, Timestamp now) {
+IceLiteAgent::Result IceLiteAgent::handle_binding(ByteSpan data, const SocketAddress& from, Timestamp now,
+                                                  const SocketAddress& local) {
   handle_timeout(now);
   auto msg = stun::Message::parse(data);
   if (!msg) {
@@ -64,7 +65,7 @@ IceLiteAgent::Result IceLiteAgent::handle_binding(ByteSpan data, const SocketAdd
     return result;
   }
 
-  result.nominated_changed = update_selection(from, msg->use_candidate(), now);
+  result.nominated_changed = update_selection(from, local, msg->use_candidate(), now);
   ++counters_.success_responses;
   // §7.3.1.3 / RFC 8489 §7.3.1: echo the transaction id and report the source address.
   result.response = stun::MessageBuilder::binding_success(msg->transaction_id())
@@ -83,28 +84,31 @@ bool IceLiteAgent::username_matches(std::string_view username) const {
   return !remote_ufrag_ || remote == *remote_ufrag_;
 }
 
-bool IceLiteAgent::update_selection(const SocketAddress& from, bool use_candidate, Timestamp now) {
+bool IceLiteAgent::update_selection(const SocketAddress& from, const SocketAddress& local, bool use_candidate,
+                                    Timestamp now) {
+  const bool on_selected = selected_ && *selected_ == from && selected_local_ == local;
   if (use_candidate) {
     ++counters_.nominations;
-    const bool same = selected_ && *selected_ == from;
-    if (selected_ && !same) ++counters_.address_switches;
-    const bool changed = !same || state_ != State::kConnected;
+    if (selected_ && !on_selected) ++counters_.address_switches;
+    const bool changed = !on_selected || state_ != State::kConnected;
     selected_ = from;
+    selected_local_ = local;
     last_selected_check_ = now;
     state_ = State::kConnected;
     return changed;
   }
   // Without nomination a check only matters on an established connection.
   if (!selected_ || state_ != State::kConnected) return false;
-  if (*selected_ == from) {
+  if (on_selected) {
     last_selected_check_ = now;  // RFC 7675: consent refreshed on the selected pair
     return false;
   }
   if (now - last_selected_check_ < config_.switch_after_silence) return false;
-  // The selected path went quiet while another address passes authenticated checks:
-  // NAT rebinding without renomination. Follow the live path.
+  // The selected path went quiet while another path passes authenticated checks: NAT
+  // rebinding without renomination. Follow the live path.
   ++counters_.address_switches;
   selected_ = from;
+  selected_local_ = local;
   last_selected_check_ = now;
   return true;
 }

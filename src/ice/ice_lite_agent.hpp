@@ -5,15 +5,21 @@
 // nomination (USE-CANDIDATE) to pick the address to send media to, and tracks consent
 // freshness (RFC 7675) from the checks the browser keeps sending.
 //
-// Address selection rules (kept deliberately simple):
-//  1. An authenticated request with USE-CANDIDATE selects its source address, replacing
-//     any previous one (renomination, client address change).
-//  2. An authenticated request without USE-CANDIDATE from another address replaces the
-//     selected one only when the selected address has been silent (no authenticated
+// A path is the check's source address and, when the server advertises several host
+// candidates on one wildcard socket, the local address it was sent to (the candidate the
+// client checked): media must leave from that address too, or the client does not
+// recognise the pair (RFC 8445 §7.2.5.2.1 symmetry). With one bound address the local
+// address is left empty and only the source counts.
+//
+// Path selection rules (kept deliberately simple):
+//  1. An authenticated request with USE-CANDIDATE selects its path, replacing any previous
+//     one (renomination, client address change).
+//  2. An authenticated request without USE-CANDIDATE on another path replaces the
+//     selected one only when the selected path has been silent (no authenticated
 //     check) for `Config::switch_after_silence`: the path died and the browser's consent
 //     checks now arrive from a new NAT binding without renominating.
-//  3. Consent (RFC 7675 §5.1) is refreshed only by authenticated checks from the selected
-//     address; after `Config::consent_timeout` without one the state becomes
+//  3. Consent (RFC 7675 §5.1) is refreshed only by authenticated checks on the selected
+//     path; after `Config::consent_timeout` without one the state becomes
 //     kDisconnected and selected_address() returns nullopt, so the owner stops sending.
 //     A later USE-CANDIDATE check reconnects.
 // Packets that fail any check get no reply at all (no reflection/amplification, and
@@ -55,14 +61,14 @@ class IceLiteAgent {
     uint64_t bad_username = 0;       // USERNAME missing or not "<local>:<remote>"
     uint64_t bad_integrity = 0;      // MESSAGE-INTEGRITY missing or wrong
     uint64_t nominations = 0;        // USE-CANDIDATE accepted (incl. repeats)
-    uint64_t address_switches = 0;   // selected address changed from one to another
+    uint64_t address_switches = 0;   // selected path changed from one to another
     uint64_t consent_expirations = 0;
   };
 
   struct Result {
-    std::optional<Bytes> response;  // send back to `from` on the same socket when set
+    std::optional<Bytes> response;  // send back to `from`, from `local`, when set
     bool authenticated = false;     // USERNAME and MESSAGE-INTEGRITY checked out
-    bool nominated_changed = false;  // selected_address() changed (or was first set)
+    bool nominated_changed = false;  // the selected path changed (or was first set)
   };
 
   IceLiteAgent(std::string local_ufrag, std::string local_pwd,
@@ -71,7 +77,8 @@ class IceLiteAgent {
                Config config);
 
   // Handles one datagram that the demux classified as STUN (see stun::looks_like_stun).
-  Result handle_binding(ByteSpan data, const SocketAddress& from, Timestamp now);
+  // `local`: the address it was sent to, when the socket reports it (else empty).
+  Result handle_binding(ByteSpan data, const SocketAddress& from, Timestamp now, const SocketAddress& local = {});
 
   // Moves kConnected to kDisconnected once consent has expired. Call at next_timeout();
   // handle_binding() also applies it, so a missed timer only delays the state change.
@@ -85,6 +92,9 @@ class IceLiteAgent {
   State state() const { return state_; }
   // The nominated address to send media to; nullopt unless kConnected.
   std::optional<SocketAddress> selected_address() const;
+  // The local address of the selected path (the candidate the client nominated), to send
+  // from; empty when the checks came without one.
+  const SocketAddress& selected_local_address() const { return selected_local_; }
 
   // ICE restart (RFC 8445 §9): new local credentials (and the remote ufrag from the new
   // offer, if known). Requests with the old credentials are rejected from now on. The
@@ -102,7 +112,7 @@ class IceLiteAgent {
   bool username_matches(std::string_view username) const;
   // Applies the selection rules above for an authenticated request; true when the
   // selected address changed.
-  bool update_selection(const SocketAddress& from, bool use_candidate, Timestamp now);
+  bool update_selection(const SocketAddress& from, const SocketAddress& local, bool use_candidate, Timestamp now);
 
   std::string local_ufrag_;
   std::string local_pwd_;
@@ -111,6 +121,7 @@ class IceLiteAgent {
   Counters counters_;
   State state_ = State::kNew;
   std::optional<SocketAddress> selected_;
+  SocketAddress selected_local_;
   Timestamp last_selected_check_{};  // last authenticated check from selected_
 };
 

@@ -64,7 +64,11 @@ class Publisher final : public LoopSession, private transport::WebRtcTransport::
     std::vector<Sent> ring = std::vector<Sent>(kRingSlots);
   };
 
-  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) override;
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to);
+  // A client socket has one address: the transport's `from` is always empty here.
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to, const SocketAddress&) override {
+    send_datagram(data, len, to);
+  }
   void on_address_selected(const SocketAddress&) override {}
 
   void start(Timestamp now);

@@ -60,7 +60,11 @@ class Viewer final : public LoopSession, private transport::WebRtcTransport::Out
   transport::TransportState state() const { return transport_.state(); }
 
  private:
-  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) override;
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to);
+  // A client socket has one address: the transport's `from` is always empty here.
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to, const SocketAddress&) override {
+    send_datagram(data, len, to);
+  }
   void on_address_selected(const SocketAddress&) override {}
 
   void on_rtp(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);

@@ -76,9 +76,13 @@ http::Response patch_session(const http::Request& req, SessionManager& sessions)
   http::Response r;
   r.status = 200;
   r.content_type = "application/trickle-ice-sdpfrag";
-  r.body = "a=ice-lite\r\na=ice-ufrag:" + restarted.ice_ufrag + "\r\na=ice-pwd:" + restarted.ice_pwd +
-           "\r\na=candidate:1 1 udp 2130706431 " + restarted.candidate_ip + " " +
-           std::to_string(restarted.candidate_port) + " typ host\r\na=end-of-candidates\r\n";
+  // The same candidates as the session's answer: RFC 9725 §4.3.2 has the restart's answer
+  // carry the server's candidates with its new credentials.
+  r.body = "a=ice-lite\r\na=ice-ufrag:" + restarted.ice_ufrag + "\r\na=ice-pwd:" + restarted.ice_pwd + "\r\n";
+  for (const auto& c : restarted.candidates)
+    r.body += "a=candidate:" + c.foundation + " 1 udp " + std::to_string(c.priority) + " " + c.ip + " " +
+              std::to_string(c.port) + " typ host\r\n";
+  r.body += "a=end-of-candidates\r\n";
   r.set_header("ETag", restarted.etag);
   return r;
 }

@@ -86,8 +86,20 @@ sdp::AnswerOptions SessionManager::answer_options(sdp::AnswerMode mode, int work
   opts.ice_ufrag = random_ice_string(8);
   opts.ice_pwd = random_ice_string(24);
   opts.fingerprint_sha256 = cert_->fingerprint_sha256();
-  opts.candidates.push_back({options_.public_ip, workers_.at(worker).port(), 2130706431u, "1"});
+  opts.candidates = local_candidates(worker);
   return opts;
+}
+
+// Every advertised address on the worker's port (its socket takes all of them).
+std::vector<sdp::Candidate> SessionManager::local_candidates(int worker) const {
+  const uint16_t port = workers_.at(worker).port();
+  std::vector<sdp::Candidate> out;
+  for (const auto& c : options_.host_candidates) out.push_back({c.ip, port, c.priority, c.foundation});
+  if (out.empty()) {
+    auto one = ice::single_host_candidate(options_.public_ip);
+    out.push_back({one.ip, port, one.priority, one.foundation});
+  }
+  return out;
 }
 
 transport::TransportConfig SessionManager::transport_config(const sdp::AnswerOptions& opts,
@@ -343,8 +355,7 @@ std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice
     auto it = by_public_id_.find(public_id);
     if (it == by_public_id_.end()) return ApiError{404, "unknown-session", "no session with this id on this server"};
     const SessionRecord& s = sessions_.at(it->second);
-    r = IceRestarted{random_ice_string(8), random_ice_string(24), options_.public_ip, workers_.at(s.worker).port(),
-                     "\"" + random_hex(12) + "\""};
+    r = IceRestarted{random_ice_string(8), random_ice_string(24), local_candidates(s.worker), "\"" + random_hex(12) + "\""};
     uint64_t id = s.id;
     workers_.at(s.worker).post([id, r, remote_ufrag, applied](worker::Worker& wk) {
       if (auto* t = dynamic_cast<worker::TransportSession*>(wk.find_session(id)))

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dtls/certificate.hpp"
+#include "ice/host_candidates.hpp"
 #include "registry/registry.hpp"
 #include "sdp/answer.hpp"
 #include "sfu/track.hpp"
@@ -42,6 +43,10 @@ const char* to_string(NodeRole role);
 
 struct SessionManagerOptions {
   std::string public_ip = "127.0.0.1";
+  // The host candidates WHIP/WHEP answers and ICE restarts advertise, highest priority
+  // first (ice::host_candidates: `strata dev` without --public-ip); empty = one candidate
+  // on public_ip. Relay answers to edges carry public_ip.
+  std::vector<ice::HostCandidate> host_candidates;
   size_t max_sessions = 5000;
   Duration consent_timeout = std::chrono::seconds(30);
   // Cluster (DESIGN.md §4). kDev serves hosts and viewers itself, without a registry.
@@ -70,8 +75,7 @@ class SessionManager final : public worker::SessionEvents {
   std::optional<ApiError> set_layer(const std::string& session_id, const std::string& layer);
   struct IceRestarted {
     std::string ice_ufrag, ice_pwd;
-    std::string candidate_ip;
-    uint16_t candidate_port = 0;
+    std::vector<sdp::Candidate> candidates;  // the session's, as in its answer
     std::string etag;
   };
   // PATCH with new remote ICE credentials (RFC 9725 §4.3.2): our new credentials.
@@ -135,6 +139,7 @@ class SessionManager final : public worker::SessionEvents {
   int pick_worker_locked() const;
   std::variant<SessionCreated, ApiError> publish_claimed(const std::string& stream, const sdp::SessionDescription& offer);
   sdp::AnswerOptions answer_options(sdp::AnswerMode mode, int worker) const;
+  std::vector<sdp::Candidate> local_candidates(int worker) const;
   transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
   SessionRecord& add_session_locked(Kind kind, const std::string& stream, int worker);
   void end_stream_locked(const std::string& name, const char* reason);

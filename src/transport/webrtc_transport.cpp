@@ -37,13 +37,13 @@ WebRtcTransport::WebRtcTransport(TransportConfig config, Output& out)
 WebRtcTransport::~WebRtcTransport() = default;
 
 WebRtcTransport::Received WebRtcTransport::handle_datagram(uint8_t* data, size_t* len, const SocketAddress& from,
-                                                           Timestamp now) {
+                                                           Timestamp now, const SocketAddress& local) {
   uint8_t b = *len ? data[0] : 255;
   if (b <= 3) {
     if (ice_client_) {
       handle_client_stun(data, *len, from, now);
     } else {
-      handle_stun(data, *len, from, now);
+      handle_stun(data, *len, from, local, now);
     }
     return Received::kNothing;
   }
@@ -85,14 +85,17 @@ WebRtcTransport::Received WebRtcTransport::handle_datagram(uint8_t* data, size_t
   return Received::kRtp;
 }
 
-void WebRtcTransport::handle_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now) {
+void WebRtcTransport::handle_stun(uint8_t* data, size_t len, const SocketAddress& from, const SocketAddress& local,
+                                  Timestamp now) {
   auto before = ice_.selected_address();
-  auto result = ice_.handle_binding(ByteSpan(data, len), from, now);
+  auto result = ice_.handle_binding(ByteSpan(data, len), from, now, local);
   if (!result.response) {
     ++counters_.stun_unauthenticated;
     return;
   }
-  out_.send_datagram(result.response->data(), result.response->size(), from);
+  // The response leaves from the address the check was sent to, whatever path is selected:
+  // the client matches it to that pair only then (RFC 8445 §7.2.5.2.1).
+  out_.send_datagram(result.response->data(), result.response->size(), from, local);
   auto after = ice_.selected_address();
   if (after && (!before || !(*before == *after))) on_path_selected(*after, now);
 }
@@ -109,7 +112,7 @@ void WebRtcTransport::on_path_selected(const SocketAddress& addr, Timestamp now)
 }
 
 void WebRtcTransport::send_ice(std::vector<ice::IceControllingAgent::Outgoing>& out) {
-  for (auto& o : out) out_.send_datagram(o.data.data(), o.data.size(), o.to);
+  for (auto& o : out) out_.send_datagram(o.data.data(), o.data.size(), o.to, SocketAddress{});
   out.clear();
 }
 
@@ -163,7 +166,7 @@ void WebRtcTransport::on_dtls_connected() {
 void WebRtcTransport::flush_dtls() {
   auto selected = remote_address();
   for (auto& d : dtls_->take_outgoing()) {
-    if (selected) out_.send_datagram(d.data(), d.size(), *selected);
+    if (selected) out_.send_datagram(d.data(), d.size(), *selected, local_address());
   }
 }
 

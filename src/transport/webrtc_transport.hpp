@@ -40,8 +40,10 @@ class WebRtcTransport {
   class Output {
    public:
     virtual ~Output() = default;
-    // Send one datagram to `to` (copied by the callee).
-    virtual void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) = 0;
+    // Send one datagram to `to` (copied by the callee), from the local address `from` when
+    // that is set (a server advertising several addresses on one wildcard socket answers
+    // from the address the client checked), else from the socket's own address.
+    virtual void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to, const SocketAddress& from) = 0;
     // ICE selected (or moved to) this address: route its datagrams here.
     virtual void on_address_selected(const SocketAddress& addr) = 0;
   };
@@ -55,8 +57,10 @@ class WebRtcTransport {
   ~WebRtcTransport();
 
   // Handles one demuxed datagram. RTP and RTCP are decrypted in place: on kRtp/kRtcp the
-  // plaintext is data[0..*len). Everything else is consumed here.
-  Received handle_datagram(uint8_t* data, size_t* len, const SocketAddress& from, Timestamp now);
+  // plaintext is data[0..*len). Everything else is consumed here. `local`: the address the
+  // datagram was sent to, when the socket reports it (see ice::IceLiteAgent paths).
+  Received handle_datagram(uint8_t* data, size_t* len, const SocketAddress& from, Timestamp now,
+                           const SocketAddress& local = {});
   // Timers: DTLS retransmission, ICE consent.
   void handle_tick(Timestamp now);
 
@@ -77,11 +81,14 @@ class WebRtcTransport {
   std::optional<SocketAddress> remote_address() const {
     return ice_client_ ? ice_client_->selected_address() : ice_.selected_address();
   }
+  // Where datagrams to remote_address() leave from: the local address of the nominated
+  // path; empty = the socket's own address.
+  const SocketAddress& local_address() const { return ice_.selected_local_address(); }
   const Counters& counters() const { return counters_; }
   const std::string& local_ufrag() const { return config_.local_ufrag; }
 
  private:
-  void handle_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);
+  void handle_stun(uint8_t* data, size_t len, const SocketAddress& from, const SocketAddress& local, Timestamp now);
   void handle_client_stun(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);
   void tick_client_ice(Timestamp now);
   void send_ice(std::vector<ice::IceControllingAgent::Outgoing>& out);

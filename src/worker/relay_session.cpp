@@ -37,7 +37,7 @@ bool RelaySendSession::send_packet(const PacketRef& packet) {
   std::memcpy(slot, packet.data(), packet.size());
   size_t len = 0;
   if (!transport_.protect_rtp(slot, packet.size(), SendBatch::kSlotSize, &len)) return false;
-  out.commit(len, *to);
+  out.commit(len, *to, transport_.local_address());
   return true;
 }
 
@@ -52,9 +52,9 @@ void RelaySendSession::on_all_layers_media(uint32_t track, uint8_t layer, const 
   }
 }
 
-void RelaySendSession::on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) {
+void RelaySendSession::on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) {
   size_t len = packet.size();
-  auto kind = transport_.handle_datagram(packet.data(), &len, from, now);
+  auto kind = transport_.handle_datagram(packet.data(), &len, from, now, local);
   if (kind == transport::WebRtcTransport::Received::kRtcp) {
     worker_.metrics().rtcp_in.add();
     on_rtcp(packet.data(), len, now);

@@ -14,7 +14,7 @@ class RelaySendSession final : public TransportSession {
  public:
   RelaySendSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
                    transport::TransportConfig config, SessionEvents& events);
-  void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
+  void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) override;
   void on_tick(Timestamp now) override;
   void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) override;
   void on_close(Timestamp now) override;

@@ -13,8 +13,9 @@ TransportSession::TransportSession(Worker& worker, uint64_t id, transport::Trans
                                    SessionEvents& events)
     : worker_(worker), id_(id), events_(events), transport_(std::move(config), *this) {}
 
-void TransportSession::send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) {
-  sender().send(data, len, to);
+void TransportSession::send_datagram(const uint8_t* data, size_t len, const SocketAddress& to,
+                                     const SocketAddress& from) {
+  sender().send(data, len, to, from);
 }
 
 void TransportSession::on_address_selected(const SocketAddress& addr) {
@@ -36,7 +37,7 @@ void TransportSession::send_rtcp(const Bytes& compound) {
   std::memcpy(slot, compound.data(), compound.size());
   size_t len = 0;
   if (!transport_.protect_rtcp(slot, compound.size(), SendBatch::kSlotSize, &len)) return;
-  sender().commit(len, *to);
+  sender().commit(len, *to, transport_.local_address());
   worker_.metrics().rtcp_out.add();
 }
 
@@ -88,9 +89,9 @@ PublisherSession::PublisherSession(Worker& worker, uint64_t id, uint64_t stream_
   }
 }
 
-void PublisherSession::on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) {
+void PublisherSession::on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) {
   size_t len = packet.size();
-  auto kind = transport_.handle_datagram(packet.data(), &len, from, now);
+  auto kind = transport_.handle_datagram(packet.data(), &len, from, now, local);
   if (kind == transport::WebRtcTransport::Received::kRtp) {
     on_rtp(packet, len, now);
   } else if (kind == transport::WebRtcTransport::Received::kRtcp) {
@@ -294,7 +295,7 @@ void ViewerSession::send_media(sfu::Consumer& c, const PacketRef& packet, int la
   if (len == 0) return;
   size_t protected_len = 0;
   if (!transport_.protect_rtp(slot, len, SendBatch::kSlotSize, &protected_len)) return;
-  out.commit(protected_len, *to);
+  out.commit(protected_len, *to, transport_.local_address());
   worker_.metrics().rtp_out.add();
 }
 
@@ -319,9 +320,9 @@ sfu::Consumer* ViewerSession::consumer_for_ssrc(uint32_t ssrc) {
   return nullptr;
 }
 
-void ViewerSession::on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) {
+void ViewerSession::on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) {
   size_t len = packet.size();
-  auto kind = transport_.handle_datagram(packet.data(), &len, from, now);
+  auto kind = transport_.handle_datagram(packet.data(), &len, from, now, local);
   if (kind == transport::WebRtcTransport::Received::kRtcp) {
     worker_.metrics().rtcp_in.add();
     on_rtcp(packet.data(), len, now);
@@ -379,7 +380,7 @@ void ViewerSession::resend(sfu::Consumer& c, uint16_t seq, Timestamp now) {
   size_t n = c.write_retransmission(seq, now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
   size_t protected_len = 0;
   if (n == 0 || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) return;
-  out.commit(protected_len, *to);
+  out.commit(protected_len, *to, transport_.local_address());
   worker_.metrics().retransmissions_out.add();
 }
 
@@ -408,7 +409,7 @@ void ViewerSession::send_probes(size_t bytes, Timestamp now) {
     size_t n = video_->write_probe(downlink_->probe_cluster(), now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
     size_t protected_len = 0;
     if (n == 0 || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) return;
-    out.commit(protected_len, *to);
+    out.commit(protected_len, *to, transport_.local_address());
     worker_.metrics().probe_packets_out.add();
     bytes -= std::min(bytes, n);
   }

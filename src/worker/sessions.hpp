@@ -43,7 +43,7 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   void restart_ice(const std::string& local_ufrag, const std::string& local_pwd, const std::string& remote_ufrag);
 
  protected:
-  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) override;
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to, const SocketAddress& from) override;
   void on_address_selected(const SocketAddress& addr) override;
   // Protects and sends a compound RTCP packet.
   void send_rtcp(const Bytes& compound);
@@ -74,7 +74,7 @@ class PublisherSession final : public TransportSession {
   void set_path_rtt(Duration rtt) {
     for (auto& p : producers_) p->set_rtt(rtt);
   }
-  void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
+  void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) override;
   void on_tick(Timestamp now) override;
   void on_close(Timestamp now) override;
   void request_keyframe(uint32_t track, Timestamp now, int layer = -1);
@@ -114,7 +114,7 @@ class ViewerSession final : public TransportSession {
   ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
                 transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks, SessionEvents& events,
                 std::shared_ptr<sfu::ViewerLayerStats> layer_stats = nullptr);
-  void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override;
+  void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) override;
   void on_tick(Timestamp now) override;
   void on_media(uint32_t track, const PacketRef& packet, Timestamp now) override;
   void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) override;

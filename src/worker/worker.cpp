@@ -25,8 +25,8 @@ Worker::~Worker() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-bool Worker::open(const SocketAddress& bind, std::string* error) {
-  if (!socket_.open(bind, error)) return false;
+bool Worker::open(const SocketAddress& bind, std::string* error, bool report_destination) {
+  if (!socket_.open(bind, error, report_destination)) return false;
   bind_address_ = bind;
   sender_ = std::make_unique<SendBatch>(socket_.fd());
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -149,18 +149,18 @@ void Worker::drain_inboxes() {
 
 void Worker::receive_datagrams() {
   for (int round = 0; round < kMaxReceiveBatchesPerWake; ++round) {
-    int n = socket_.receive_batch(pool_, recv_bufs_, recv_from_);
+    int n = socket_.receive_batch(pool_, recv_bufs_, recv_from_, &recv_local_);
     for (int i = 0; i < n; ++i) {
       metrics_.packets_in.add();
       metrics_.bytes_in.add(recv_bufs_[size_t(i)].size());
-      dispatch(recv_bufs_[size_t(i)], recv_from_[size_t(i)]);
+      dispatch(recv_bufs_[size_t(i)], recv_from_[size_t(i)], recv_local_[size_t(i)]);
     }
     if (n < UdpSocket::kRecvBatch) return;
   }
 }
 
 // RFC 7983 §7: the first byte says which protocol a datagram carries.
-void Worker::dispatch(PacketRef& packet, const SocketAddress& from) {
+void Worker::dispatch(PacketRef& packet, const SocketAddress& from, const SocketAddress& local) {
   if (packet.size() == 0) {
     metrics_.drop_malformed.add();
     return;
@@ -177,18 +177,18 @@ void Worker::dispatch(PacketRef& packet, const SocketAddress& from) {
         metrics_.drop_malformed.add();
         return;
       }
-      by_addr->second->on_datagram(packet, from, now_);
+      by_addr->second->on_datagram(packet, from, local, now_);
       return;
     }
     // USERNAME is "<our ufrag>:<peer ufrag>" (RFC 8445 §7.2.2).
     auto colon = user->find(':');
-    std::string local(user->substr(0, colon));
-    auto it = by_ufrag_.find(local);
+    std::string local_ufrag(user->substr(0, colon));
+    auto it = by_ufrag_.find(local_ufrag);
     if (it == by_ufrag_.end()) {
       metrics_.drop_unknown_ufrag.add();
       return;
     }
-    it->second->on_datagram(packet, from, now_);
+    it->second->on_datagram(packet, from, local, now_);
     return;
   }
   if ((b >= 20 && b <= 63) || (b >= 128 && b <= 191)) {
@@ -197,7 +197,7 @@ void Worker::dispatch(PacketRef& packet, const SocketAddress& from) {
       metrics_.drop_unknown_source.add();
       return;
     }
-    it->second->on_datagram(packet, from, now_);
+    it->second->on_datagram(packet, from, local, now_);
     return;
   }
   metrics_.drop_malformed.add();
@@ -230,7 +230,7 @@ void Worker::receive_session_socket(SessionSocket& ss) {
         metrics_.drop_malformed.add();
         continue;
       }
-      ss.session->on_datagram(recv_bufs_[size_t(i)], recv_from_[size_t(i)], now_);
+      ss.session->on_datagram(recv_bufs_[size_t(i)], recv_from_[size_t(i)], SocketAddress{}, now_);
     }
     if (n < UdpSocket::kRecvBatch) return;
   }
@@ -337,7 +337,7 @@ WorkerGroup::~WorkerGroup() {
   for (auto& w : workers_) w->discard_inboxes();
 }
 
-bool WorkerGroup::open(const std::string& ip, uint16_t first_port, std::string* error) {
+bool WorkerGroup::open(const std::string& ip, uint16_t first_port, std::string* error, bool report_destination) {
   for (auto& w : workers_) {
     uint16_t port = first_port ? uint16_t(first_port + w->index()) : 0;
     auto addr = SocketAddress::from_ip_port(ip, port);
@@ -345,7 +345,7 @@ bool WorkerGroup::open(const std::string& ip, uint16_t first_port, std::string* 
       *error = "bad bind address " + ip;
       return false;
     }
-    if (!w->open(*addr, error)) return false;
+    if (!w->open(*addr, error, report_destination)) return false;
   }
   return true;
 }

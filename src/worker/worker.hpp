@@ -43,8 +43,10 @@ class Session {
   virtual ~Session() = default;
   virtual uint64_t id() const = 0;
   // One datagram from `from` that demux attributed to this session. `packet` is uniquely
-  // owned: the session may decrypt it in place and keep references to it.
-  virtual void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) = 0;
+  // owned: the session may decrypt it in place and keep references to it. `local`: the
+  // address it was sent to when the socket reports it (several advertised addresses on a
+  // wildcard socket), else empty.
+  virtual void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) = 0;
   // Called every tick (kTick): timers of ICE consent, DTLS, RTCP reports, NACK.
   virtual void on_tick(Timestamp now) = 0;
   // A fanned-out media packet of the forwarded layer of the stream this session watches.
@@ -65,7 +67,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  bool open(const SocketAddress& bind, std::string* error);
+  // `report_destination`: see UdpSocket::open (a wildcard bind advertised as several
+  // addresses: datagrams carry their destination, replies name their source).
+  bool open(const SocketAddress& bind, std::string* error, bool report_destination = false);
   void start();
   void stop();  // joins the thread
   int index() const { return index_; }
@@ -118,7 +122,7 @@ class Worker {
   void run_commands();
   void drain_inboxes();
   void receive_datagrams();
-  void dispatch(PacketRef& packet, const SocketAddress& from);
+  void dispatch(PacketRef& packet, const SocketAddress& from, const SocketAddress& local);
   void deliver_local(const FanoutItem& item);
   void tick();
   struct StreamFanout;
@@ -164,6 +168,7 @@ class Worker {
 
   std::array<PacketRef, UdpSocket::kRecvBatch> recv_bufs_;
   std::array<SocketAddress, UdpSocket::kRecvBatch> recv_from_;
+  std::array<SocketAddress, UdpSocket::kRecvBatch> recv_local_;
 };
 
 // All workers of a process, and the rings between every ordered pair of them.
@@ -172,7 +177,8 @@ class WorkerGroup {
   explicit WorkerGroup(int count);
   ~WorkerGroup();
   // Binds worker i to `ip`:(first_port + i); first_port 0 = ephemeral ports.
-  bool open(const std::string& ip, uint16_t first_port, std::string* error);
+  // `report_destination`: see Worker::open.
+  bool open(const std::string& ip, uint16_t first_port, std::string* error, bool report_destination = false);
   void start();
   void stop();
   int size() const { return int(workers_.size()); }

@@ -35,6 +35,39 @@ TEST(SocketAddress, EqualityAndHash) {
   EXPECT_EQ(s.size(), 2u);
 }
 
+TEST(SocketAddress, Classification) {
+  auto ip = [](const char* t) { return *SocketAddress::from_ip_port(t, 0); };
+  EXPECT_TRUE(ip("0.0.0.0").is_unspecified());
+  EXPECT_TRUE(ip("::").is_unspecified());
+  EXPECT_FALSE(ip("0.0.0.1").is_unspecified());
+  EXPECT_FALSE(SocketAddress().is_unspecified());
+  EXPECT_TRUE(ip("127.0.0.1").is_loopback());
+  EXPECT_TRUE(ip("127.255.0.9").is_loopback());
+  EXPECT_TRUE(ip("::1").is_loopback());
+  EXPECT_FALSE(ip("128.0.0.1").is_loopback());
+  EXPECT_FALSE(ip("::2").is_loopback());
+  EXPECT_TRUE(ip("169.254.1.1").is_link_local());
+  EXPECT_TRUE(ip("fe80::1").is_link_local());
+  EXPECT_TRUE(ip("febf::1").is_link_local());
+  EXPECT_FALSE(ip("fec0::1").is_link_local());
+  EXPECT_FALSE(ip("169.253.1.1").is_link_local());
+  EXPECT_TRUE(ip("::ffff:192.0.2.1").is_v4_mapped());
+  EXPECT_FALSE(ip("::192.0.2.1").is_v4_mapped());
+  EXPECT_FALSE(ip("192.0.2.1").is_v4_mapped());
+}
+
+TEST(SocketAddress, V4MappedRoundTrip) {
+  auto v4 = *SocketAddress::parse("192.0.2.1:5000");
+  auto mapped = v4.v4_mapped();
+  EXPECT_TRUE(mapped.is_v6());
+  EXPECT_EQ(mapped.to_string(), "[::ffff:192.0.2.1]:5000");
+  EXPECT_EQ(mapped.unmapped(), v4);
+  auto v6 = *SocketAddress::parse("[2001:db8::1]:7");
+  EXPECT_EQ(v6.v4_mapped(), v6);
+  EXPECT_EQ(v6.unmapped(), v6);
+  EXPECT_EQ(v4.unmapped(), v4);
+}
+
 TEST(SocketAddress, RawRoundTrip) {
   auto a = *SocketAddress::parse("192.168.1.2:3478");
   auto b = SocketAddress::from_raw(a.raw_address(), a.raw_address_size(), a.port());

@@ -48,14 +48,14 @@ class IceLiteAgentTest : public ::testing::Test {
   FakeClock clock_;
   const SocketAddress client_ = addr("198.51.100.7:50000");
 
-  IceLiteAgent::Result send(const Check& c, const SocketAddress& from) {
+  IceLiteAgent::Result send(const Check& c, const SocketAddress& from, const SocketAddress& local = {}) {
     Bytes raw = build(c);
-    return agent_.handle_binding(raw, from, clock_.now());
+    return agent_.handle_binding(raw, from, clock_.now(), local);
   }
-  IceLiteAgent::Result nominate(const SocketAddress& from) {
+  IceLiteAgent::Result nominate(const SocketAddress& from, const SocketAddress& local = {}) {
     Check c;
     c.use_candidate = true;
-    return send(c, from);
+    return send(c, from, local);
   }
 };
 
@@ -189,6 +189,41 @@ TEST_F(IceLiteAgentTest, UseCandidateNominatesAndSwitches) {
   EXPECT_EQ(agent_.selected_address(), moved);
   EXPECT_EQ(agent_.counters().nominations, 3u);
   EXPECT_EQ(agent_.counters().address_switches, 1u);
+}
+
+// Several host candidates on one wildcard socket: a path is (source, the candidate checked).
+TEST_F(IceLiteAgentTest, SelectedPathKeepsTheCheckedLocalAddress) {
+  const SocketAddress lan = addr("192.0.2.10:40000"), loopback = addr("127.0.0.1:40000");
+  EXPECT_FALSE(agent_.selected_local_address().valid());
+  // The client checks both of our candidates from one address; only the nomination selects.
+  EXPECT_TRUE(send(Check{}, client_, loopback).response);
+  EXPECT_FALSE(agent_.selected_address());
+  EXPECT_TRUE(nominate(client_, lan).nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), client_);
+  EXPECT_EQ(agent_.selected_local_address(), lan);
+
+  // A check on the other pair is answered but neither selects it nor refreshes consent.
+  clock_.advance(5s);
+  auto r = send(Check{}, client_, loopback);
+  EXPECT_TRUE(r.response);
+  EXPECT_FALSE(r.nominated_changed);
+  EXPECT_EQ(agent_.selected_local_address(), lan);
+  clock_.advance(25s);
+  agent_.handle_timeout(clock_.now());
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kDisconnected) << "consent is per pair (RFC 7675 §5.1)";
+
+  // Renominating the other pair moves media there: same remote address, new local one.
+  EXPECT_TRUE(nominate(client_, loopback).nominated_changed);
+  EXPECT_EQ(agent_.selected_local_address(), loopback);
+  clock_.advance(1s);
+  EXPECT_FALSE(nominate(client_, loopback).nominated_changed);
+  EXPECT_TRUE(nominate(client_, lan).nominated_changed);
+  EXPECT_EQ(agent_.selected_local_address(), lan);
+  // The selected pair falls silent while the other keeps passing checks: follow it (rule 2).
+  clock_.advance(8s);
+  EXPECT_TRUE(send(Check{}, client_, loopback).nominated_changed);
+  EXPECT_EQ(agent_.selected_local_address(), loopback);
+  EXPECT_EQ(agent_.counters().address_switches, 3u);  // to loopback, to lan, to loopback
 }
 
 TEST_F(IceLiteAgentTest, UnauthenticatedUseCandidateCannotHijack) {

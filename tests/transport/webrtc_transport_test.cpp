@@ -40,12 +40,13 @@ struct RecordingOutput : WebRtcTransport::Output {
   struct Sent {
     Bytes data;
     SocketAddress to;
+    SocketAddress from;  // empty: the socket's own address
   };
   std::vector<Sent> sent;
   std::vector<SocketAddress> selected;
 
-  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to) override {
-    sent.push_back({Bytes(data, data + len), to});
+  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to, const SocketAddress& from) override {
+    sent.push_back({Bytes(data, data + len), to, from});
   }
   void on_address_selected(const SocketAddress& a) override { selected.push_back(a); }
 
@@ -134,14 +135,16 @@ class TransportTest : public testing::Test {
                                                          sha256_of(server_cert()));
   }
 
-  WebRtcTransport::Received deliver(Bytes& d, const SocketAddress& from) {
+  WebRtcTransport::Received deliver(Bytes& d, const SocketAddress& from, const SocketAddress& local = {}) {
     size_t len = d.size();
     d.resize(len + kSrtpMaxTrailer);
-    auto r = server->handle_datagram(d.data(), &len, from, now);
+    auto r = server->handle_datagram(d.data(), &len, from, now, local);
     d.resize(len);
     return r;
   }
-  WebRtcTransport::Received deliver(Bytes&& d, const SocketAddress& from) { return deliver(d, from); }
+  WebRtcTransport::Received deliver(Bytes&& d, const SocketAddress& from, const SocketAddress& local = {}) {
+    return deliver(d, from, local);
+  }
 
   void nominate() {
     Bytes check = binding_request();
@@ -482,6 +485,49 @@ TEST_F(TransportTest, RenominationMovesMediaToNewAddress) {
   Bytes copy = wire;
   EXPECT_EQ(deliver(copy, browser_addr), WebRtcTransport::Received::kNothing);
   EXPECT_EQ(deliver(wire, other_addr), WebRtcTransport::Received::kRtp);
+}
+
+// One wildcard socket advertised as several addresses: every STUN answer leaves from the address
+// its check was sent to, DTLS (and so media) from the nominated pair's (RFC 8445 §7.2.5.2.1).
+TEST_F(TransportTest, AnswersFromTheCheckedAddressAndSendsFromTheNominatedOne) {
+  make_server(seconds(30), dtls::Role::kClient);
+  const SocketAddress lan = addr("192.0.2.1:40000"), loopback = addr("127.0.0.1:40000");
+  CheckOptions plain;
+  plain.use_candidate = false;
+  deliver(binding_request(plain), browser_addr, loopback);
+  auto answers = out.take_stun();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].from, loopback);
+  EXPECT_FALSE(server->local_address().valid()) << "nothing nominated yet";
+
+  deliver(binding_request(), browser_addr, lan);
+  answers = out.take_stun();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].from, lan);
+  EXPECT_EQ(server->local_address(), lan);
+  auto hello = out.take_dtls();
+  ASSERT_FALSE(hello.empty()) << "ClientHello goes out as soon as ICE has a path";
+  for (auto& d : hello) EXPECT_EQ(d.from, lan);
+
+  // A check on the other pair is still answered from its own address; the path stays.
+  deliver(binding_request(plain), browser_addr, loopback);
+  answers = out.take_stun();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].from, loopback);
+  EXPECT_EQ(server->local_address(), lan);
+}
+
+TEST_F(TransportTest, SocketWithOneAddressLeavesTheSourceToTheSocket) {
+  connect();
+  EXPECT_FALSE(server->local_address().valid());
+  deliver(binding_request(), browser_addr);
+  auto answers = out.take_stun();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_FALSE(answers[0].from.valid());
+  server->close(now);
+  auto close_notify = out.take_dtls();
+  ASSERT_FALSE(close_notify.empty());
+  for (auto& d : close_notify) EXPECT_FALSE(d.from.valid());
 }
 
 // Random bytes in every demux class must neither crash nor produce media.

@@ -51,7 +51,7 @@ class FakeSession final : public Session {
   FakeSession(uint64_t id, std::shared_ptr<SessionLog> log) : id_(id), log_(std::move(log)) {}
   ~FakeSession() override { ++log_->destroyed; }
   uint64_t id() const override { return id_; }
-  void on_datagram(PacketRef& packet, const SocketAddress& from, Timestamp now) override {
+  void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) override {
     std::lock_guard lock(log_->mu);
     log_->datagrams.emplace_back(packet.data(), packet.data() + packet.size());
     log_->datagram_from.push_back(from);
@@ -82,7 +82,7 @@ class SlowTickSession final : public Session {
   };
   SlowTickSession(uint64_t id, std::shared_ptr<Control> c) : id_(id), c_(std::move(c)) {}
   uint64_t id() const override { return id_; }
-  void on_datagram(PacketRef&, const SocketAddress&, Timestamp) override {}
+  void on_datagram(PacketRef&, const SocketAddress&, const SocketAddress&, Timestamp) override {}
   void on_tick(Timestamp) override {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (c_->hold && std::chrono::steady_clock::now() < deadline) {

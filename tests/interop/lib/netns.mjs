@@ -79,7 +79,7 @@ function destroySync(name, hostIf) {
   if (!live.has(name)) return;
   live.delete(name);
   run('ip', ['netns', 'del', name], { allowFail: true });   // takes the veth pair with it
-  run('ip', ['link', 'del', hostIf], { allowFail: true });  // in case the pair outlived the namespace
+  if (hostIf) run('ip', ['link', 'del', hostIf], { allowFail: true });  // in case the pair outlived the namespace
 }
 
 const registered = new Map();   // name -> hostIf, for the exit hook
@@ -147,6 +147,46 @@ export function createNetns() {
     },
   };
   return handle;
+}
+
+// A namespace shaped like a desktop: loopback plus one interface with an IPv4 and an IPv6 address
+// and default routes through it, for tests that need a non-loopback address whatever the machine
+// has (a CI sandbox may have loopback only). The interface is one end of a veth pair whose other
+// end also stays inside, without an address (kernels without the dummy driver have veth): nothing
+// leaves the namespace. Run processes inside with `ip netns exec <name> ...`. ipv6: false leaves
+// the interface IPv4 only. Returns { name, ifName, ipv4, ipv6 (null when off), destroy() }.
+export function createDesktopNetns({ ipv6: withIpv6 = true } = {}) {
+  if (!isRoot()) throw new Error('createDesktopNetns needs root');
+  const n = counter++;
+  const name = `${NS_PREFIX}${process.pid}-${n}`;
+  const ifName = 'eth0';  // inside the namespace only: no clash with the machine's
+  // RFC 5737 TEST-NET-2 and an RFC 4193 unique local prefix: never routed anywhere.
+  const ipv4 = '198.51.100.10';
+  const ipv6 = withIpv6 ? 'fd5e:7a7a:0:1::10' : null;
+  registered.set(name, '');
+  live.add(name);
+  const inNs = (...args) => ip('netns', 'exec', name, 'ip', ...args);
+  try {
+    ip('netns', 'add', name);
+    inNs('link', 'set', 'lo', 'up');
+    inNs('link', 'add', ifName, 'type', 'veth', 'peer', 'name', `${ifName}p`);
+    inNs('link', 'set', `${ifName}p`, 'up');
+    inNs('addr', 'add', `${ipv4}/24`, 'dev', ifName);
+    // nodad: usable at once (duplicate address detection would hold it "tentative" ~1 s).
+    if (ipv6) inNs('-6', 'addr', 'add', `${ipv6}/64`, 'dev', ifName, 'nodad');
+    inNs('link', 'set', ifName, 'up');
+    // Browsers gather the address of the default route's interface (Firefox, without camera
+    // permission, only that one), as on a desktop.
+    inNs('route', 'add', 'default', 'dev', ifName);
+    if (ipv6) inNs('-6', 'route', 'add', 'default', 'dev', ifName);
+  } catch (err) {
+    destroySync(name, '');
+    throw err;
+  }
+  return {
+    name, ifName, ipv4, ipv6,
+    destroy() { destroySync(name, ''); registered.delete(name); },
+  };
 }
 
 // `strata dev` listening (HTTP and media) on `host`, e.g. the host-side veth address, so a client in

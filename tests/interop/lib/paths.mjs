@@ -9,6 +9,8 @@ export const REPO_ROOT = path.resolve(INTEROP_DIR, '..', '..');
 // Debian's interpreter: it has python3-aiortc and gi (the python3 on PATH may be a pyenv one without them).
 export const SYSTEM_PYTHON = process.env.STRATA_PYTHON || '/usr/bin/python3';
 export const CHROMIUM = process.env.STRATA_CHROMIUM || '/usr/bin/chromium';
+// Debian's Firefox ESR (package firefox-esr), driven by puppeteer-core over WebDriver BiDi.
+export const FIREFOX = process.env.STRATA_FIREFOX || '/usr/bin/firefox-esr';
 
 // artifacts/ at the repo root is git-ignored; STRATA_ARTIFACTS overrides (CI can collect it).
 export function artifactsDir(...sub) {

@@ -21,14 +21,16 @@ async function waitHealthy(proc, httpUrl) {
 
 // Returns { httpUrl, httpPort, udpPort, proc, metricsText(), stop() }.
 // Retries with new ports when the server exits during startup (e.g. it lost a race for the UDP port).
-export async function startServer({ workers = 2, extraArgs = [], attempts = 3 } = {}) {
+// publicIp: the one advertised candidate; null = none given, so `strata dev` advertises every
+// interface address and 127.0.0.1 last (what `make run` does).
+export async function startServer({ workers = 2, extraArgs = [], attempts = 3, publicIp = '127.0.0.1' } = {}) {
   const bin = strataBin();
   let lastLog = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const httpPort = await freeTcpPort();
     const udpPort = await randomFreeUdpPort();
     const args = ['dev', '--http', `127.0.0.1:${httpPort}`, '--udp-port', String(udpPort),
-      '--public-ip', '127.0.0.1', '--workers', String(workers), ...extraArgs];
+      ...(publicIp ? ['--public-ip', publicIp] : []), '--workers', String(workers), ...extraArgs];
     const proc = startProcess(bin, args, { name: 'strata' });
     proc.lines.push(`[harness] ${bin} ${args.join(' ')}`);
     const httpUrl = `http://127.0.0.1:${httpPort}`;

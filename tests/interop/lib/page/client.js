@@ -1,4 +1,4 @@
-// In-page WHIP/WHEP client used by the interop tests (runs inside Chromium).
+// In-page WHIP/WHEP client used by the interop tests (runs inside Chromium, and Firefox as a viewer).
 // Exposes window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer, sendCodecs }.
 // Every function returns plain JSON-serialisable values so Playwright's page.evaluate can carry them.
 (() => {
@@ -230,12 +230,20 @@
       }
     });
     // The selected candidate pair (one per PeerConnection with max-bundle): whole-connection bytes.
+    // Chromium names it in the transport stats; Firefox has no transport stats but marks the pair
+    // (its non-standard `selected`).
     let pair = null;
     report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId) ?? pair; });
+    if (!pair) report.forEach((s) => { if (s.type === 'candidate-pair' && s.selected === true) pair = s; });
     if (!pair) report.forEach((s) => { if (s.type === 'candidate-pair' && s.state === 'succeeded' && (!pair || s.bytesReceived > pair.bytesReceived)) pair = s; });
     if (pair) {
+      const candidate = (id) => {
+        const c = report.get(id);
+        return c ? { address: c.address ?? c.ip ?? null, port: c.port ?? null, type: c.candidateType ?? null, protocol: c.protocol ?? null } : null;
+      };
       out.transport = { bytesReceived: pair.bytesReceived ?? 0, bytesSent: pair.bytesSent ?? 0,
-        availableOutgoingBitrate: pair.availableOutgoingBitrate ?? null, currentRoundTripTime: pair.currentRoundTripTime ?? null };
+        availableOutgoingBitrate: pair.availableOutgoingBitrate ?? null, currentRoundTripTime: pair.currentRoundTripTime ?? null,
+        local: candidate(pair.localCandidateId), remote: candidate(pair.remoteCandidateId), nominated: pair.nominated ?? null };
     }
     return out;
   }
