@@ -24,6 +24,7 @@ bool BrokerServer::start(std::string* error) {
   registry_ = std::make_unique<registry::CachedRegistry>(std::move(backend), clock_, registry::CachedRegistry::Options{});
   broker::BrokerOptions opts;
   opts.region = config_.region;
+  opts.max_cpu = config_.max_cpu;
   opts.recent_placement_window = std::chrono::seconds(3);  // > heartbeat period + WHIP set-up
   broker_ = std::make_unique<broker::Broker>(*registry_, opts);
   http::Router router;

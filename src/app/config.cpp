@@ -28,7 +28,7 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
     return false;
   }
   static const char* kKnown[] = {"http", "public_ip", "bind_ip", "udp_port", "workers", "registry", "cors_origins", "max_sessions",
-                                 "role", "region", "node_id", "cluster_secret_file", "relay_linger"};
+                                 "role", "region", "node_id", "cluster_secret_file", "relay_linger", "max_cpu"};
   for (auto& [k, v] : t) {
     bool known = false;
     for (auto* name : kKnown) known |= k.str() == name;
@@ -49,6 +49,7 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
   out->node_id = t["node_id"].value_or(out->node_id);
   out->cluster_secret_file = t["cluster_secret_file"].value_or(out->cluster_secret_file);
   out->relay_linger_seconds = t["relay_linger"].value_or(out->relay_linger_seconds);
+  out->max_cpu = t["max_cpu"].value_or(out->max_cpu);
   if (auto* arr = t["cors_origins"].as_array()) {
     out->cors_origins.clear();
     for (auto& e : *arr) {
@@ -73,6 +74,7 @@ void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App&
   if (given("--node-id")) base.node_id = flags.node_id;
   if (given("--cluster-secret-file")) base.cluster_secret_file = flags.cluster_secret_file;
   if (given("--relay-linger")) base.relay_linger_seconds = flags.relay_linger_seconds;
+  if (given("--max-cpu")) base.max_cpu = flags.max_cpu;
 }
 
 }  // namespace strata::app

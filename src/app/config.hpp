@@ -35,13 +35,16 @@ struct ServerConfig {
   std::string node_id;
   std::string cluster_secret_file;
   int relay_linger_seconds = 10;
+  // Broker: a node whose process CPU share (its record's cpu) is at or above this takes no
+  // new session.
+  double max_cpu = 0.9;
 };
 
 // HTTP server options from --http and --cors-origin; false with *error on a bad address.
 bool http_options(const ServerConfig& config, HttpListen* out, std::string* error);
 
 // Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions,
-// role, region, node_id, cluster_secret_file, relay_linger.
+// role, region, node_id, cluster_secret_file, relay_linger, max_cpu.
 bool load_config_file(const std::string& path, ServerConfig* out, std::string* error);
 // Copies into `base` every option that was given on the command line of `cmd`.
 void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd);

@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   auto* broker = app.add_subcommand("broker", "places hosts on origins and viewers on edges (HTTP 307)");
   add_common_options(broker, cfg, config_file, log_level);
   broker->add_option("--region", cfg.region, "region this broker serves")->capture_default_str();
+  broker->add_option("--max-cpu", cfg.max_cpu, "nodes at or above this CPU share (0..1) of their machine get no new sessions")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
 
   app.add_subcommand("bench", "WebRTC load tester: many real viewers/hosts (strata bench --help)");
 

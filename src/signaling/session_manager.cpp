@@ -52,7 +52,11 @@ ApiError offer_parse_error(const std::string& detail) { return ApiError{400, "ba
 SessionManager::SessionManager(worker::WorkerGroup& workers, std::shared_ptr<const dtls::Certificate> cert,
                                SessionManagerOptions options)
     : workers_(workers), cert_(std::move(cert)), options_(std::move(options)),
-      sessions_per_worker_(size_t(workers.size()), 0) {}
+      clock_(options_.clock ? *options_.clock : steady_clock_),
+      cpu_load_(options_.cpu_count ? options_.cpu_count : strata::cpu_count()),
+      sessions_per_worker_(size_t(workers.size()), 0) {
+  if (!options_.process_cpu_time) options_.process_cpu_time = process_cpu_time;
+}
 
 SessionManager::~SessionManager() = default;
 
@@ -160,6 +164,10 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
   if (options_.registry && std::holds_alternative<ApiError>(result) &&
       std::get<ApiError>(result).error != "stream-exists") {
     options_.registry->release_claim(claim);
+  } else if (options_.registry && std::holds_alternative<SessionCreated>(result)) {
+    // Edges still relaying this stream from an origin that died re-attach here at once
+    // instead of at their next claim re-read (DESIGN.md §4, failures).
+    options_.registry->publish({registry::Event::Kind::kStreamMoved, stream, options_.node_id});
   }
   return result;
 }
@@ -201,7 +209,7 @@ std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std
   SessionRecord& s = add_session_locked(Kind::kPublisher, stream, w);
   rec.publisher = s.id;
   rec.publisher_worker = w;
-  rec.started = SteadyClock().now();
+  rec.started = now();
   uint64_t sid = s.id, stream_id = rec.id;
   workers_.at(w).post([this, sid, stream_id, config = transport_config(opts, negotiated), tracks = rec.tracks,
                        ufrag = opts.ice_ufrag](worker::Worker& wk) mutable {
@@ -424,7 +432,7 @@ void SessionManager::remove_viewer_locked(uint64_t viewer_id) {
     StreamRecord& rec = st->second;
     std::erase(rec.viewers, viewer_id);
     std::erase(rec.relays, viewer_id);
-    if (rec.relayed && rec.viewers.empty()) rec.idle_since = SteadyClock().now();
+    if (rec.relayed && rec.viewers.empty()) rec.idle_since = now();
     int& n = rec.viewers_per_worker[s.worker];
     if (--n == 0 && s.worker != rec.publisher_worker) {
       uint64_t stream_id = rec.id;
@@ -504,7 +512,7 @@ size_t SessionManager::session_count() const {
 nlohmann::json SessionManager::streams_json() const {
   std::lock_guard lock(mu_);
   nlohmann::json streams = nlohmann::json::array();
-  auto now = SteadyClock().now();
+  const Timestamp now = this->now();
   for (auto& [name, rec] : streams_) {
     nlohmann::json tracks = nlohmann::json::array();
     for (auto& t : rec.tracks) {

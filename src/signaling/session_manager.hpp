@@ -2,7 +2,9 @@
 // keeps the stream directory (stream → publisher, viewers), and reacts to sessions that
 // end by themselves. Thread-safe (one mutex); never waits on a worker while holding it.
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cpu_load.hpp"
 #include "dtls/certificate.hpp"
 #include "ice/host_candidates.hpp"
 #include "registry/registry.hpp"
@@ -59,6 +62,10 @@ struct SessionManagerOptions {
   Duration relay_linger = std::chrono::seconds(10);
   Duration claim_ttl = std::chrono::seconds(5);
   Duration node_ttl = std::chrono::seconds(3);
+  // Injected for tests; nullptr / empty = the real ones.
+  const Clock* clock = nullptr;
+  std::function<Duration()> process_cpu_time;  // this process's CPU time so far
+  unsigned cpu_count = 0;                      // 0 = the machine's
 };
 
 class SessionManager final : public worker::SessionEvents {
@@ -93,8 +100,12 @@ class SessionManager final : public worker::SessionEvents {
   // Control-plane duties, called about every 100 ms by the node's control thread:
   // registry heartbeat and claim/relay refresh (every second), relay linger.
   void poll();
-  // A registry event (stream ended / moved), from the registry's subscriber thread.
+  // A registry event (stream ended / moved), from the registry's subscriber thread. Never
+  // blocks: work that needs the network (re-attaching a relay) is left to poll().
   void on_registry_event(const registry::Event& event);
+  // A draining node takes no new sessions from the broker (its record says so); running
+  // sessions go on.
+  void set_draining(bool draining) { draining_ = draining; }
 
   nlohmann::json streams_json() const;
   std::string metrics_text() const;
@@ -150,18 +161,32 @@ class SessionManager final : public worker::SessionEvents {
     Duration setup_rtt{};  // the relay POST's round trip: a first RTT for NACK timing
   };
   std::optional<ApiError> ensure_relay(const std::string& stream);
+  // Relay set-ups of one stream are serialized (exactly one relay per edge and stream);
+  // different streams set up side by side, so one slow origin delays only its own streams.
+  std::shared_ptr<std::mutex> relay_setup_lock(const std::string& stream);
+  // Edge: re-attaches relayed streams whose claim names another origin now (from an event,
+  // or found by the heartbeat's re-read).
+  void reattach_moved_streams(const std::vector<std::pair<std::string, std::string>>& relayed_from);
   std::variant<RelayPlan, ApiError> request_relay(const std::string& stream, const registry::StreamClaim& claim);
   void install_relay_locked(StreamRecord& rec, const RelayPlan& plan);
   void reattach_relay(const std::string& stream, const registry::StreamClaim& claim);
   void subscribe_to_stream_locked(StreamRecord& rec, int worker);
-  void heartbeat();
+  void heartbeat(Timestamp now);
+  Timestamp now() const { return clock_.now(); }
   void remove_viewer_locked(uint64_t viewer_id);
 
   worker::WorkerGroup& workers_;
   std::shared_ptr<const dtls::Certificate> cert_;
   SessionManagerOptions options_;
   mutable std::mutex mu_;
-  std::mutex relay_setup_mu_;  // edges set up one relay at a time (never held with mu_ first)
+  SteadyClock steady_clock_;
+  const Clock& clock_;
+  std::mutex relay_setup_mu_;  // guards relay_setup_locks_ only (never held with mu_)
+  std::map<std::string, std::weak_ptr<std::mutex>> relay_setup_locks_;
+  // Streams a stream_moved event named, for poll() to re-attach (guarded by mu_).
+  std::vector<std::string> moved_streams_;
+  std::atomic<bool> draining_{false};
+  CpuLoad cpu_load_;
   // Registry writes decided under mu_ and done later without it (they may block).
   std::vector<registry::Event> pending_events_;
   std::vector<std::string> pending_releases_;

@@ -2,6 +2,8 @@
 // relay set-up on its first viewer, registry heartbeats, claims, relay records, linger.
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "common/random.hpp"
@@ -111,7 +113,7 @@ std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(
                         {"ice_pwd", pwd},
                         {"fingerprint", "sha-256 " + cert_->fingerprint_sha256()}};
   std::string error;
-  const Timestamp sent_at = SteadyClock().now();
+  const Timestamp sent_at = now();
   auto res = http::http_request("POST", claim.origin_url + "/relay/" + stream,
                                 {{"Authorization", "Bearer " + options_.cluster_secret}, {"Content-Type", "application/json"}},
                                 req.dump(), std::chrono::seconds(3), &error);
@@ -121,7 +123,7 @@ std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(
                                               res->body.substr(0, 200), 2};
   auto j = nlohmann::json::parse(res->body, nullptr, false);
   RelayPlan plan;
-  plan.setup_rtt = SteadyClock().now() - sent_at;
+  plan.setup_rtt = now() - sent_at;
   transport::TransportConfig& config = plan.config;
   const ApiError bad{502, "bad-relay-answer", "origin " + claim.origin_id + " sent a relay answer this edge cannot use"};
   if (!j.is_object()) return bad;
@@ -184,10 +186,21 @@ void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& pl
                plan.claim.origin_url, s.public_id, w);
 }
 
+std::shared_ptr<std::mutex> SessionManager::relay_setup_lock(const std::string& stream) {
+  std::lock_guard lock(relay_setup_mu_);
+  std::erase_if(relay_setup_locks_, [](const auto& kv) { return kv.second.expired(); });
+  auto& weak = relay_setup_locks_[stream];
+  auto strong = weak.lock();
+  if (!strong) weak = strong = std::make_shared<std::mutex>();
+  return strong;
+}
+
 // Edge side: make sure `stream` is fed here, pulling it from its origin on first use.
-// Exactly one relay per (edge, stream): set-ups are serialized and re-check the directory.
+// Exactly one relay per (edge, stream): set-ups of a stream are serialized and re-check
+// the directory.
 std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) {
-  std::lock_guard setup(relay_setup_mu_);
+  auto stream_lock = relay_setup_lock(stream);
+  std::lock_guard setup(*stream_lock);
   {
     std::lock_guard lock(mu_);
     if (streams_.count(stream)) return std::nullopt;
@@ -206,7 +219,7 @@ std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) 
   rec.id = next_id_++;
   rec.name = stream;
   rec.relayed = true;
-  rec.started = rec.idle_since = SteadyClock().now();
+  rec.started = rec.idle_since = now();
   install_relay_locked(rec, std::get<RelayPlan>(plan));
   streams_[stream] = std::move(rec);
   return std::nullopt;
@@ -217,7 +230,13 @@ std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) 
 // without renegotiation. Their consumers see a new source and restart at a keyframe with
 // SSRC and sequence continuity (DESIGN.md §4, failures).
 void SessionManager::reattach_relay(const std::string& stream, const registry::StreamClaim& claim) {
-  std::lock_guard setup(relay_setup_mu_);
+  auto stream_lock = relay_setup_lock(stream);
+  std::lock_guard setup(*stream_lock);
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(stream);
+    if (it == streams_.end() || !it->second.relayed || it->second.origin_id == claim.origin_id) return;  // done meanwhile
+  }
   auto plan = request_relay(stream, claim);
   if (auto* e = std::get_if<ApiError>(&plan)) {
     spdlog::warn("relay: cannot re-attach '{}' to origin {}: {}", stream, claim.origin_id, e->detail);
@@ -256,10 +275,16 @@ void SessionManager::reattach_relay(const std::string& stream, const registry::S
 }
 
 void SessionManager::on_registry_event(const registry::Event& event) {
-  if (event.kind != registry::Event::Kind::kStreamEnded) return;
   std::lock_guard lock(mu_);
   auto it = streams_.find(event.stream);
-  if (it != streams_.end() && it->second.relayed) end_stream_locked(event.stream, "origin ended the stream");
+  if (it == streams_.end() || !it->second.relayed) return;
+  if (event.kind == registry::Event::Kind::kStreamEnded) {
+    // Only the origin we relay from can end it here (a late event of a dead origin must not
+    // end the stream its host republished elsewhere).
+    if (event.origin_id == it->second.origin_id) end_stream_locked(event.stream, "origin ended the stream");
+  } else if (event.origin_id != it->second.origin_id) {
+    moved_streams_.push_back(event.stream);  // poll() re-attaches (it may take an HTTP round trip)
+  }
 }
 
 void SessionManager::poll() {
@@ -268,18 +293,21 @@ void SessionManager::poll() {
   std::vector<registry::StreamClaim> claims;
   std::vector<std::string> relayed;
   std::vector<std::pair<std::string, std::string>> relayed_from;  // stream, origin id
-  auto now = SteadyClock().now();
+  const Timestamp now = this->now();
   bool beat = now >= next_heartbeat_;
   {
     std::lock_guard lock(mu_);
     events.swap(pending_events_);
     releases.swap(pending_releases_);
+    std::vector<std::string> moved;
+    moved.swap(moved_streams_);
     std::vector<std::string> lingered;
     for (auto& [name, rec] : streams_) {
       if (rec.relayed && rec.viewers.empty() && now - rec.idle_since > options_.relay_linger) lingered.push_back(name);
       if (beat && !rec.relayed) claims.push_back({name, options_.node_id, options_.region, options_.http_url});
       if (beat && rec.relayed && !rec.viewers.empty()) relayed.push_back(name);
-      if (beat && rec.relayed) relayed_from.emplace_back(name, rec.origin_id);
+      bool was_moved = std::find(moved.begin(), moved.end(), name) != moved.end();
+      if (rec.relayed && (beat || was_moved)) relayed_from.emplace_back(name, rec.origin_id);
     }
     for (auto& name : lingered) end_stream_locked(name, "no viewers left (relay linger)");
   }
@@ -288,6 +316,10 @@ void SessionManager::poll() {
   if (!reg) return;
   for (auto& name : releases) reg->release_claim({name, options_.node_id, options_.region, options_.http_url});
   for (auto& e : events) reg->publish(e);
+  // The node record first: relay work below may wait on an origin, and a record that
+  // lapses makes the broker drop a healthy node.
+  if (beat) heartbeat(now);
+  reattach_moved_streams(relayed_from);
   if (!beat) return;
   for (auto& c : claims) {
     // A registry that lost its data (restarted empty) no longer has the claim: take it again.
@@ -295,14 +327,19 @@ void SessionManager::poll() {
       spdlog::warn("stream '{}' is now claimed by another origin", c.stream);
   }
   for (auto& name : relayed) reg->put_relay(options_.region, name, options_.node_id, options_.claim_ttl);
-  for (auto& [name, origin] : relayed_from) {
-    auto claim = reg->stream(name);
-    if (claim && claim->origin_id != origin) reattach_relay(name, *claim);
-  }
-  heartbeat();
 }
 
-void SessionManager::heartbeat() {
+// The claim of a relayed stream names another origin: its host republished there after its
+// origin died. Pull from the new one; the viewers keep their sessions.
+void SessionManager::reattach_moved_streams(const std::vector<std::pair<std::string, std::string>>& relayed_from) {
+  for (auto& [name, origin] : relayed_from) {
+    auto claim = options_.registry->read_stream(name);
+    if (!claim.ok || !claim.value) continue;  // unknown now, or not live again yet: next heartbeat
+    if (claim.value->origin_id != origin) reattach_relay(name, *claim.value);
+  }
+}
+
+void SessionManager::heartbeat(Timestamp now) {
   registry::NodeRecord n;
   n.id = options_.node_id;
   n.role = to_string(options_.role);
@@ -310,9 +347,12 @@ void SessionManager::heartbeat() {
   n.http_url = options_.http_url;
   n.sessions = uint32_t(session_count());
   n.capacity = uint32_t(options_.max_sessions);
+  // Process CPU over the last heartbeat period (about a second): the broker skips nodes at
+  // or above its --max-cpu.
+  n.cpu = cpu_load_.sample(options_.process_cpu_time(), now);
+  n.draining = draining_;
   auto m = workers_.metrics();
   uint64_t bytes = m.bytes_out;
-  auto now = SteadyClock().now();
   if (last_egress_at_ != Timestamp{}) {
     double secs = std::chrono::duration<double>(now - last_egress_at_).count();
     if (secs > 0) egress_bps_ = uint64_t(double(bytes - last_egress_bytes_) * 8 / secs);

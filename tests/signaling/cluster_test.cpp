@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "broker/broker.hpp"
 #include "http/server.hpp"
 #include "registry/memory_registry.hpp"
 #include "signaling/http_api.hpp"
@@ -126,7 +127,7 @@ class ClusterTest : public testing::Test {
 
   // `http` starts a real server (edges reach origins through it).
   Node& make_node(NodeRole role, const std::string& id, bool http = false, std::string secret = kSecret,
-                  Duration relay_linger = 10s) {
+                  Duration relay_linger = 10s, std::function<void(SessionManagerOptions&)> adjust = {}) {
     auto node = std::make_unique<Node>();
     std::string error;
     EXPECT_TRUE(node->workers.open("127.0.0.1", 0, &error)) << error;
@@ -142,6 +143,7 @@ class ClusterTest : public testing::Test {
     o.relay_linger = relay_linger;
     uint16_t port = http ? free_tcp_port() : 9;
     o.http_url = "http://127.0.0.1:" + std::to_string(port);
+    if (adjust) adjust(o);
     node->manager = std::make_unique<SessionManager>(node->workers, node->cert, o);
     NodeInfo info{id, to_string(role), "local", o.http_url};
     add_media_routes(node->router, *node->manager, info);
@@ -164,11 +166,13 @@ class ClusterTest : public testing::Test {
       events_cv.notify_all();
     });
   }
-  bool wait_for_event(const std::string& stream, registry::Event* out, std::chrono::milliseconds within = 2000ms) {
+  bool wait_for_event(const std::string& stream, registry::Event* out,
+                      registry::Event::Kind kind = registry::Event::Kind::kStreamEnded,
+                      const std::string& origin = "", std::chrono::milliseconds within = 2000ms) {
     std::unique_lock lock(events_mu);
     return events_cv.wait_for(lock, within, [&] {
       for (auto& e : events)
-        if (e.stream == stream) return *out = e, true;
+        if (e.stream == stream && e.kind == kind && (origin.empty() || e.origin_id == origin)) return *out = e, true;
       return false;
     });
   }
@@ -276,6 +280,66 @@ TEST_F(ClusterTest, HeartbeatRefreshesClaimAndNodeRecord) {
   EXPECT_TRUE(registry.nodes("local").empty()) << "node records live 3 s without heartbeats";
   clock.advance(2s);
   EXPECT_FALSE(registry.stream("cam")) << "without heartbeats the claim expires";
+}
+
+// The heartbeat writes the node's real load: process CPU over the last period (here from an
+// injected CPU clock, on fake time) and whether it drains. A broker with --max-cpu gives a
+// node at or above it no new session (issue 10.3).
+TEST_F(ClusterTest, HeartbeatWritesCpuAndDrainingAndTheBrokerHonoursThem) {
+  std::map<std::string, Duration> cpu;  // per node: CPU time used so far
+  auto load = [&](const std::string& id) {
+    return [&, id](SessionManagerOptions& o) {
+      o.clock = &clock;
+      o.http_url = "http://" + id + ".test";
+      o.cpu_count = 2;
+      o.process_cpu_time = [&cpu, id] { return cpu[id]; };
+    };
+  };
+  Node& busy = make_node(NodeRole::kOrigin, "origin-busy", false, kSecret, 10s, load("origin-busy"));
+  Node& idle = make_node(NodeRole::kOrigin, "origin-idle", false, kSecret, 10s, load("origin-idle"));
+  busy.manager->poll();
+  idle.manager->poll();
+  clock.advance(1s);
+  cpu["origin-busy"] += 1800ms;  // 1.8 of 2 cores for a second: 90 %
+  cpu["origin-idle"] += 100ms;   // 5 %
+  busy.manager->poll();
+  idle.manager->poll();
+  std::map<std::string, registry::NodeRecord> rec;
+  for (auto& n : registry.nodes("local")) rec[n.id] = n;
+  EXPECT_DOUBLE_EQ(rec["origin-busy"].cpu, 0.9);
+  EXPECT_DOUBLE_EQ(rec["origin-idle"].cpu, 0.05);
+  EXPECT_FALSE(rec["origin-idle"].draining);
+
+  broker::BrokerOptions bo;
+  bo.region = "local";
+  bo.max_cpu = 0.8;
+  broker::Broker broker(registry, bo, [] { return uint64_t(0); });
+  auto place = [&](const std::string& stream) {
+    http::Request req;
+    req.method = "POST";
+    req.target = "/whip/" + stream;
+    req.path_params["stream"] = stream;
+    auto r = broker.handle_whip(req);
+    return r.status == 307 ? r.header("Location").value_or("") : std::to_string(r.status);
+  };
+  for (int i = 0; i < 4; ++i) {  // the busy origin has fewer sessions, yet never gets one
+    EXPECT_EQ(place("s" + std::to_string(i)), "http://origin-idle.test/whip/s" + std::to_string(i));
+    ASSERT_FALSE(idle.create("/whip/s" + std::to_string(i), read_sdp(kPublishOffer)).empty());
+  }
+  // The idle one starts draining: nobody can take a new stream now.
+  idle.manager->set_draining(true);
+  clock.advance(1s);
+  cpu["origin-busy"] += 1800ms;
+  busy.manager->poll();
+  idle.manager->poll();
+  for (auto& n : registry.nodes("local")) rec[n.id] = n;
+  EXPECT_TRUE(rec["origin-idle"].draining);
+  EXPECT_EQ(place("s9"), "503");
+  // Load falls: the busy origin is eligible again.
+  clock.advance(1s);
+  cpu["origin-busy"] += 200ms;
+  busy.manager->poll();
+  EXPECT_EQ(place("s9"), "http://origin-busy.test/whip/s9");
 }
 
 // BUG (src/signaling/session_manager.cpp:375-376 queued, session_manager_cluster.cpp:256-257 done):
@@ -589,6 +653,33 @@ TEST_F(EdgeRelayTest, RelayEndsAfterLastViewerAndLinger) {
   // The next viewer pulls a fresh relay.
   EXPECT_FALSE(edge->create("/whep/cam", read_sdp(kViewOffer)).empty());
   EXPECT_EQ(metric(edge->metrics(), "relays_in"), 1);
+}
+
+// The host's origin died and the host republished on another origin: that origin's
+// stream_moved event makes the edge pull from it at its next poll, not at its next
+// heartbeat, and the edge's viewers keep their sessions (issue 10.2).
+TEST_F(EdgeRelayTest, StreamMovedEventReattachesAtTheNextPoll) {
+  registry.subscribe([this](const registry::Event& e) { edge->manager->on_registry_event(e); });
+  subscribe_events();
+  publish_on_origin("cam");
+  std::string viewer = edge->create("/whep/cam", read_sdp(kViewOffer));
+  ASSERT_FALSE(viewer.empty());
+  edge->manager->poll();  // heartbeat now: the next one is a second away
+  // origin-1 dies: its claim runs out (the process is gone, nothing releases it).
+  registry.release_claim({"cam", "origin-1", "local", ""});
+  Node& second = make_node(NodeRole::kOrigin, "origin-2", /*http=*/true);
+  ASSERT_FALSE(second.create("/whip/cam", read_sdp(kPublishOffer)).empty());
+  registry::Event e;
+  ASSERT_TRUE(wait_for_event("cam", &e, registry::Event::Kind::kStreamMoved, "origin-2"));
+  EXPECT_EQ(metric(second.metrics(), "relays_out"), 0);
+  edge->manager->poll();  // not a heartbeat: only the event can make it re-attach
+  EXPECT_EQ(metric(second.metrics(), "relays_out"), 1) << "the edge did not pull from the new origin";
+  EXPECT_EQ(metric(edge->metrics(), "relays_in"), 1);
+  EXPECT_TRUE(edge->manager->has_session(viewer)) << "the viewer keeps its session";
+  // A late stream_ended of the dead origin must not end the stream that moved.
+  edge->manager->on_registry_event({registry::Event::Kind::kStreamEnded, "cam", "origin-1"});
+  EXPECT_TRUE(edge->manager->has_session(viewer));
+  EXPECT_EQ(edge->streams().size(), 1u);
 }
 
 TEST_F(EdgeRelayTest, StreamEndedEventEndsTheEdgeStream) {

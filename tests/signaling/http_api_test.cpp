@@ -106,6 +106,19 @@ class HttpApiTest : public testing::Test {
     return json::parse(r.body);
   }
   std::string metrics() { return call("GET", "/metrics").body; }
+  // /metrics once it contains every line of `want` (polled: workers update counters on their
+  // own threads), or after 2 s, whatever it says then.
+  std::string wait_for_metrics(std::vector<std::string> want) {
+    std::string m;
+    for (int i = 0; i < 200; ++i) {
+      m = metrics();
+      bool all = true;
+      for (auto& w : want) all &= m.find(w) != std::string::npos;
+      if (all) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return m;
+  }
 };
 
 // A JSON error with the contract's shape; returns it for further checks.
@@ -438,6 +451,27 @@ class UdpClient {
     b.resize(size_t(n));
     return b;
   }
+  // Sends `request` and waits for the response to *it* (same transaction id), resending
+  // every 100 ms (a session is added to its worker asynchronously). Responses to earlier
+  // copies are recorded, never taken for the answer to a later request: on a loaded
+  // machine a late duplicate would otherwise look like an answer to the next check.
+  // Returns the response's bytes (a parsed stun::Message views them).
+  std::optional<Bytes> transact(const Bytes& request, const SocketAddress& to, int tries = 20) {
+    auto id = stun::Message::parse(request)->transaction_id();
+    for (int i = 0; i < tries; ++i) {
+      send(request, to);
+      if (auto b = response_to(id, 100)) return b;
+    }
+    return std::nullopt;
+  }
+  // Reads responses until `timeout_ms` passes without one; the one to `id`, if any.
+  std::optional<Bytes> response_to(const stun::TransactionId& id, int timeout_ms) {
+    while (auto b = receive(timeout_ms)) {
+      auto m = stun::Message::parse(*b);
+      if (m && m->transaction_id() == id) return b;
+    }
+    return std::nullopt;
+  }
 
  private:
   int fd_ = -1;
@@ -462,32 +496,24 @@ TEST_F(HttpApiTest, AnswerCredentialsPassIceOnWorkerSocket) {
   auto server = *SocketAddress::from_ip_port("127.0.0.1", workers.at(0).port());
   UdpClient client;
 
-  // The session is added to the worker asynchronously (post); retry briefly.
-  std::optional<Bytes> reply;
-  for (int i = 0; i < 20 && !reply; ++i) {
-    client.send(check(ufrag + ":" + remote_ufrag, pwd), server);
-    reply = client.receive(100);
-  }
+  auto reply = client.transact(check(ufrag + ":" + remote_ufrag, pwd), server);
   ASSERT_TRUE(reply) << "no Binding success from the worker";
   auto msg = stun::Message::parse(*reply);
   ASSERT_TRUE(msg);
   EXPECT_EQ(msg->message_class(), stun::MessageClass::kSuccessResponse);
   EXPECT_TRUE(msg->verify_message_integrity(pwd));
 
-  // Wrong password and unknown ufrag: silence, and the drops show up in /metrics.
-  client.send(check(ufrag + ":" + remote_ufrag, "wrong-password-xxxxxxxx"), server);
-  client.send(check("zzzzzzzz:" + remote_ufrag, pwd), server);
-  EXPECT_FALSE(client.receive(200));
-  std::string m;
-  for (int i = 0; i < 50; ++i) {
-    m = metrics();
-    if (m.find("strata_drop_stun_unauthenticated_total 1") != std::string::npos &&
-        m.find("strata_drop_unknown_ufrag_total 1") != std::string::npos)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // Wrong password and unknown ufrag: silence, and the drops show up in /metrics. Waits on
+  // the drop counters (the worker has handled both checks), not on a quiet period.
+  Bytes wrong_pwd = check(ufrag + ":" + remote_ufrag, "wrong-password-xxxxxxxx");
+  Bytes unknown = check("zzzzzzzz:" + remote_ufrag, pwd);
+  client.send(wrong_pwd, server);
+  client.send(unknown, server);
+  std::string m = wait_for_metrics({"strata_drop_stun_unauthenticated_total 1", "strata_drop_unknown_ufrag_total 1"});
   EXPECT_NE(m.find("strata_drop_stun_unauthenticated_total 1"), std::string::npos) << m;
   EXPECT_NE(m.find("strata_drop_unknown_ufrag_total 1"), std::string::npos) << m;
+  EXPECT_FALSE(client.response_to(stun::Message::parse(wrong_pwd)->transaction_id(), 0)) << "answered a wrong password";
+  EXPECT_FALSE(client.response_to(stun::Message::parse(unknown)->transaction_id(), 0)) << "answered an unknown ufrag";
 }
 
 
@@ -506,17 +532,20 @@ TEST_F(HttpApiTest, IceRestartCredentialsTakeOverOnWorkerSocket) {
   auto server = *SocketAddress::from_ip_port("127.0.0.1", workers.at(0).port());
   UdpClient client;
 
-  std::optional<Bytes> reply;
-  for (int i = 0; i < 20 && !reply; ++i) {
-    client.send(check(new_user, new_pwd), server);
-    reply = client.receive(100);
-  }
-  ASSERT_TRUE(reply) << "new credentials not accepted";
+  // The PATCH answers once the worker has the new credentials: the first check passes.
+  auto reply = client.transact(check(new_user, new_pwd), server, /*tries=*/1);
+  ASSERT_TRUE(reply) << "new credentials not accepted by the first check";
   auto msg = stun::Message::parse(*reply);
   ASSERT_TRUE(msg);
   EXPECT_TRUE(msg->verify_message_integrity(new_pwd));
-  client.send(check(old_user, old_pwd), server);
-  EXPECT_FALSE(client.receive(200)) << "old credentials still answered after the restart";
+  // The old ones are dropped: the worker counts the drop (an event, not a quiet period),
+  // and no response to that check ever arrived.
+  Bytes old_check = check(old_user, old_pwd);
+  client.send(old_check, server);
+  std::string m = wait_for_metrics({"strata_drop_unknown_ufrag_total 1"});
+  EXPECT_NE(m.find("strata_drop_unknown_ufrag_total 1"), std::string::npos) << m;
+  EXPECT_FALSE(client.response_to(stun::Message::parse(old_check)->transaction_id(), 0))
+      << "old credentials still answered after the restart";
 }
 
 // A publisher that really connects over UDP (ICE check, DTLS handshake, SRTP), then goes
