@@ -1,9 +1,11 @@
 # The two commands of the README: `make run` and `make test`.
 BUILD_DIR ?= build/release
+# The unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer (issue 10).
+ASAN_DIR ?= build/asan
 JOBS ?= $(shell nproc)
 HTTP ?= 127.0.0.1:8080
 
-.PHONY: run test build bootstrap unit interop cluster clean
+.PHONY: run test build bootstrap unit unit-asan interop cluster clean
 
 bootstrap:
 	scripts/bootstrap
@@ -19,12 +21,22 @@ run: build
 	$(BUILD_DIR)/src/app/strata dev --http $(HTTP)
 
 # Every test: unit (GoogleTest), interop with real clients (Chromium, aiortc, GStreamer),
-# and the cluster test (real redis-server, broker, origins and edges as processes).
+# and the cluster test (real redis-server, broker, origins and edges as processes), on the
+# Release build; then the unit tests once more under ASan + UBSan (unit-asan).
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 300
+	$(MAKE) unit-asan
 
 unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+# Unit tests only (interop and cluster stay on the Release build), with
+# -fsanitize=address,undefined: ASan (with LeakSanitizer) and UBSan, halting on the first
+# finding. Builds only the test executables (target strata_unit_tests), at -O1 -g.
+unit-asan: bootstrap
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target strata_unit_tests
+	cd $(ASAN_DIR) && ctest --output-on-failure -L unit --timeout 300
 
 interop: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L interop

@@ -20,6 +20,12 @@ endfunction()
 function(strata_test name)
   cmake_parse_arguments(T "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(strata_${name}_tests ${T_SOURCES})
+  set_property(GLOBAL APPEND PROPERTY STRATA_UNIT_TEST_TARGETS strata_${name}_tests)
+  if(STRATA_SANITIZE)
+    # Default ASan/UBSan options baked into the binary: they apply however the test is run
+    # (ctest, gtest discovery at build time, by hand); ASAN_OPTIONS/UBSAN_OPTIONS still override.
+    target_sources(strata_${name}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests/sanitizer_options.cpp)
+  endif()
   target_link_libraries(strata_${name}_tests PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   target_compile_definitions(strata_${name}_tests PRIVATE
     STRATA_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")

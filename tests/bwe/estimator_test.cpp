@@ -265,7 +265,10 @@ TEST(DownlinkEstimator, EmptyAndGarbageFeedbackIsHarmless) {
     fb.reference_time = int32_t(rng() & 0xFFFFFF) - 0x800000;
     const size_t n = rng() % 300;
     for (size_t i = 0; i < n; ++i) {
-      const int64_t delta = round % 2 ? int64_t(int16_t(rng())) * 250 : int64_t(rng()) * int64_t(rng());
+      // Odd rounds: in range; even rounds: any 64-bit value (the product wraps modulo 2^64:
+      // unsigned, so it is defined behaviour; a signed product overflowed, which UBSan halts on).
+      const int64_t delta =
+          round % 2 ? int64_t(int16_t(rng())) * 250 : int64_t(uint64_t(rng()) * uint64_t(rng()));
       fb.packets.push_back({uint16_t(fb.base_seq + i), (rng() & 1) != 0, delta});
     }
     est.on_transport_feedback(fb, now += 1ms);

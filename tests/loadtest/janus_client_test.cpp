@@ -145,7 +145,8 @@ TEST(JanusReplies, ErrorsCoreAndPlugin) {
     EXPECT_EQ(r->error_code, c.code) << c.body;
     EXPECT_EQ(r->error, c.text) << c.body;
   }
-  auto r = parse_reply(cases[1].body, new std::string);
+  std::string err;
+  auto r = parse_reply(cases[1].body, &err);
   EXPECT_EQ(describe_error(*r, "watch"), "watch: No such mountpoint/stream 99 (code 455)");
 }
 
@@ -222,8 +223,13 @@ TEST(JanusReplies, GarbageNeverCrashes) {
     if (i % 3 == 0) s.resize(rng() % (s.size() + 1));  // truncated
     for (int k = 0; k < 4 && !s.empty(); ++k) s[rng() % s.size()] = char(rng() % 256);
     std::string err;
-    (void)parse_reply(s, &err);
-    (void)parse_events(s, &err);
+    if (!parse_reply(s, &err)) {
+      EXPECT_FALSE(err.empty()) << s;
+    }
+    err.clear();
+    if (!parse_events(s, &err)) {
+      EXPECT_FALSE(err.empty()) << s;
+    }
   }
 }
 
