@@ -37,6 +37,9 @@ struct Counter {
   X(drop_unknown_ssrc, "RTP packets dropped: SSRC matches no negotiated track")            \
   X(drop_ring_full, "RTP packets dropped: cross-worker ring full")                         \
   X(drop_duplicate_rtx, "RTX packets dropped: retransmission of a packet never missing")  \
+  X(drop_rtx_unknown_media_ssrc, "RTX packets dropped: the SSRC of the stream they repair is not known yet") \
+  X(drop_rtx_unrestorable, "RTX packets dropped: nothing to restore (padding-only, or no RFC 4588 OSN)") \
+  X(drop_rtcp_oversized, "RTCP packets not sent: the compound does not fit one datagram")   \
   X(drop_send_error, "datagrams dropped: the socket refused them")
 
 struct WorkerMetrics {

@@ -32,7 +32,13 @@ void TransportSession::restart_ice(const std::string& local_ufrag, const std::st
 void TransportSession::send_rtcp(const Bytes& compound) {
   if (compound.empty() || transport_.state() != transport::TransportState::kConnected) return;
   auto to = transport_.remote_address();
-  if (!to || compound.size() + kSrtpMaxTrailer > SendBatch::kSlotSize) return;
+  if (!to) return;
+  if (compound.size() + kSrtpMaxTrailer > SendBatch::kSlotSize) {
+    // RTCP is not fragmented (RFC 3550 §6.1: one compound per lower-layer datagram); a
+    // compound this large (a NACK naming hundreds of scattered losses) is lost whole.
+    worker_.metrics().drop_rtcp_oversized.add();
+    return;
+  }
   uint8_t* slot = sender().slot_data();
   std::memcpy(slot, compound.data(), compound.size());
   size_t len = 0;
@@ -189,9 +195,19 @@ void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
     for (auto& o : routes_) {
       if (!o.rtx && o.track == r->track && o.layer == r->layer) media_ssrc = o.ssrc;
     }
-    if (!media_ssrc) return;
+    if (!media_ssrc) {
+      // The repaired stream's SSRC is learned from its own packets (or a=ssrc); until one
+      // arrived there is nothing to restore the RTX packet into.
+      worker_.metrics().drop_rtx_unknown_media_ssrc.add();
+      return;
+    }
     auto restored = rtp::restore_from_rtx(*p, producer.info().codec.payload_type, media_ssrc);
-    if (!restored) return;  // padding-only RTX probe
+    if (!restored) {
+      // RFC 4588 §4: no 2-byte original sequence number, i.e. a padding-only bandwidth probe
+      // (what browsers send on the RTX SSRC) or a truncated packet.
+      worker_.metrics().drop_rtx_unrestorable.add();
+      return;
+    }
     p = restored;
     recovered = true;
   }

@@ -8,8 +8,45 @@
 
 namespace strata::worker {
 
-UdpSocket::~UdpSocket() {
+namespace {
+
+// One direction: set, then read back what the kernel really uses. Appends to *warning.
+int tune_one(int fd, int option, const char* name, int bytes, std::string* warning) {
+  auto note = [&](const std::string& what) {
+    if (!warning->empty()) *warning += "; ";
+    *warning += what;
+  };
+  if (::setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes) != 0)
+    note(std::string("setsockopt(") + name + "): " + std::strerror(errno));
+  int got = 0;
+  socklen_t len = sizeof got;
+  if (::getsockopt(fd, SOL_SOCKET, option, &got, &len) != 0) {
+    note(std::string("getsockopt(") + name + "): " + std::strerror(errno));
+    return 0;
+  }
+  if (got < bytes) {
+    note(std::string(name) + " is " + std::to_string(got) + " bytes, asked for " + std::to_string(bytes) +
+         " (raise net.core." + (option == SO_RCVBUF ? "rmem_max" : "wmem_max") + ")");
+  }
+  return got;
+}
+
+}  // namespace
+
+SocketBuffers tune_socket_buffers(int fd, int bytes) {
+  SocketBuffers b;
+  b.requested = bytes;
+  b.receive = tune_one(fd, SO_RCVBUF, "SO_RCVBUF", bytes, &b.warning);
+  b.send = tune_one(fd, SO_SNDBUF, "SO_SNDBUF", bytes, &b.warning);
+  return b;
+}
+
+UdpSocket::~UdpSocket() { close(); }
+
+void UdpSocket::close() {
   if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  local_port_ = 0;
 }
 
 bool UdpSocket::open(const SocketAddress& bind, std::string* error, bool report_destination) {
@@ -19,10 +56,7 @@ bool UdpSocket::open(const SocketAddress& bind, std::string* error, bool report_
     *error = std::string("socket: ") + std::strerror(errno);
     return false;
   }
-  // Large kernel buffers absorb bursts (keyframes fanned out to many viewers).
-  int size = 8 * 1024 * 1024;
-  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  buffers_ = tune_socket_buffers(fd_, kBufferBytes);
   // A socket bound to one address always knows its local address: only a wildcard one
   // needs the kernel to tell.
   pktinfo_ = report_destination && bind.is_unspecified();
@@ -40,13 +74,16 @@ bool UdpSocket::open(const SocketAddress& bind, std::string* error, bool report_
   }
   if (::bind(fd_, bind.sockaddr_ptr(), bind.sockaddr_len()) != 0) {
     *error = "bind " + bind.to_string() + ": " + std::strerror(errno);
-    ::close(fd_);
-    fd_ = -1;
+    close();
     return false;
   }
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    *error = std::string("getsockname: ") + std::strerror(errno);
+    close();
+    return false;
+  }
   local_port_ = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len).port();
   return true;
 }

@@ -22,9 +22,22 @@
 
 namespace strata::worker {
 
+// What the kernel really gave a socket's buffers (it caps SO_RCVBUF / SO_SNDBUF at
+// net.core.rmem_max / wmem_max); `warning` is empty when it gave what was asked.
+struct SocketBuffers {
+  int requested = 0;
+  int receive = 0;
+  int send = 0;
+  std::string warning;
+};
+// Asks for `bytes` in both directions and reads back what the kernel uses.
+SocketBuffers tune_socket_buffers(int fd, int bytes);
+
 class UdpSocket {
  public:
   static constexpr int kRecvBatch = 32;
+  // Large kernel buffers absorb bursts (keyframes fanned out to many viewers).
+  static constexpr int kBufferBytes = 8 * 1024 * 1024;
   UdpSocket() = default;
   ~UdpSocket();
   UdpSocket(const UdpSocket&) = delete;
@@ -33,7 +46,9 @@ class UdpSocket {
   // `report_destination`: with a wildcard `bind`, report each datagram's destination
   // address (receive_batch's `local`), and for "::" accept IPv4 too (dual-stack).
   bool open(const SocketAddress& bind, std::string* error, bool report_destination = false);
+  void close();
   int fd() const { return fd_; }
+  const SocketBuffers& buffers() const { return buffers_; }
   uint16_t local_port() const { return local_port_; }
   bool reports_destination() const { return pktinfo_; }
 
@@ -48,6 +63,7 @@ class UdpSocket {
  private:
   int fd_ = -1;
   uint16_t local_port_ = 0;
+  SocketBuffers buffers_;
   bool v6_ = false;
   bool pktinfo_ = false;
   std::array<mmsghdr, kRecvBatch> msgs_{};

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "stun/message.hpp"
 
@@ -17,7 +19,7 @@ constexpr int kMaxReceiveBatchesPerWake = 16;  // fairness between socket, rings
 Timestamp steady_now() { return SteadyClock().now(); }
 }  // namespace
 
-Worker::Worker(WorkerGroup& group, int index) : group_(group), index_(index) {}
+Worker::Worker(WorkerGroup& group, int index) : group_(group), index_(index), epoll_ctl_(&::epoll_ctl) {}
 
 Worker::~Worker() {
   stop();
@@ -27,18 +29,37 @@ Worker::~Worker() {
 
 bool Worker::open(const SocketAddress& bind, std::string* error, bool report_destination) {
   if (!socket_.open(bind, error, report_destination)) return false;
+  // Every step below can fail on a descriptor limit (EMFILE/ENFILE) or kernel memory; each
+  // failure undoes what came before, so a failed open holds no port and no descriptor.
+  auto fail = [&](const std::string& what) {
+    *error = "worker " + std::to_string(index_) + ": " + what;
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+    wake_fd_ = epoll_fd_ = -1;
+    socket_.close();
+    return false;
+  };
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return fail(std::string("epoll_create1: ") + std::strerror(errno));
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return fail(std::string("eventfd: ") + std::strerror(errno));
+  std::string watch_error;
+  if (!watch(socket_.fd(), &watch_error)) return fail(watch_error + " (UDP socket)");
+  if (!watch(wake_fd_, &watch_error)) return fail(watch_error + " (eventfd)");
   bind_address_ = bind;
   sender_ = std::make_unique<SendBatch>(socket_.fd());
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = socket_.fd();
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, socket_.fd(), &ev);
-  ev.data.fd = wake_fd_;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   for (int i = 0; i < group_.size(); ++i) inboxes_.push_back(std::make_unique<SpscRing<FanoutItem>>(kRingCapacity));
   return true;
+}
+
+// Adds `fd` to the epoll set, readable events only.
+bool Worker::watch(int fd, std::string* error) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (epoll_ctl_(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
+  *error = std::string("epoll_ctl(ADD): ") + std::strerror(errno);
+  return false;
 }
 
 void Worker::start() {
@@ -210,11 +231,12 @@ SendBatch* Worker::open_session_socket(Session* s, std::string* error) {
   ss.session = s;
   ss.socket = std::make_unique<UdpSocket>();
   if (!ss.socket->open(bind, error)) return nullptr;
+  // Unwatched, the socket would swallow every reply of the session's peer unseen.
+  if (!watch(ss.socket->fd(), error)) {
+    *error = "session socket: " + *error;
+    return nullptr;  // ss (and its socket) closes here
+  }
   ss.sender = std::make_unique<SendBatch>(ss.socket->fd());
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = ss.socket->fd();
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ss.socket->fd(), &ev);
   session_sockets_.push_back(std::move(ss));
   return session_sockets_.back().sender.get();
 }

@@ -23,6 +23,8 @@
 #include "worker/spsc_ring.hpp"
 #include "worker/udp_socket.hpp"
 
+struct epoll_event;
+
 namespace strata::worker {
 
 class Worker;
@@ -67,6 +69,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // Binds the worker's UDP socket and sets up its epoll set and wake-up eventfd. False with
+  // *error when any of them fails (descriptor limit, kernel memory): a worker without its
+  // epoll set or eventfd would never see a packet or a posted command.
   // `report_destination`: see UdpSocket::open (a wildcard bind advertised as several
   // addresses: datagrams carry their destination, replies name their source).
   bool open(const SocketAddress& bind, std::string* error, bool report_destination = false);
@@ -74,6 +79,12 @@ class Worker {
   void stop();  // joins the thread
   int index() const { return index_; }
   uint16_t port() const { return socket_.local_port(); }
+  // The kernel buffer sizes the worker's socket really got (see UdpSocket::buffers()).
+  const SocketBuffers& socket_buffers() const { return socket_.buffers(); }
+
+  // Test seam: the epoll_ctl this worker calls (tests make it fail; nothing else sets it).
+  using EpollCtl = int (*)(int epfd, int op, int fd, epoll_event* event);
+  void set_epoll_ctl_for_testing(EpollCtl fn) { epoll_ctl_ = fn; }
 
   // Control plane → worker (thread-safe). The function runs on the worker thread.
   void post(std::function<void(Worker&)> fn);
@@ -119,6 +130,7 @@ class Worker {
 
  private:
   void run();
+  bool watch(int fd, std::string* error);
   void run_commands();
   void drain_inboxes();
   void receive_datagrams();
@@ -136,6 +148,7 @@ class Worker {
   WorkerMetrics metrics_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
+  EpollCtl epoll_ctl_;
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> running_{false};
   std::thread thread_;

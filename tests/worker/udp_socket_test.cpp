@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -193,6 +198,65 @@ TEST(UdpSocket, ReceiveDoesNotOverwriteBuffersStillReferenced) {
   EXPECT_NE(bufs[0].get(), kept.get());
   EXPECT_EQ(std::vector<uint8_t>(kept.data(), kept.data() + kept.size()), first);
   EXPECT_EQ(std::vector<uint8_t>(bufs[0].data(), bufs[0].data() + bufs[0].size()), second);
+}
+
+// Buffer sizes are tuning: open() asks for kBufferBytes and reports what the kernel gave,
+// read back with getsockopt (Linux caps at net.core.rmem_max/wmem_max and doubles).
+TEST(UdpSocket, ReportsTheBufferSizesTheKernelGranted) {
+  auto s = open_loopback();
+  const SocketBuffers& b = s->buffers();
+  EXPECT_EQ(b.requested, UdpSocket::kBufferBytes);
+  int rcv = 0, snd = 0;
+  socklen_t len = sizeof rcv;
+  ASSERT_EQ(::getsockopt(s->fd(), SOL_SOCKET, SO_RCVBUF, &rcv, &len), 0);
+  len = sizeof snd;
+  ASSERT_EQ(::getsockopt(s->fd(), SOL_SOCKET, SO_SNDBUF, &snd, &len), 0);
+  EXPECT_EQ(b.receive, rcv);
+  EXPECT_EQ(b.send, snd);
+  // Granted in full exactly when nothing is reported.
+  EXPECT_EQ(b.warning.empty(), rcv >= b.requested && snd >= b.requested) << b.warning;
+}
+
+// More than any default net.core.rmem_max: capped by the kernel, and the cap is reported
+// with what was granted and which sysctl to raise; the socket still works.
+TEST(UdpSocket, CappedBufferSizesAreReported) {
+  const int huge = 1 << 30;
+  long rmem_max = 0;
+  if (FILE* f = std::fopen("/proc/sys/net/core/rmem_max", "r")) {
+    if (std::fscanf(f, "%ld", &rmem_max) != 1) rmem_max = 0;
+    std::fclose(f);
+  }
+  if (rmem_max * 2 >= huge) GTEST_SKIP() << "net.core.rmem_max " << rmem_max << " grants 1 GiB";
+  auto s = open_loopback();
+  SocketBuffers b = tune_socket_buffers(s->fd(), huge);
+  EXPECT_EQ(b.requested, huge);
+  EXPECT_GT(b.receive, 0);
+  EXPECT_LT(b.receive, huge);
+  EXPECT_GT(b.send, 0);
+  EXPECT_NE(b.warning.find("SO_RCVBUF is " + std::to_string(b.receive)), std::string::npos) << b.warning;
+  EXPECT_NE(b.warning.find("net.core.rmem_max"), std::string::npos) << b.warning;
+  EXPECT_NE(b.warning.find("net.core.wmem_max"), std::string::npos) << b.warning;
+  auto receiver = open_loopback();
+  SendBatch batch(s->fd());
+  auto d = datagram(3);
+  batch.send(d.data(), d.size(), loopback(receiver->local_port()));
+  batch.flush();
+  BufferPool pool(64);
+  EXPECT_EQ(receive_all(*receiver, pool, 1).data.size(), 1u);
+}
+
+// A failing setsockopt is reported with errno's text, never thrown or hidden.
+TEST(UdpSocket, FailingBufferTuningIsReportedNotFatal) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  SocketBuffers b = tune_socket_buffers(pipe_fds[0], UdpSocket::kBufferBytes);  // not a socket
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  EXPECT_EQ(b.receive, 0);
+  EXPECT_EQ(b.send, 0);
+  const std::string not_socket = std::strerror(ENOTSOCK);
+  EXPECT_NE(b.warning.find("setsockopt(SO_RCVBUF): " + not_socket), std::string::npos) << b.warning;
+  EXPECT_NE(b.warning.find("setsockopt(SO_SNDBUF): " + not_socket), std::string::npos) << b.warning;
 }
 
 }  // namespace

@@ -399,5 +399,37 @@ TEST_F(WorkerGroupTest, DatagramsAreDispatchedByUfragThenAddress) {
   EXPECT_GE(metrics().packets_in, 7u);
 }
 
+// RTCP (or anything) larger than a receive buffer arrives cut (MSG_TRUNC): it is dropped
+// and counted as malformed, never handed to the session as a truncated compound.
+TEST_F(WorkerGroupTest, OversizedDatagramIsDroppedAndCounted) {
+  add_viewers();
+  UdpSocket client;
+  std::string error;
+  ASSERT_TRUE(client.open(*SocketAddress::from_ip_port("127.0.0.1", 0), &error)) << error;
+  const SocketAddress client_addr = *SocketAddress::from_ip_port("127.0.0.1", client.local_port());
+  const SocketAddress worker1 = *SocketAddress::from_ip_port("127.0.0.1", group_.at(1).port());
+  ASSERT_TRUE(run_on(group_.at(1), [&](Worker& w) { w.bind_address(client_addr, w.find_session(kViewerB)); }));
+  // An RTCP receiver report header (RFC 3550 §6.4.2) claiming the whole datagram.
+  auto rtcp = [](size_t size) {
+    std::vector<uint8_t> b(size, 0);
+    b[0] = 0x80;
+    b[1] = 201;
+    store_be16(&b[2], uint16_t(size / 4 - 1));
+    return b;
+  };
+  auto sender = std::make_unique<SendBatch>(client.fd());
+  const auto big = rtcp(PacketBuffer::kCapacity);  // larger than a receive buffer
+  sender->send(big.data(), big.size(), worker1);
+  sender->flush();
+  ASSERT_TRUE(wait_until([&] { return group_.metrics().drop_malformed == 1; }));
+  const auto small = rtcp(1200);
+  sender->send(small.data(), small.size(), worker1);
+  sender->flush();
+  ASSERT_TRUE(wait_until([&] { return log_b_->datagram_count() == 1; }));
+  std::lock_guard lock(log_b_->mu);
+  EXPECT_EQ(log_b_->datagrams[0], small);
+  EXPECT_EQ(group_.metrics().drop_malformed, 1u);
+}
+
 }  // namespace
 }  // namespace strata::worker
