@@ -62,16 +62,23 @@ TEST(Keyframe, EmptyPayloadIsNeverKey) {
 
 TEST(Keyframe, TruncatedKeyPayloadsNeverReadPastEnd) {
   // Copy each prefix into an exactly sized heap buffer so ASan/valgrind would catch overreads.
-  const Bytes samples[] = {
-      {0x90, 0xe0, 0x80, 0x01, 0x00, 0x00, 0x50},
-      {0xaa, 0x85, 0x05, 0x00, 0x11, 0x00},
-      {0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xce},
+  struct Sample {
+    Codec codec;
+    Bytes bytes;
+  };
+  const Sample samples[] = {
+      {Codec::kVp8, {0x90, 0xe0, 0x80, 0x01, 0x00, 0x00, 0x50}},
+      {Codec::kVp9, {0xaa, 0x85, 0x05, 0x00, 0x11, 0x00}},
+      {Codec::kH264, {0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xce}},
   };
   for (const auto& s : samples) {
-    for (size_t n = 0; n <= s.size(); ++n) {
-      Bytes prefix(s.begin(), s.begin() + n);
+    // The whole sample is a keyframe of its codec, so the prefixes cut a real keyframe.
+    EXPECT_TRUE(is_keyframe(s.codec, s.bytes)) << int(s.codec);
+    for (size_t n = 0; n <= s.bytes.size(); ++n) {
+      Bytes prefix(s.bytes.begin(), s.bytes.begin() + n);
       for (Codec c : {Codec::kVp8, Codec::kVp9, Codec::kH264, Codec::kAv1}) (void)is_keyframe(c, prefix);
     }
+    EXPECT_FALSE(is_keyframe(s.codec, ByteSpan(s.bytes.data(), 1))) << int(s.codec);
   }
 }
 

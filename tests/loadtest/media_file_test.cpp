@@ -133,8 +133,13 @@ TEST(MediaFileFuzz, GarbageNeverCrashes) {
     b.resize(rng() % (b.size() + 1));
     for (int k = 0; k < 3 && !b.empty(); ++k) b[rng() % b.size()] = uint8_t(rng());
     std::string error;
-    (void)parse_ivf(b, &error);
-    (void)parse_ogg_opus(b, &error);
+    if (!parse_ivf(b, &error)) {
+      EXPECT_FALSE(error.empty());
+    }
+    error.clear();
+    if (!parse_ogg_opus(b, &error)) {
+      EXPECT_FALSE(error.empty());
+    }
   }
 }
 

@@ -226,11 +226,29 @@ TEST_P(SessionTest, GarbageNeverCrashes) {
     EXPECT_NE(rx->unprotect_rtp(copy.data(), copy.size(), &out), Status::kOk);
     copy = buf;
     EXPECT_NE(rx->unprotect_rtcp(copy.data(), copy.size(), &out), Status::kOk);
-    // protect must stay inside `capacity` even when the header claims more.
+    // protect must stay inside `capacity` even when the header claims more, and refuse
+    // when the tag (and SRTCP index) cannot fit.
     copy = buf;
-    copy.resize(len + (iter % 3 == 0 ? 3 : kSrtpMaxTrailer));
-    (void)tx->protect_rtp(copy.data(), len, copy.size(), &out);
-    (void)tx->protect_rtcp(copy.data(), len, copy.size(), &out);
+    const bool too_small = iter % 3 == 0;
+    copy.resize(len + (too_small ? 3 : kSrtpMaxTrailer));
+    out = 0;
+    Status st = tx->protect_rtp(copy.data(), len, copy.size(), &out);
+    if (too_small) {
+      EXPECT_NE(st, Status::kOk);
+    }
+    if (st == Status::kOk) {
+      EXPECT_LE(out, copy.size());
+    }
+    copy = buf;
+    copy.resize(len + (too_small ? 3 : kSrtpMaxTrailer));
+    out = 0;
+    st = tx->protect_rtcp(copy.data(), len, copy.size(), &out);
+    if (too_small) {
+      EXPECT_NE(st, Status::kOk);
+    }
+    if (st == Status::kOk) {
+      EXPECT_LE(out, copy.size());
+    }
   }
 }
 

@@ -181,6 +181,7 @@ TEST(Message, TruncationWithFixedUpLengthStillBoundsChecked) {
 
 TEST(Message, RandomGarbageNeverCrashes) {
   std::mt19937 rng(1234);
+  size_t parsed = 0;
   for (int iter = 0; iter < 20000; ++iter) {
     Bytes raw(rng() % 120);
     for (auto& b : raw) b = uint8_t(rng());
@@ -193,18 +194,25 @@ TEST(Message, RandomGarbageNeverCrashes) {
     }
     auto m = Message::parse(raw);
     if (m) {
-      (void)m->username();
+      ++parsed;
+      if (auto u = m->username()) {
+        EXPECT_GE(reinterpret_cast<const uint8_t*>(u->data()), raw.data());
+        EXPECT_LE(reinterpret_cast<const uint8_t*>(u->data() + u->size()), raw.data() + raw.size());
+      }
       (void)m->priority();
       (void)m->ice_controlling();
       (void)m->ice_controlled();
       (void)m->xor_mapped_address();
       (void)m->error_code();
-      (void)m->verify_message_integrity("key");
-      (void)m->verify_fingerprint();
+      // Random bytes never carry a valid HMAC-SHA1 (RFC 8489 §14.5) or CRC-32 (§14.7).
+      EXPECT_FALSE(m->verify_message_integrity("key"));
+      EXPECT_FALSE(m->verify_fingerprint());
     }
     (void)looks_like_stun(raw);
     (void)peek_username(raw);
   }
+  // The biased half must reach the attribute walk, or this test exercises nothing.
+  EXPECT_GT(parsed, 100u);
 }
 
 TEST(Message, AttributesAfterIntegrityAreIgnoredExceptFingerprint) {
