@@ -1,5 +1,7 @@
 #include "ice/ice_lite_agent.hpp"
 
+#include <algorithm>
+
 #include "stun/builder.hpp"
 #include "stun/message.hpp"
 
@@ -41,16 +43,33 @@ IceLiteAgent::Result IceLiteAgent::handle_binding(ByteSpan data, const SocketAdd
     ++counters_.bad_fingerprint;
     return {};
   }
+  expire_previous(now);
   auto username = msg->username();
-  if (!username || !username_matches(*username)) {
+  // Which of our generations the check belongs to: USERNAME names our ufrag of it, and
+  // MESSAGE-INTEGRITY is keyed with that generation's password. While a restart completes,
+  // the browser's ufrag may be of either generation: Chromium's new connections check with
+  // our old ufrag until it applied our answer ("old:new"), its old ones with our new ufrag
+  // after ("new:old").
+  const auto browser_ufrag_matches = [&](std::string_view local) {
+    return username_matches(*username, local, remote_ufrag_) ||
+           (previous_ && username_matches(*username, local, previous_->remote_ufrag));
+  };
+  const bool is_new = username && username_matches(*username, local_ufrag_, remote_ufrag_);
+  const bool is_current = is_new || (username && browser_ufrag_matches(local_ufrag_));
+  const bool is_previous = !is_current && username && previous_ && browser_ufrag_matches(previous_->local_ufrag);
+  if (!is_current && !is_previous) {
     ++counters_.bad_username;
     return {};
   }
-  // Short-term credentials (RFC 8445 §7.2.2): the key is the local password.
-  if (!msg->verify_message_integrity(local_pwd_)) {
+  // Short-term credentials (RFC 8445 §7.2.2): the key is the local password of the
+  // generation the check belongs to, and so is the key of our response.
+  const std::string& pwd = is_current ? local_pwd_ : previous_->local_pwd;
+  if (!msg->verify_message_integrity(pwd)) {
     ++counters_.bad_integrity;
     return {};
   }
+  // The browser's new generation is in use: the old one ends after the grace period.
+  if (is_new && previous_ && previous_until_ == kNever) previous_until_ = now + config_.previous_generation_grace;
 
   Result result;
   result.authenticated = true;
@@ -61,7 +80,7 @@ IceLiteAgent::Result IceLiteAgent::handle_binding(ByteSpan data, const SocketAdd
     ++counters_.role_conflicts;
     result.response = stun::MessageBuilder::binding_error(msg->transaction_id())
                           .add_error_code(kRoleConflict, "Role Conflict")
-                          .finish(local_pwd_);
+                          .finish(pwd);
     return result;
   }
 
@@ -70,18 +89,19 @@ IceLiteAgent::Result IceLiteAgent::handle_binding(ByteSpan data, const SocketAdd
   // §7.3.1.3 / RFC 8489 §7.3.1: echo the transaction id and report the source address.
   result.response = stun::MessageBuilder::binding_success(msg->transaction_id())
                         .add_xor_mapped_address(from)
-                        .finish(local_pwd_);
+                        .finish(pwd);
   return result;
 }
 
-bool IceLiteAgent::username_matches(std::string_view username) const {
+bool IceLiteAgent::username_matches(std::string_view username, std::string_view local_ufrag,
+                                    const std::optional<std::string>& remote_ufrag) {
   // RFC 8445 §7.2.2: USERNAME of a check we receive is "<our ufrag>:<their ufrag>".
   auto colon = username.find(':');
   if (colon == std::string_view::npos) return false;
   std::string_view local = username.substr(0, colon);
   std::string_view remote = username.substr(colon + 1);
-  if (local != local_ufrag_ || remote.empty()) return false;
-  return !remote_ufrag_ || remote == *remote_ufrag_;
+  if (local != local_ufrag || remote.empty()) return false;
+  return !remote_ufrag || remote == *remote_ufrag;
 }
 
 bool IceLiteAgent::update_selection(const SocketAddress& from, const SocketAddress& local, bool use_candidate,
@@ -113,7 +133,15 @@ bool IceLiteAgent::update_selection(const SocketAddress& from, const SocketAddre
   return true;
 }
 
+void IceLiteAgent::expire_previous(Timestamp now) {
+  if (previous_ && now >= previous_until_) {
+    previous_.reset();
+    previous_until_ = kNever;
+  }
+}
+
 void IceLiteAgent::handle_timeout(Timestamp now) {
+  expire_previous(now);
   if (state_ == State::kConnected && consent_expired(now)) {
     state_ = State::kDisconnected;
     ++counters_.consent_expirations;
@@ -125,7 +153,8 @@ bool IceLiteAgent::consent_expired(Timestamp now) const {
 }
 
 Timestamp IceLiteAgent::next_timeout() const {
-  return state_ == State::kConnected ? last_selected_check_ + config_.consent_timeout : kNever;
+  const Timestamp consent = state_ == State::kConnected ? last_selected_check_ + config_.consent_timeout : kNever;
+  return std::min(consent, previous_ ? previous_until_ : kNever);
 }
 
 std::optional<SocketAddress> IceLiteAgent::selected_address() const {
@@ -135,9 +164,16 @@ std::optional<SocketAddress> IceLiteAgent::selected_address() const {
 
 void IceLiteAgent::restart(std::string local_ufrag, std::string local_pwd,
                            std::optional<std::string> remote_ufrag) {
+  previous_ = Credentials{std::move(local_ufrag_), std::move(local_pwd_), std::move(remote_ufrag_)};
+  previous_until_ = kNever;
   local_ufrag_ = std::move(local_ufrag);
   local_pwd_ = std::move(local_pwd);
   remote_ufrag_ = std::move(remote_ufrag);
+}
+
+const std::string& IceLiteAgent::previous_local_ufrag() const {
+  static const std::string kNone;
+  return previous_ ? previous_->local_ufrag : kNone;
 }
 
 }  // namespace strata::ice

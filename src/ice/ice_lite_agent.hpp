@@ -47,6 +47,10 @@ class IceLiteAgent {
     // Browsers send consent checks every 5 s ±20% (RFC 7675 §5.1), so 8 s without one from
     // the selected address means that path has stopped working.
     Duration switch_after_silence = std::chrono::seconds(8);
+    // After an ICE restart, how long checks of the previous generation are still answered
+    // once the new generation is in use: a check the browser sent (or retransmitted,
+    // RFC 8489 §6.2.1) just before it switched can arrive after the first new one.
+    Duration previous_generation_grace = std::chrono::seconds(3);
   };
 
   // Why packets were dropped or what was answered. Every handle_binding() call bumps
@@ -97,10 +101,18 @@ class IceLiteAgent {
   const SocketAddress& selected_local_address() const { return selected_local_; }
 
   // ICE restart (RFC 8445 §9): new local credentials (and the remote ufrag from the new
-  // offer, if known). Requests with the old credentials are rejected from now on. The
-  // selected address and consent timer carry over so media keeps flowing until the
-  // browser nominates again with the new credentials.
+  // offer, if known). The selected address and consent timer carry over so media keeps
+  // flowing until the browser checks with the new credentials. Until the first
+  // authenticated check of the new generation, checks with the previous credentials are
+  // still answered (RFC 8445 §9: "media continues to flow" on the previous generation while
+  // the restart completes; a browser keeps sending consent checks on it until it has our
+  // answer) and for `previous_generation_grace` after it; from then on they are rejected.
+  // Meanwhile the browser's ufrag in a check may be of either generation (Chromium mixes
+  // them while it switches); our ufrag picks the password. A second restart before that
+  // forgets the oldest generation.
   void restart(std::string local_ufrag, std::string local_pwd, std::optional<std::string> remote_ufrag);
+  // The previous generation's local ufrag while its checks are still answered, else empty.
+  const std::string& previous_local_ufrag() const;
   // Remote ufrag learned later (e.g. from a trickled or updated offer).
   void set_remote_ufrag(std::string remote_ufrag) { remote_ufrag_ = std::move(remote_ufrag); }
 
@@ -109,7 +121,15 @@ class IceLiteAgent {
   const Counters& counters() const { return counters_; }
 
  private:
-  bool username_matches(std::string_view username) const;
+  struct Credentials {
+    std::string local_ufrag;
+    std::string local_pwd;
+    std::optional<std::string> remote_ufrag;
+  };
+  static bool username_matches(std::string_view username, std::string_view local_ufrag,
+                               const std::optional<std::string>& remote_ufrag);
+  // Forgets the previous generation once its grace period is over.
+  void expire_previous(Timestamp now);
   // Applies the selection rules above for an authenticated request; true when the
   // selected address changed.
   bool update_selection(const SocketAddress& from, const SocketAddress& local, bool use_candidate, Timestamp now);
@@ -117,6 +137,8 @@ class IceLiteAgent {
   std::string local_ufrag_;
   std::string local_pwd_;
   std::optional<std::string> remote_ufrag_;
+  std::optional<Credentials> previous_;  // the generation before the last restart
+  Timestamp previous_until_ = kNever;     // set when the new generation is first used
   Config config_;
   Counters counters_;
   State state_ = State::kNew;

@@ -117,6 +117,7 @@ transport::TransportConfig SessionManager::transport_config(const sdp::AnswerOpt
   c.remote_fingerprint = negotiated.remote_fingerprint;
   c.certificate = cert_;
   c.consent_timeout = options_.consent_timeout;
+  c.previous_ice_generation_grace = options_.previous_ice_generation_grace;
   return c;
 }
 

@@ -52,6 +52,9 @@ struct SessionManagerOptions {
   std::vector<ice::HostCandidate> host_candidates;
   size_t max_sessions = 5000;
   Duration consent_timeout = std::chrono::seconds(30);
+  // After an ICE restart: late checks of the previous generation are answered this long
+  // after the first check of the new one (RFC 8445 §9).
+  Duration previous_ice_generation_grace = std::chrono::seconds(3);
   // Cluster (DESIGN.md §4). kDev serves hosts and viewers itself, without a registry.
   NodeRole role = NodeRole::kDev;
   std::string node_id;

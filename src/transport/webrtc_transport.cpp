@@ -21,7 +21,8 @@ WebRtcTransport::WebRtcTransport(TransportConfig config, Output& out)
       out_(out),
       ice_(config_.local_ufrag, config_.local_pwd,
            config_.remote_ufrag.empty() ? std::nullopt : std::optional<std::string>(config_.remote_ufrag),
-           ice::IceLiteAgent::Config{.consent_timeout = config_.consent_timeout}) {
+           ice::IceLiteAgent::Config{.consent_timeout = config_.consent_timeout,
+                                     .previous_generation_grace = config_.previous_ice_generation_grace}) {
   dtls_ = std::make_unique<dtls::DtlsTransport>(config_.certificate, config_.dtls_role,
                                                 config_.remote_fingerprint_algorithm, config_.remote_fingerprint);
   if (config_.ice_controlling) {
@@ -179,6 +180,7 @@ void WebRtcTransport::handle_tick(Timestamp now) {
     flush_dtls();
     if (dtls_->state() == dtls::State::kFailed) return fail("dtls: " + dtls_->failure_reason());
   }
+  if (!ice_client_) ice_.handle_timeout(now);  // ends a restart's previous generation
   if (!ice_client_ && ice_.consent_expired(now)) {
     state_ = TransportState::kClosed;
     failure_reason_ = "ICE consent expired (no authenticated check for " +

@@ -25,6 +25,9 @@ struct TransportConfig {
   Bytes remote_fingerprint;
   std::shared_ptr<const dtls::Certificate> certificate;
   Duration consent_timeout = std::chrono::seconds(30);  // RFC 7675 §5.1
+  // After an ICE restart, how long late checks of the previous generation are answered
+  // once the new one is in use (ice::IceLiteAgent::Config).
+  Duration previous_ice_generation_grace = std::chrono::seconds(3);
   // Client mode (a server relaying from another server): we are the ICE controlling agent
   // checking the peer's candidates, instead of the ICE-lite side.
   bool ice_controlling = false;
@@ -72,6 +75,9 @@ class WebRtcTransport {
   // ICE restart (RFC 8445 §9): new credentials on both sides; the selected address keeps
   // carrying media until the client nominates again. DTLS and SRTP are unaffected.
   void restart_ice(std::string local_ufrag, std::string local_pwd, std::string remote_ufrag);
+  // The ufrag of the generation before the last restart while its checks are still
+  // answered (ice::IceLiteAgent::restart), else empty.
+  const std::string& previous_local_ufrag() const { return ice_.previous_local_ufrag(); }
 
   // Sends DTLS close_notify (the peer learns the session ended).
   void close(Timestamp now);

@@ -24,7 +24,8 @@ void TransportSession::on_address_selected(const SocketAddress& addr) {
 
 void TransportSession::restart_ice(const std::string& local_ufrag, const std::string& local_pwd,
                                    const std::string& remote_ufrag) {
-  worker_.unbind_ufrag(transport_.local_ufrag());
+  if (!previous_ufrag_.empty()) worker_.unbind_ufrag(previous_ufrag_);  // two generations back
+  previous_ufrag_ = transport_.local_ufrag();
   transport_.restart_ice(local_ufrag, local_pwd, remote_ufrag);
   worker_.bind_ufrag(local_ufrag, this);
 }
@@ -50,6 +51,10 @@ void TransportSession::send_rtcp(const Bytes& compound) {
 bool TransportSession::tick_transport(Timestamp now) {
   transport_.handle_tick(now);
   count_transport_drops();
+  if (!previous_ufrag_.empty() && transport_.previous_local_ufrag().empty()) {
+    worker_.unbind_ufrag(previous_ufrag_);  // the new generation took over
+    previous_ufrag_.clear();
+  }
   auto state = transport_.state();
   if (created_at_ == Timestamp{}) created_at_ = now;
   if (!reported_connected_ && !reported_ended_ && now - created_at_ > kConnectTimeout) {

@@ -39,7 +39,9 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   transport::WebRtcTransport& transport() { return transport_; }
   // Send through a socket of this session's own (relay client) instead of the worker's.
   void use_own_socket(SendBatch* sender) { own_sender_ = sender; }
-  // ICE restart: swap credentials and the ufrag the worker routes STUN by.
+  // ICE restart: new credentials and a new ufrag the worker routes STUN by. The old ufrag
+  // stays routed to this session until the transport stops answering the old generation
+  // (its first check with the new credentials), checked on every tick.
   void restart_ice(const std::string& local_ufrag, const std::string& local_pwd, const std::string& remote_ufrag);
 
  protected:
@@ -57,6 +59,7 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   SessionEvents& events_;
   transport::WebRtcTransport transport_;
   SendBatch* own_sender_ = nullptr;
+  std::string previous_ufrag_;  // still routed here after an ICE restart (see restart_ice)
   // A client that never completes ICE and DTLS (it went away after POST) must not hold
   // a session forever: consent freshness only starts once ICE has nominated.
   static constexpr Duration kConnectTimeout = std::chrono::seconds(30);

@@ -339,18 +339,29 @@ TEST_F(IceLiteAgentTest, RoleConflictAnswered487) {
   EXPECT_EQ(agent_.counters().role_conflicts, 1u);
 }
 
-TEST_F(IceLiteAgentTest, RestartAcceptsNewCredentialsAndRejectsOld) {
+// RFC 8445 §9: until the browser checks with the new credentials, its consent checks of the
+// previous generation (sent before it has our PATCH answer) are still answered, with the
+// previous password; from the first new-generation check on, the old ones are answered for
+// the grace period (a check sent or retransmitted just before the switch arrives late), then
+// rejected.
+TEST_F(IceLiteAgentTest, RestartAnswersThePreviousGenerationUntilTheNewOneIsUsed) {
   nominate(client_);
   agent_.restart("newU", "new-password-abcdefghij", std::string("brw2"));
   EXPECT_EQ(agent_.local_ufrag(), "newU");
+  EXPECT_EQ(agent_.previous_local_ufrag(), kLocalUfrag);
 
-  // Old credentials: rejected.
-  EXPECT_FALSE(send(Check{}, client_).response);
+  // Old credentials, before the new generation is in use: answered with the old password,
+  // however long the browser takes to switch.
+  clock_.advance(std::chrono::seconds(10));
+  auto old_gen = send(Check{}, client_);
+  ASSERT_TRUE(old_gen.response);
+  EXPECT_TRUE(stun::verify_message_integrity(*old_gen.response, kLocalPwd));
+  // Mixed credentials never pass.
   Check old_pwd_new_user;
   old_pwd_new_user.username = "newU:brw2";
   EXPECT_FALSE(send(old_pwd_new_user, client_).response);
-  EXPECT_EQ(agent_.counters().bad_username, 1u);
   EXPECT_EQ(agent_.counters().bad_integrity, 1u);
+  EXPECT_EQ(agent_.previous_local_ufrag(), kLocalUfrag) << "a failed check does not end the old generation";
 
   // Media keeps flowing to the old selection until the browser nominates again.
   EXPECT_EQ(agent_.selected_address(), client_);
@@ -365,6 +376,73 @@ TEST_F(IceLiteAgentTest, RestartAcceptsNewCredentialsAndRejectsOld) {
   EXPECT_TRUE(stun::verify_message_integrity(*r.response, "new-password-abcdefghij"));
   EXPECT_TRUE(r.nominated_changed);
   EXPECT_EQ(agent_.selected_address(), new_path);
+
+  // The new generation is in use: a late old check within the grace is still answered...
+  const auto grace = IceLiteAgent::Config{}.previous_generation_grace;
+  EXPECT_EQ(agent_.next_timeout(), clock_.now() + grace);
+  clock_.advance(grace - std::chrono::milliseconds(1));
+  EXPECT_TRUE(send(Check{}, client_).response);
+  EXPECT_EQ(agent_.selected_address(), new_path) << "a late old check does not move the selection back";
+  // ...and from the end of the grace on, the old credentials are rejected.
+  clock_.advance(std::chrono::milliseconds(1));
+  agent_.handle_timeout(clock_.now());
+  EXPECT_TRUE(agent_.previous_local_ufrag().empty());
+  EXPECT_FALSE(send(Check{}, client_).response);
+  EXPECT_EQ(agent_.counters().bad_username, 1u);
+}
+
+// While a restart completes, Chromium mixes generations in USERNAME: once it applied our
+// answer, its old connections check with our new ufrag and its old one; before, its new
+// connections check with our old ufrag and its new one. Each is answered while the previous
+// generation lasts, authenticated by the password of our ufrag's generation only.
+TEST_F(IceLiteAgentTest, RestartAnswersChecksThatMixGenerations) {
+  nominate(client_);
+  agent_.restart("newU", "new-password-abcdefghij", std::string("brw2"));
+  Check mixed;
+  mixed.username = std::string("newU:") + kRemoteUfrag;
+  mixed.key = "new-password-abcdefghij";
+  auto r = send(mixed, client_);
+  ASSERT_TRUE(r.response);
+  EXPECT_TRUE(stun::verify_message_integrity(*r.response, "new-password-abcdefghij"));
+  EXPECT_EQ(agent_.next_timeout(), clock_.now() + IceLiteAgent::Config{}.consent_timeout)
+      << "a mixed check does not start the previous generation's grace";
+  mixed.key = kLocalPwd;
+  EXPECT_FALSE(send(mixed, client_).response) << "the old password never authenticates the new ufrag";
+  EXPECT_EQ(agent_.counters().bad_integrity, 1u);
+  // Before it applied our answer, its new connections check with our old ufrag: the old
+  // password authenticates them.
+  Check early;
+  early.username = std::string(kLocalUfrag) + ":brw2";
+  early.key = kLocalPwd;
+  r = send(early, client_);
+  ASSERT_TRUE(r.response);
+  EXPECT_TRUE(stun::verify_message_integrity(*r.response, kLocalPwd));
+  early.key = "new-password-abcdefghij";
+  EXPECT_FALSE(send(early, client_).response);
+  EXPECT_EQ(agent_.counters().bad_integrity, 2u);
+
+  // Once the previous generation is over, the old remote ufrag is unknown.
+  Check fresh;
+  fresh.username = "newU:brw2";
+  fresh.key = "new-password-abcdefghij";
+  ASSERT_TRUE(send(fresh, client_).response);
+  clock_.advance(IceLiteAgent::Config{}.previous_generation_grace);
+  mixed.key = "new-password-abcdefghij";
+  EXPECT_FALSE(send(mixed, client_).response);
+  EXPECT_EQ(agent_.counters().bad_username, 1u);
+}
+
+// A second restart before the first completed forgets the oldest generation.
+TEST_F(IceLiteAgentTest, SecondRestartKeepsOnlyOnePreviousGeneration) {
+  nominate(client_);
+  agent_.restart("gen2", "password-generation-two", std::string("brw2"));
+  agent_.restart("gen3", "password-generation-333", std::string("brw3"));
+  EXPECT_EQ(agent_.previous_local_ufrag(), "gen2");
+  EXPECT_FALSE(send(Check{}, client_).response) << "generation 1 is gone";
+  Check gen2;
+  gen2.username = "gen2:brw2";
+  gen2.key = "password-generation-two";
+  EXPECT_TRUE(send(gen2, client_).response);
 }
 
 }  // namespace

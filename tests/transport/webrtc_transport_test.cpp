@@ -554,10 +554,11 @@ TEST_F(TransportTest, IceRestartSwitchesCredentialsAndKeepsMedia) {
   server->restart_ice("newU", "new-server-password-0123", "cli2");
   EXPECT_EQ(server->local_ufrag(), "newU");
 
-  // Old credentials are refused from now on.
+  // Until the browser uses the new credentials, its consent checks of the previous
+  // generation are still answered (RFC 8445 §9).
   deliver(binding_request(), browser_addr);
-  EXPECT_TRUE(out.take_stun().empty());
-  EXPECT_EQ(server->counters().stun_unauthenticated, 1u);
+  EXPECT_EQ(out.take_stun().size(), 1u);
+  EXPECT_EQ(server->previous_local_ufrag(), kServerUfrag);
 
   // DTLS/SRTP are untouched: media keeps flowing on the selected address meanwhile.
   Bytes plain = make_rtp(9, 1, "during-restart");
@@ -579,6 +580,17 @@ TEST_F(TransportTest, IceRestartSwitchesCredentialsAndKeepsMedia) {
   EXPECT_EQ(out.selected[1], other_addr);
   Bytes wire2 = browser_protect_rtp(make_rtp(10, 1, "after-restart"));
   EXPECT_EQ(deliver(wire2, other_addr), WebRtcTransport::Received::kRtp);
+
+  // The new generation is in use: a late check of the old one is still answered within the
+  // grace period, and refused after it.
+  deliver(binding_request(), browser_addr);
+  EXPECT_EQ(out.take_stun().size(), 1u) << "a late previous-generation check within the grace";
+  now += TransportConfig{}.previous_ice_generation_grace;
+  server->handle_tick(now);
+  EXPECT_TRUE(server->previous_local_ufrag().empty());
+  deliver(binding_request(), browser_addr);
+  EXPECT_TRUE(out.take_stun().empty());
+  EXPECT_EQ(server->counters().stun_unauthenticated, 1u);
 }
 
 TEST_F(TransportTest, IceRestartKeepsConsentTimerUntilNewChecks) {
