@@ -145,4 +145,4 @@ run_viewers regional "http://$B:8080"
 curl_streams() { ip netns exec rgb curl -s -m 3 "http://$B:8080/api/v1/streams"; echo; }
 curl_streams >"$OUT/streams-b.json"
 
-"$PY" "$HERE/table.py" "$OUT/viewers-direct.jsonl" "$OUT/viewers-regional.jsonl" | tee "$OUT/table.md"
+"$PY" "$HERE/table.py" "$OUT/viewers-direct.jsonl" "$OUT/viewers-regional.jsonl" "$VIEWERS" | tee "$OUT/table.md"

@@ -3,7 +3,10 @@
 as a Markdown table: connection time, viewer<->server RTT and loss after retransmission, direct (viewers
 attached to the remote region A) vs regional (their own region B, relayed from A), with the reduction.
 
-Usage: table.py DIRECT.jsonl REGIONAL.jsonl"""
+A viewer that failed (refused, or no first frame within the timeout) or never reported (its process died)
+is counted in the table's first row and left out of the metrics; the metrics are of the viewers measured.
+
+Usage: table.py DIRECT.jsonl REGIONAL.jsonl [VIEWERS_STARTED_PER_RUN]"""
 import json
 import statistics
 import sys
@@ -55,6 +58,10 @@ def metrics(viewers):
 def main():
     direct, dfail = load(sys.argv[1])
     regional, rfail = load(sys.argv[2])
+    started = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    # Failed, plus those that never reported at all.
+    dfail = max(dfail, started - len(direct)) if started is not None else dfail
+    rfail = max(rfail, started - len(regional)) if started is not None else rfail
     d, r = metrics(direct), metrics(regional)
     print(f"viewers measured: direct {len(direct)} (failed {dfail}), regional {len(regional)} (failed {rfail}); "
           f"video packets expected: direct {sum(v.get('expected', 0) for v in direct)}, "
@@ -62,6 +69,8 @@ def main():
     print()
     print("| metric | direct (region A) | regional (region B, relayed) | reduction |")
     print("|---|---:|---:|---:|")
+    of = f" of {started}" if started is not None else ""
+    print(f"| viewers failed{of} (not measured) | {dfail} | {rfail} | |")
     for key in d:
         dv, rv = d[key], r[key]
         red = (dv - rv) / dv * 100 if dv and dv == dv and rv == rv else float("nan")
