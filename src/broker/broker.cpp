@@ -139,8 +139,7 @@ http::Response Broker::handle_whip(const http::Request& request) {
   auto candidates = eligible_nodes(nodes, Role::kOrigin, options_.region, options_.max_cpu);
   const NodeRecord* origin = pick_two_choice(candidates, random_(), options_.load_tolerance);
   if (!origin) {
-    return retry_later(503, "no-capacity",
-                       "no origin in region '" + options_.region + "' can take a new stream");
+    return retry_later(503, "no-capacity", describe_no_capacity(nodes, Role::kOrigin, options_.region, options_.max_cpu));
   }
   record_placement(origin->id);
   return redirect(redirect_location(origin->http_url, "whip", stream, request.query));
@@ -176,8 +175,7 @@ http::Response Broker::handle_whep(const http::Request& request) {
   }
   const NodeRecord* edge = pick_two_choice(candidates, random_(), options_.load_tolerance);
   if (!edge) {
-    return retry_later(503, "no-capacity",
-                       "no edge in region '" + *region + "' can take a new viewer");
+    return retry_later(503, "no-capacity", describe_no_capacity(nodes, Role::kEdge, *region, options_.max_cpu));
   }
   record_placement(edge->id);
   return redirect(redirect_location(edge->http_url, "whep", stream, request.query));

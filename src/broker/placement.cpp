@@ -1,6 +1,7 @@
 #include "broker/placement.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <tuple>
 
 namespace strata::broker {
@@ -22,6 +23,34 @@ bool is_full(const NodeRecord& node, double max_cpu) {
 bool is_eligible(const NodeRecord& node, Role role, std::string_view region, double max_cpu) {
   return is_alive(node) && serves_role(node, role) && node.region == region && !node.http_url.empty() &&
          !node.draining && !is_full(node, max_cpu);
+}
+
+std::string why_not_eligible(const NodeRecord& node, Role role, std::string_view region, double max_cpu) {
+  if (!serves_role(node, role) || node.region != region) return {};
+  if (!is_alive(node)) return "record expired";
+  if (node.http_url.empty()) return "no HTTP URL";
+  if (node.draining) return "draining";
+  if (node.capacity > 0 && node.sessions >= node.capacity)
+    return "full: " + std::to_string(node.sessions) + " of " + std::to_string(node.capacity) + " sessions";
+  if (node.cpu >= max_cpu) {
+    char text[64];
+    std::snprintf(text, sizeof text, "cpu %.2f >= %.2f", node.cpu, max_cpu);
+    return text;
+  }
+  return {};
+}
+
+std::string describe_no_capacity(const std::vector<NodeRecord>& nodes, Role role, std::string_view region,
+                                 double max_cpu) {
+  const char* kind = role == Role::kOrigin ? "origin" : "edge";
+  std::string reasons;
+  for (const auto& node : nodes) {
+    std::string why = why_not_eligible(node, role, region, max_cpu);
+    if (why.empty()) continue;
+    reasons.append(reasons.empty() ? "" : "; ").append(node.id).append(": ").append(why);
+  }
+  if (reasons.empty()) return "no " + std::string(kind) + " of region '" + std::string(region) + "' is alive";
+  return "no " + std::string(kind) + " in region '" + std::string(region) + "' can take a new session (" + reasons + ")";
 }
 
 double node_load(const NodeRecord& node) {

@@ -3,6 +3,7 @@
 // tested without HTTP or a registry.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,16 @@ bool is_full(const registry::NodeRecord& node, double max_cpu);
 // Alive, right role and region, an HTTP URL to redirect to, not draining, not full.
 bool is_eligible(const registry::NodeRecord& node, Role role, std::string_view region,
                  double max_cpu);
+
+// Why a node of `role` in `region` takes no new session ("draining", "cpu 0.93 >= 0.90",
+// "full: 5000 of 5000 sessions", "record expired"); empty when it is eligible or is of
+// another role or region.
+std::string why_not_eligible(const registry::NodeRecord& node, Role role, std::string_view region,
+                             double max_cpu);
+// The detail of a 503 no-capacity: every node of `role` in `region` with its reason, or that
+// there is none alive.
+std::string describe_no_capacity(const std::vector<registry::NodeRecord>& nodes, Role role,
+                                 std::string_view region, double max_cpu);
 
 // sessions / capacity, or sessions when the capacity is unknown (0).
 double node_load(const registry::NodeRecord& node);

@@ -1,5 +1,7 @@
 #include "registry/cached_registry.hpp"
 
+#include <algorithm>
+
 namespace strata::registry {
 
 CachedRegistry::CachedRegistry(std::unique_ptr<Registry> backend, const Clock& clock, Options options)
@@ -83,6 +85,7 @@ void CachedRegistry::store_locked(const Key& key, Entry entry) {
     return;
   }
   entry.refreshing = false;
+  entry.last_read = it != entries_.end() ? std::max(it->second.last_read, entry.last_read) : entry.last_read;
   entries_[text] = std::move(entry);
 }
 
@@ -94,6 +97,7 @@ CachedRegistry::Entry CachedRegistry::get(const Key& key) {
   {
     std::lock_guard lock(mu_);
     auto it = entries_.find(text);
+    if (it != entries_.end()) it->second.last_read = now;
     if (it != entries_.end() && now - it->second.fetched <= options_.max_stale) {
       Entry& e = it->second;
       hit = now - e.fetched < options_.refresh_after || e.refreshing || options_.background_refresh;
@@ -108,6 +112,7 @@ CachedRegistry::Entry CachedRegistry::get(const Key& key) {
   }
   if (!hit) {
     Entry fresh = fetch(key);
+    fresh.last_read = now;
     std::lock_guard lock(mu_);
     store_locked(key, fresh);
     auto it = entries_.find(text);
@@ -123,10 +128,54 @@ CachedRegistry::Entry CachedRegistry::get(const Key& key) {
   return out;
 }
 
+std::vector<CachedRegistry::Key> CachedRegistry::collect_due_locked(Timestamp now) {
+  std::vector<Key> due;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    const bool warm = now - e.last_read <= options_.keep_warm;
+    if (!warm && now - e.fetched > options_.max_stale) {
+      it = entries_.erase(it);
+      continue;
+    }
+    if (warm && !e.refreshing && now - e.fetched >= options_.refresh_after / 2) {
+      e.refreshing = true;
+      // Back from the text form: kind, then the two arguments ('|' never occurs in names).
+      const std::string& text = it->first;
+      size_t bar2 = text.find('|', 2);
+      due.push_back(Key{Kind(text[0]), text.substr(2, bar2 - 2), text.substr(bar2 + 1)});
+    }
+    ++it;
+  }
+  return due;
+}
+
+void CachedRegistry::refresh_due_entries() {
+  std::vector<Key> due;
+  {
+    std::lock_guard lock(mu_);
+    due = collect_due_locked(clock_.now());
+    if (options_.background_refresh) {
+      for (auto& key : due) refresh_queue_.push_back(std::move(key));
+      if (!due.empty()) cv_.notify_one();
+      return;
+    }
+  }
+  for (const Key& key : due) {
+    Entry fresh = fetch(key);
+    std::lock_guard lock(mu_);
+    store_locked(key, std::move(fresh));
+  }
+}
+
 void CachedRegistry::refresh_loop() {
+  // Real time between looks for due entries; which entries are due is the injected clock's call.
+  const auto look_every = std::max<Duration>(options_.refresh_after / 4, std::chrono::milliseconds(10));
   std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stopping_ || !refresh_queue_.empty(); });
+    if (!cv_.wait_for(lock, look_every, [this] { return stopping_ || !refresh_queue_.empty(); })) {
+      for (auto& key : collect_due_locked(clock_.now())) refresh_queue_.push_back(std::move(key));
+      continue;
+    }
     if (stopping_) return;
     Key key = std::move(refresh_queue_.front());
     refresh_queue_.pop_front();

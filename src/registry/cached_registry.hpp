@@ -2,11 +2,14 @@
 // regions: one Redis in region A serves region B's broker over a 150 ms backbone, and a WHEP
 // placement reads the registry four or five times — most of a second per viewer).
 //
-// Stale-while-revalidate: a read served from the cache that is older than `refresh_after` is
-// answered from the cache at once and refreshed in the background (one refresh per key in
-// flight), so steady traffic sees data at most about `refresh_after` + one round trip old and
-// never waits for Redis. An entry older than `max_stale` is not served: that read goes to the
-// backend (as does a miss).
+// Kept warm: every entry read within `keep_warm` is refreshed ahead of use (every
+// `refresh_after` / 2, one refresh per key in flight), so while the backend answers, a read is
+// served from the cache at once with data at most about `refresh_after` + one round trip old
+// and never waits for Redis. (Refreshing only on use served an entry that had sat unread for
+// seconds: aged, it no longer listed nodes whose records were fine, and the next refresh
+// listed them again.) A read of an entry older than `refresh_after` also schedules a refresh.
+// An entry older than `max_stale` is not served: that read goes to the backend (as does a
+// miss). Entries unread for `keep_warm` and older than `max_stale` are dropped.
 //
 // Only answers the backend really gave are kept (Read::ok): a failed refresh leaves the last
 // good answer in place, so one slow or lost read across a backbone refuses nothing; a read
@@ -22,8 +25,10 @@
 // Writes go straight to the backend and drop the entries they affect. streams() and events pass
 // through.
 //
-// Thread-safe. Refreshes run on one registry-owned thread (or inline, on the reading thread,
-// with Options::background_refresh = false, which tests use with a FakeClock).
+// Thread-safe. Refreshes run on one registry-owned thread, which also looks for entries due
+// every `refresh_after` / 4 of real time (or inline, on the reading thread and in
+// refresh_due_entries(), with Options::background_refresh = false, which tests use with a
+// FakeClock).
 #pragma once
 #include <condition_variable>
 #include <deque>
@@ -40,6 +45,7 @@ class CachedRegistry final : public Registry {
   struct Options {
     Duration refresh_after = std::chrono::milliseconds(500);
     Duration max_stale = std::chrono::seconds(3);
+    Duration keep_warm = std::chrono::seconds(10);
     bool background_refresh = true;
   };
 
@@ -69,6 +75,10 @@ class CachedRegistry final : public Registry {
 
   // Reads answered by the backend (misses, too-stale entries and refreshes), for tests and metrics.
   uint64_t backend_reads() const;
+  // Refreshes the entries read within keep_warm that are refresh_after / 2 old, and drops the
+  // ones unread for keep_warm; what the refresher thread does on its timer. Without a
+  // background refresher the refreshes run here, inline.
+  void refresh_due_entries();
 
  private:
   // One answer. Key: kind prefix + arguments ("n|eu", "r|eu|cam", "s|cam", "h|").
@@ -79,6 +89,7 @@ class CachedRegistry final : public Registry {
     std::optional<StreamClaim> claim;
     bool healthy = false;
     Timestamp fetched{};  // when the read that gave this answer started
+    Timestamp last_read{};  // when a caller last asked for it (kept warm while recent)
     bool refreshing = false;
   };
   enum class Kind : char { kNodes = 'n', kRelays = 'r', kStream = 's', kHealthy = 'h' };
@@ -96,6 +107,8 @@ class CachedRegistry final : public Registry {
   void store_locked(const Key& key, Entry entry);
   void invalidate(const std::string& key_text);
   void refresh_loop();
+  // Queues the keys due for a refresh (marking them refreshing) and drops cold entries.
+  std::vector<Key> collect_due_locked(Timestamp now);
 
   std::unique_ptr<Registry> backend_;
   const Clock& clock_;

@@ -64,6 +64,22 @@ TEST(Eligibility, Table) {
   EXPECT_FALSE(is_eligible(no_url, Role::kOrigin, "eu", 0.9));
 }
 
+// A 503 no-capacity says, per node of the role and region, why it takes nothing new.
+TEST(NoCapacity, NamesEachNodesReason) {
+  NodeRecord expired = node("gone", "edge", 0, 10);
+  expired.ttl_left = Duration::zero();
+  std::vector<NodeRecord> nodes = {
+      node("busy", "edge", 1, 10, 0.95), node("drain", "edge", 1, 10, 0.1, true), node("full", "edge", 10, 10),
+      expired, node("o", "origin", 0, 10), node("far", "edge", 0, 10, 0.1, false, "us"),
+  };
+  EXPECT_EQ(describe_no_capacity(nodes, Role::kEdge, "eu", 0.9),
+            "no edge in region 'eu' can take a new session (busy: cpu 0.95 >= 0.90; drain: draining; "
+            "full: full: 10 of 10 sessions; gone: record expired)");
+  EXPECT_EQ(why_not_eligible(node("ok", "edge", 1, 10), Role::kEdge, "eu", 0.9), "");
+  EXPECT_EQ(describe_no_capacity({node("o", "origin", 0, 10)}, Role::kEdge, "eu", 0.9),
+            "no edge of region 'eu' is alive");
+}
+
 TEST(EligibleNodes, SortedByLoadThenCpuThenId) {
   std::vector<NodeRecord> nodes = {
       node("c", "origin", 5, 10, 0.2), node("b", "origin", 5, 10, 0.1),

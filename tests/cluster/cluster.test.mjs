@@ -332,6 +332,10 @@ describe('strata origin-edge cluster', { timeout: 240000 }, () => {
     const victim = [...cluster.edges].sort((a, b) => count(b) - count(a))[0];
     const orphans = [...active.keys()].filter((id) => nodeOf(id)?.id === victim.id);
     assert.ok(orphans.length > 0, `no viewer on ${victim.id}`);
+    // What the broker lists just before the kill (with each record's time left), for the record.
+    const listed = (await cluster.brokerNodes()).map((n) => `${n.id}:${n.ttl_left_ms}`);
+    report('broker nodes before the kill (id:ttl_left_ms)', listed);
+    assert.ok(listed.some((x) => x.startsWith(`${victim.id}:`)), `the broker lists ${victim.id} before it is killed`);
     const t0 = Date.now();
     await victim.kill9();
     const { ms: goneMs } = await waitUntil(async () => !(await cluster.brokerNodeIds()).includes(victim.id), 8000,

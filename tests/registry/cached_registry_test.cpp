@@ -283,6 +283,37 @@ TEST_F(CachedRegistryTest, NodeRecordsAgeAndExpireInTheCache) {
   EXPECT_EQ(later[0].ttl_left, Duration(9s));
 }
 
+// An entry in use is kept warm: nodes whose heartbeats are on time (a 3 s record re-put
+// every second) are listed by every read, however long since the last one. Refreshing only
+// on use served a 2.5 s old entry, aged: it listed neither node, and the next refresh listed
+// both again (the broker then placed viewers on a node it had just stopped listing).
+TEST_F(CachedRegistryTest, EntryInUseIsKeptWarmAndNeverAgesOutLiveNodes) {
+  make(false);
+  backend_->put_node(edge("e1", "b"), 3s);
+  clock_.advance(500ms);
+  backend_->put_node(edge("e2", "b"), 3s);
+  ASSERT_EQ(cache_->nodes("b").size(), 2u);
+  for (int step = 1; step <= 25; ++step) {  // 2.5 s without a read; heartbeats every second
+    clock_.advance(100ms);
+    if (step % 10 == 0) backend_->put_node(edge("e1", "b"), 3s);
+    if (step % 10 == 5) backend_->put_node(edge("e2", "b"), 3s);
+    cache_->refresh_due_entries();  // the refresher's timer
+  }
+  auto nodes = cache_->nodes("b");
+  ASSERT_EQ(nodes.size(), 2u);
+  for (const auto& n : nodes) EXPECT_GE(n.ttl_left, Duration(1500ms)) << n.id;
+  EXPECT_GE(backend_->node_reads, 9) << "refreshed every refresh_after / 2 meanwhile";
+
+  // Unread for keep_warm: no more refreshes, and dropped once older than max_stale.
+  const int reads = backend_->node_reads;
+  clock_.advance(CachedRegistry::Options{}.keep_warm + 1s);
+  cache_->refresh_due_entries();
+  EXPECT_EQ(backend_->node_reads, reads);
+  backend_->put_node(edge("e1", "b"), 3s);
+  EXPECT_EQ(cache_->nodes("b").size(), 1u) << "read again as a miss";
+  EXPECT_EQ(backend_->node_reads, reads + 1);
+}
+
 // Real time here: HTTP threads and the refresher all read the clock.
 TEST_F(CachedRegistryTest, ConcurrentReadersAreSafe) {
   SteadyClock steady;
