@@ -30,15 +30,11 @@ RelaySendSession::SentStream& RelaySendSession::stream_for(uint32_t ssrc, uint32
 }
 
 bool RelaySendSession::send_packet(const PacketRef& packet) {
-  auto to = transport_.remote_address();
-  if (!to || packet.size() + kSrtpMaxTrailer > SendBatch::kSlotSize) return false;
-  SendBatch& out = worker_.sender();
-  uint8_t* slot = out.slot_data();
-  std::memcpy(slot, packet.data(), packet.size());
-  size_t len = 0;
-  if (!transport_.protect_rtp(slot, packet.size(), SendBatch::kSlotSize, &len)) return false;
-  out.commit(len, *to, transport_.local_address());
-  return true;
+  if (packet.size() + kSrtpMaxTrailer > SendBatch::kSlotSize) return false;
+  return send_protected(Protect::kRtp, [&](uint8_t* slot, size_t) {
+    std::memcpy(slot, packet.data(), packet.size());
+    return packet.size();
+  });
 }
 
 void RelaySendSession::on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) {

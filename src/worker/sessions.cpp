@@ -32,20 +32,17 @@ void TransportSession::restart_ice(const std::string& local_ufrag, const std::st
 
 void TransportSession::send_rtcp(const Bytes& compound) {
   if (compound.empty() || transport_.state() != transport::TransportState::kConnected) return;
-  auto to = transport_.remote_address();
-  if (!to) return;
   if (compound.size() + kSrtpMaxTrailer > SendBatch::kSlotSize) {
     // RTCP is not fragmented (RFC 3550 §6.1: one compound per lower-layer datagram); a
     // compound this large (a NACK naming hundreds of scattered losses) is lost whole.
     worker_.metrics().drop_rtcp_oversized.add();
     return;
   }
-  uint8_t* slot = sender().slot_data();
-  std::memcpy(slot, compound.data(), compound.size());
-  size_t len = 0;
-  if (!transport_.protect_rtcp(slot, compound.size(), SendBatch::kSlotSize, &len)) return;
-  sender().commit(len, *to, transport_.local_address());
-  worker_.metrics().rtcp_out.add();
+  const bool sent = send_protected(Protect::kRtcp, [&](uint8_t* slot, size_t) {
+    std::memcpy(slot, compound.data(), compound.size());
+    return compound.size();
+  });
+  if (sent) worker_.metrics().rtcp_out.add();
 }
 
 bool TransportSession::tick_transport(Timestamp now) {
@@ -305,19 +302,11 @@ void ViewerSession::on_all_layers_media(uint32_t track, uint8_t layer, const Pac
 
 // `layer` >= 0: the consumer picks among layers; -1: the packet is for it as is.
 void ViewerSession::send_media(sfu::Consumer& c, const PacketRef& packet, int layer, Timestamp now) {
-  if (transport_.state() != transport::TransportState::kConnected) return;
-  auto to = transport_.remote_address();
-  if (!to) return;
-  SendBatch& out = worker_.sender();
-  uint8_t* slot = out.slot_data();
-  const size_t capacity = SendBatch::kSlotSize - kSrtpMaxTrailer;
-  size_t len = layer >= 0 ? c.write_layer_media(packet, uint8_t(layer), now, slot, capacity)
-                          : c.write_media(packet, now, slot, capacity);
-  if (len == 0) return;
-  size_t protected_len = 0;
-  if (!transport_.protect_rtp(slot, len, SendBatch::kSlotSize, &protected_len)) return;
-  out.commit(protected_len, *to, transport_.local_address());
-  worker_.metrics().rtp_out.add();
+  const bool sent = send_protected(Protect::kRtp, [&](uint8_t* slot, size_t capacity) {
+    return layer >= 0 ? c.write_layer_media(packet, uint8_t(layer), now, slot, capacity)
+                      : c.write_media(packet, now, slot, capacity);
+  });
+  if (sent) worker_.metrics().rtp_out.add();
 }
 
 bool ViewerSession::selects_layers() const {
@@ -394,15 +383,9 @@ void ViewerSession::handle_report_block(const rtp::ReportBlock& block, Timestamp
 }
 
 void ViewerSession::resend(sfu::Consumer& c, uint16_t seq, Timestamp now) {
-  auto to = transport_.remote_address();
-  if (!to) return;
-  SendBatch& out = worker_.sender();
-  uint8_t* slot = out.slot_data();
-  size_t n = c.write_retransmission(seq, now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
-  size_t protected_len = 0;
-  if (n == 0 || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) return;
-  out.commit(protected_len, *to, transport_.local_address());
-  worker_.metrics().retransmissions_out.add();
+  const bool sent = send_protected(
+      Protect::kRtp, [&](uint8_t* slot, size_t capacity) { return c.write_retransmission(seq, now, slot, capacity); });
+  if (sent) worker_.metrics().retransmissions_out.add();
 }
 
 // Re-selects the layer, paces bandwidth probes, counts what changed for /metrics.
@@ -421,16 +404,13 @@ void ViewerSession::run_downlink(Timestamp now) {
 }
 
 void ViewerSession::send_probes(size_t bytes, Timestamp now) {
-  auto to = transport_.remote_address();
-  if (!to) return;
   constexpr int kMaxPerTick = 32;
   for (int i = 0; i < kMaxPerTick && bytes > 0; ++i) {
-    SendBatch& out = worker_.sender();
-    uint8_t* slot = out.slot_data();
-    size_t n = video_->write_probe(downlink_->probe_cluster(), now, slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
-    size_t protected_len = 0;
-    if (n == 0 || !transport_.protect_rtp(slot, n, SendBatch::kSlotSize, &protected_len)) return;
-    out.commit(protected_len, *to, transport_.local_address());
+    size_t n = 0;
+    const bool sent = send_protected(Protect::kRtp, [&](uint8_t* slot, size_t capacity) {
+      return n = video_->write_probe(downlink_->probe_cluster(), now, slot, capacity);
+    });
+    if (!sent) return;
     worker_.metrics().probe_packets_out.add();
     bytes -= std::min(bytes, n);
   }

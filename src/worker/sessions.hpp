@@ -49,6 +49,14 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   void on_address_selected(const SocketAddress& addr) override;
   // Protects and sends a compound RTCP packet.
   void send_rtcp(const Bytes& compound);
+  // The one way media and RTCP leave a session: `write(slot, capacity)` writes one plain
+  // packet into the next send slot (room left for the SRTP/SRTCP trailer) and returns its
+  // length (0: nothing to send); it is protected in place (RFC 3711 §3.3 / §3.4) and queued to
+  // the address ICE selected, from the local address that pair uses. False when nothing was
+  // queued (not connected, nothing written, protection failed).
+  enum class Protect { kRtp, kRtcp };
+  template <class Write>
+  bool send_protected(Protect kind, Write&& write);
   // Runs the transport's timers and reports state changes; returns false once ended.
   bool tick_transport(Timestamp now);
   void count_transport_drops();
@@ -68,6 +76,23 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   bool reported_ended_ = false;
   transport::WebRtcTransport::Counters last_counters_{};
 };
+
+template <class Write>
+bool TransportSession::send_protected(Protect kind, Write&& write) {
+  if (transport_.state() != transport::TransportState::kConnected) return false;
+  auto to = transport_.remote_address();
+  if (!to) return false;
+  SendBatch& out = sender();
+  uint8_t* slot = out.slot_data();
+  const size_t len = write(slot, SendBatch::kSlotSize - kSrtpMaxTrailer);
+  if (len == 0) return false;
+  size_t protected_len = 0;
+  const bool ok = kind == Protect::kRtp ? transport_.protect_rtp(slot, len, SendBatch::kSlotSize, &protected_len)
+                                        : transport_.protect_rtcp(slot, len, SendBatch::kSlotSize, &protected_len);
+  if (!ok) return false;
+  out.commit(protected_len, *to, transport_.local_address());
+  return true;
+}
 
 class PublisherSession final : public TransportSession {
  public:
