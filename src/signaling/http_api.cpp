@@ -1,6 +1,7 @@
 #include "signaling/http_api.hpp"
 
 #include "http/message.hpp"
+#include "signaling/api_render.hpp"
 
 namespace strata::signaling {
 
@@ -113,9 +114,12 @@ void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo n
   });
   router.add("GET", "/healthz", [](const http::Request&) { return http::text_response(200, "ok\n"); });
   router.add("GET", "/metrics", [&sessions](const http::Request&) {
-    return http::text_response(200, sessions.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
+    return http::text_response(200, metrics_text(sessions.directory_view(), sessions.worker_metrics()),
+                               "text/plain; version=0.0.4; charset=utf-8");
   });
-  router.add("GET", "/api/v1/streams", [&sessions](const http::Request&) { return http::json_response(200, sessions.streams_json()); });
+  router.add("GET", "/api/v1/streams", [&sessions](const http::Request&) {
+    return http::json_response(200, streams_json(sessions.directory_view()));
+  });
   router.add("GET", "/api/v1/nodes", [&sessions, node](const http::Request&) {
     nlohmann::json n = {{"id", node.id},         {"role", node.role},
                         {"region", node.region}, {"url", node.http_url},

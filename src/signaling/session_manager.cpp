@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <future>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -510,79 +509,49 @@ size_t SessionManager::session_count() const {
   return sessions_.size();
 }
 
-nlohmann::json SessionManager::streams_json() const {
+DirectoryView SessionManager::directory_view() const {
   std::lock_guard lock(mu_);
-  nlohmann::json streams = nlohmann::json::array();
+  DirectoryView view;
   const Timestamp now = this->now();
   for (auto& [name, rec] : streams_) {
-    nlohmann::json tracks = nlohmann::json::array();
-    for (auto& t : rec.tracks) {
-      tracks.push_back({{"mid", t.mid}, {"kind", sfu::to_string(t.kind)}, {"codec", t.codec.name},
-                        {"clock_rate", t.codec.clock_rate}, {"rids", t.rids}});
-    }
+    StreamView& s = view.streams.emplace_back();
+    s.name = name;
+    s.tracks = rec.tracks;
     auto pub = sessions_.find(rec.publisher);
-    streams.push_back({{"name", name},
-                       {"viewer_layers", viewer_layers_json_locked(rec)},
-                       {"publisher", {{"session", pub != sessions_.end() ? pub->second.public_id : ""},
-                                      {"worker", rec.publisher_worker},
-                                      {"connected", pub != sessions_.end() && pub->second.connected}}},
-                       {"viewers", rec.viewers.size()},
-                       {"relays", rec.relays.size()},    // origin: edges relaying it
-                       {"relayed", rec.relayed},         // edge: fed by one relay from its origin
-                       {"tracks", tracks},
-                       {"uptime_seconds", std::chrono::duration<double>(now - rec.started).count()}});
+    if (pub != sessions_.end()) {
+      s.publisher_session = pub->second.public_id;
+      s.publisher_connected = pub->second.connected;
+    }
+    s.publisher_worker = rec.publisher_worker;
+    s.viewers = rec.viewers.size();
+    s.relays = rec.relays.size();
+    s.relayed = rec.relayed;
+    s.uptime = now - rec.started;
+    s.viewer_layers = viewer_layers_locked(rec);
   }
-  return {{"streams", streams}};
+  for (auto& [id, s] : sessions_) {
+    if (s.kind == Kind::kPublisher) ++view.publishers;
+    if (s.kind == Kind::kViewer) ++view.viewers;
+    if (s.kind == Kind::kRelaySend) ++view.relays_out;
+    if (s.kind == Kind::kRelayIngest) ++view.relays_in;
+  }
+  view.publishes_total = publishes_total_;
+  view.views_total = views_total_;
+  view.rejected_total = rejected_total_;
+  return view;
 }
 
-// Per simulcast viewer: the layer it gets and why (explicit cap, downlink estimate).
-nlohmann::json SessionManager::viewer_layers_json_locked(const StreamRecord& rec) const {
-  nlohmann::json out = nlohmann::json::array();
+std::vector<ViewerLayerView> SessionManager::viewer_layers_locked(const StreamRecord& rec) const {
+  std::vector<ViewerLayerView> out;
   for (uint64_t id : rec.viewers) {
     auto it = sessions_.find(id);
     if (it == sessions_.end() || !it->second.layer_stats) continue;
     const sfu::ViewerLayerStats& st = *it->second.layer_stats;
     auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
-    out.push_back({{"session", it->second.public_id},
-                   {"current", get(st.current)},
-                   {"target", get(st.target)},
-                   {"requested", get(st.requested)},
-                   {"temporal", get(st.temporal)},
-                   {"estimate_bps", get(st.estimate_bps)},
-                   {"switches", get(st.switches)},
-                   {"probes", get(st.probes)}});
+    out.push_back({it->second.public_id, get(st.current), get(st.target), get(st.requested), get(st.temporal),
+                   get(st.estimate_bps), get(st.switches), get(st.probes)});
   }
   return out;
-}
-
-std::string SessionManager::metrics_text() const {
-  std::ostringstream out;
-  auto counter = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
-    out << "# HELP strata_" << name << ' ' << help << "\n# TYPE strata_" << name << ' ' << type << "\nstrata_" << name
-        << ' ' << v << '\n';
-  };
-  auto m = workers_.metrics();
-#define STRATA_EMIT(name, help) counter(#name "_total", help, m.name);
-  STRATA_WORKER_COUNTERS(STRATA_EMIT)
-#undef STRATA_EMIT
-  std::lock_guard lock(mu_);
-  size_t pubs = 0, viewers = 0;
-  size_t relays_out = 0, relays_in = 0;
-  for (auto& [id, s] : sessions_) {
-    if (s.kind == Kind::kPublisher) ++pubs;
-    if (s.kind == Kind::kViewer) ++viewers;
-    if (s.kind == Kind::kRelaySend) ++relays_out;
-    if (s.kind == Kind::kRelayIngest) ++relays_in;
-  }
-  counter("sessions_publishers", "publisher (WHIP) sessions", pubs, "gauge");
-  counter("sessions_viewers", "viewer (WHEP) sessions", viewers, "gauge");
-  counter("relays_out", "relays this origin feeds to edges", relays_out, "gauge");
-  counter("relays_in", "relays this edge pulls from origins (one per stream)", relays_in, "gauge");
-  counter("streams_live", "streams with a host", streams_.size(), "gauge");
-  counter("whip_sessions_created_total", "WHIP sessions created", publishes_total_);
-  counter("whep_sessions_created_total", "WHEP sessions created", views_total_);
-  counter("signaling_rejected_total", "WHIP/WHEP requests rejected", rejected_total_);
-  return out.str();
 }
 
 }  // namespace strata::signaling

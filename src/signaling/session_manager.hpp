@@ -41,6 +41,32 @@ struct SessionCreated {
   std::string etag;
 };
 
+// What the HTTP layer renders (/api/v1/streams, /metrics; signaling/api_render.hpp): plain
+// copies taken under the manager's lock, so rendering holds no lock.
+struct ViewerLayerView {  // a simulcast viewer's layer choice (sfu::ViewerLayerStats)
+  std::string session;
+  int current = -1, target = -1, requested = -1, temporal = -1;
+  int64_t estimate_bps = 0;
+  uint64_t switches = 0, probes = 0;
+};
+struct StreamView {
+  std::string name;
+  std::vector<sfu::IngestTrackInfo> tracks;
+  std::string publisher_session;  // empty when the publisher session is gone
+  int publisher_worker = 0;
+  bool publisher_connected = false;
+  size_t viewers = 0;
+  size_t relays = 0;     // origin: edges relaying it
+  bool relayed = false;  // edge: fed by one relay from its origin
+  Duration uptime{};
+  std::vector<ViewerLayerView> viewer_layers;
+};
+struct DirectoryView {
+  std::vector<StreamView> streams;
+  size_t publishers = 0, viewers = 0, relays_out = 0, relays_in = 0;  // sessions now
+  uint64_t publishes_total = 0, views_total = 0, rejected_total = 0;  // since start
+};
+
 enum class NodeRole { kDev, kOrigin, kEdge };
 const char* to_string(NodeRole role);
 
@@ -110,8 +136,9 @@ class SessionManager final : public worker::SessionEvents {
   // sessions go on.
   void set_draining(bool draining) { draining_ = draining; }
 
-  nlohmann::json streams_json() const;
-  std::string metrics_text() const;
+  DirectoryView directory_view() const;
+  // Every worker's counters, summed (relaxed reads).
+  worker::WorkerMetricsSnapshot worker_metrics() const { return workers_.metrics(); }
   size_t session_count() const;
 
   // worker::SessionEvents (called on worker threads)
@@ -148,7 +175,7 @@ class SessionManager final : public worker::SessionEvents {
     std::string origin_id;                     // edge: the origin it relays from
     Timestamp idle_since{};                    // edge: last viewer left (linger)
   };
-  nlohmann::json viewer_layers_json_locked(const StreamRecord& rec) const;
+  std::vector<ViewerLayerView> viewer_layers_locked(const StreamRecord& rec) const;
 
   int pick_worker_locked() const;
   std::variant<SessionCreated, ApiError> publish_claimed(const std::string& stream, const sdp::SessionDescription& offer);

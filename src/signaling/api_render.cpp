@@ -1,0 +1,73 @@
+#include "signaling/api_render.hpp"
+
+#include <sstream>
+
+namespace strata::signaling {
+
+namespace {
+
+nlohmann::json tracks_json(const std::vector<sfu::IngestTrackInfo>& tracks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : tracks) {
+    out.push_back({{"mid", t.mid}, {"kind", sfu::to_string(t.kind)}, {"codec", t.codec.name},
+                   {"clock_rate", t.codec.clock_rate}, {"rids", t.rids}});
+  }
+  return out;
+}
+
+// Per simulcast viewer: the layer it gets and why (explicit cap, downlink estimate).
+nlohmann::json viewer_layers_json(const std::vector<ViewerLayerView>& layers) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : layers) {
+    out.push_back({{"session", v.session},
+                   {"current", v.current},
+                   {"target", v.target},
+                   {"requested", v.requested},
+                   {"temporal", v.temporal},
+                   {"estimate_bps", v.estimate_bps},
+                   {"switches", v.switches},
+                   {"probes", v.probes}});
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json streams_json(const DirectoryView& view) {
+  nlohmann::json streams = nlohmann::json::array();
+  for (const StreamView& s : view.streams) {
+    streams.push_back({{"name", s.name},
+                       {"viewer_layers", viewer_layers_json(s.viewer_layers)},
+                       {"publisher", {{"session", s.publisher_session},
+                                      {"worker", s.publisher_worker},
+                                      {"connected", s.publisher_connected}}},
+                       {"viewers", s.viewers},
+                       {"relays", s.relays},
+                       {"relayed", s.relayed},
+                       {"tracks", tracks_json(s.tracks)},
+                       {"uptime_seconds", std::chrono::duration<double>(s.uptime).count()}});
+  }
+  return {{"streams", streams}};
+}
+
+std::string metrics_text(const DirectoryView& view, const worker::WorkerMetricsSnapshot& workers) {
+  std::ostringstream out;
+  auto counter = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
+    out << "# HELP strata_" << name << ' ' << help << "\n# TYPE strata_" << name << ' ' << type << "\nstrata_" << name
+        << ' ' << v << '\n';
+  };
+#define STRATA_EMIT(name, help) counter(#name "_total", help, workers.name);
+  STRATA_WORKER_COUNTERS(STRATA_EMIT)
+#undef STRATA_EMIT
+  counter("sessions_publishers", "publisher (WHIP) sessions", view.publishers, "gauge");
+  counter("sessions_viewers", "viewer (WHEP) sessions", view.viewers, "gauge");
+  counter("relays_out", "relays this origin feeds to edges", view.relays_out, "gauge");
+  counter("relays_in", "relays this edge pulls from origins (one per stream)", view.relays_in, "gauge");
+  counter("streams_live", "streams with a host", view.streams.size(), "gauge");
+  counter("whip_sessions_created_total", "WHIP sessions created", view.publishes_total);
+  counter("whep_sessions_created_total", "WHEP sessions created", view.views_total);
+  counter("signaling_rejected_total", "WHIP/WHEP requests rejected", view.rejected_total);
+  return out.str();
+}
+
+}  // namespace strata::signaling
