@@ -366,7 +366,7 @@ std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice
     r = IceRestarted{random_ice_string(8), random_ice_string(24), local_candidates(s.worker), "\"" + random_hex(12) + "\""};
     uint64_t id = s.id;
     workers_.at(s.worker).post([id, r, remote_ufrag, applied](worker::Worker& wk) {
-      if (auto* t = dynamic_cast<worker::TransportSession*>(wk.find_session(id)))
+      if (auto* t = wk.find<worker::TransportSession>(id))
         t->restart_ice(r.ice_ufrag, r.ice_pwd, remote_ufrag);
       applied->set_value();
     });
@@ -400,7 +400,7 @@ std::optional<ApiError> SessionManager::set_layer(const std::string& public_id, 
   uint64_t id = s.id;
   int max_layer = std::get<int>(index);
   workers_.at(s.worker).post([id, max_layer](worker::Worker& wk) {
-    if (auto* v = dynamic_cast<worker::ViewerSession*>(wk.find_session(id))) v->set_max_layer(max_layer);
+    if (auto* v = wk.find<worker::ViewerSession>(id)) v->set_max_layer(max_layer);
   });
   return std::nullopt;
 }

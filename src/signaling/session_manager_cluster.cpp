@@ -268,7 +268,7 @@ void SessionManager::reattach_relay(const std::string& stream, const registry::S
     auto vit = sessions_.find(v);
     if (vit == sessions_.end()) continue;
     workers_.at(vit->second.worker).post([v, up](worker::Worker& wk) {
-      if (auto* s = dynamic_cast<worker::ViewerSession*>(wk.find_session(v))) s->set_upstream(up);
+      if (auto* s = wk.find<worker::ViewerSession>(v)) s->set_upstream(up);
     });
   }
   spdlog::info("relay: '{}' moved to origin {}; {} viewers re-attached", stream, claim.origin_id, rec.viewers.size());

@@ -87,7 +87,7 @@ void RelaySendSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
 void RelaySendSession::request_upstream_keyframe(uint32_t track, int layer) {
   UpstreamRef up = upstream_;
   worker_.group().at(up.worker).post([up, track, layer](Worker& w) {
-    if (auto* s = dynamic_cast<PublisherSession*>(w.find_session(up.session_id)))
+    if (auto* s = w.find<PublisherSession>(up.session_id))
       s->request_keyframe(track, w.now(), layer);
   });
 }

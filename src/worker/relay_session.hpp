@@ -12,6 +12,8 @@ namespace strata::worker {
 
 class RelaySendSession final : public TransportSession {
  public:
+  static bool is(Kind k) { return k == Kind::kRelaySend; }
+  Kind kind() const override { return Kind::kRelaySend; }
   RelaySendSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
                    transport::TransportConfig config, SessionEvents& events);
   void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) override;

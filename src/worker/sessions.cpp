@@ -419,7 +419,7 @@ void ViewerSession::send_probes(size_t bytes, Timestamp now) {
 void ViewerSession::request_upstream_keyframe(uint32_t source_track, int layer) {
   UpstreamRef up = upstream_;
   worker_.group().at(up.worker).post([up, source_track, layer](Worker& w) {
-    if (auto* s = dynamic_cast<PublisherSession*>(w.find_session(up.session_id)))
+    if (auto* s = w.find<PublisherSession>(up.session_id))
       s->request_keyframe(source_track, w.now(), layer);
   });
 }

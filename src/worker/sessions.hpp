@@ -35,6 +35,7 @@ class SessionEvents {
 class TransportSession : public Session, protected transport::WebRtcTransport::Output {
  public:
   TransportSession(Worker& worker, uint64_t id, transport::TransportConfig config, SessionEvents& events);
+  static bool is(Kind k) { return k != Kind::kOther; }  // every kind but test doubles
   uint64_t id() const override { return id_; }
   transport::WebRtcTransport& transport() { return transport_; }
   // Send through a socket of this session's own (relay client) instead of the worker's.
@@ -96,6 +97,8 @@ bool TransportSession::send_protected(Protect kind, Write&& write) {
 
 class PublisherSession final : public TransportSession {
  public:
+  static bool is(Kind k) { return k == Kind::kPublisher; }
+  Kind kind() const override { return Kind::kPublisher; }
   PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id, transport::TransportConfig config,
                    std::vector<sfu::IngestTrackInfo> tracks, SessionEvents& events, sfu::NackConfig nack = {});
   // The upstream path's round-trip time (an edge's relay: measured when it was set up).
@@ -138,6 +141,8 @@ struct UpstreamRef {
 
 class ViewerSession final : public TransportSession {
  public:
+  static bool is(Kind k) { return k == Kind::kViewer; }
+  Kind kind() const override { return Kind::kViewer; }
   // `layer_stats` (optional) receives the automatic layer choice for the control plane.
   ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
                 transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks, SessionEvents& events,

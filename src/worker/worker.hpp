@@ -42,8 +42,11 @@ struct FanoutItem {
 // Anything that owns a transport on this worker (a publisher or a viewer session).
 class Session {
  public:
+  // What a session is, for typed lookups (Worker::find<T>) instead of dynamic_cast.
+  enum class Kind : uint8_t { kOther, kPublisher, kViewer, kRelaySend };
   virtual ~Session() = default;
   virtual uint64_t id() const = 0;
+  virtual Kind kind() const { return Kind::kOther; }
   // One datagram from `from` that demux attributed to this session. `packet` is uniquely
   // owned: the session may decrypt it in place and keep references to it. `local`: the
   // address it was sent to when the socket reports it (several advertised addresses on a
@@ -99,6 +102,12 @@ class Worker {
   void add_session(std::unique_ptr<Session> s, const std::string& local_ufrag);
   void remove_session(uint64_t id);  // calls on_close, then destroys
   Session* find_session(uint64_t id);
+  // The session `id` if it is a T (T::is(kind)), else nullptr.
+  template <class T>
+  T* find(uint64_t id) {
+    Session* s = find_session(id);
+    return s && T::is(s->kind()) ? static_cast<T*>(s) : nullptr;
+  }
   // A UDP socket of the session's own on this worker (ephemeral port): for sessions where
   // this server is the client of another server (relays). Several relays between the same
   // two servers would otherwise share one 5-tuple and steal each other's packets. The

@@ -3,6 +3,7 @@
 // connects to it over loopback UDP. Checks that every way an ingest packet or an RTCP
 // packet is dropped shows up in the worker metrics (strata_drop_*_total).
 #include "worker/sessions.hpp"
+#include "worker/relay_session.hpp"
 
 #include <gtest/gtest.h>
 
@@ -167,6 +168,20 @@ class PublisherSessionTest : public testing::Test {
   std::unique_ptr<dtls::DtlsTransport> browser_dtls_;
   std::unique_ptr<srtp::SrtpSession> browser_out_;
 };
+
+// Typed lookups (no dynamic_cast): the worker finds a session as what it is, never as
+// another kind.
+TEST_F(PublisherSessionTest, WorkerFindsSessionsByKind) {
+  ASSERT_NO_FATAL_FAILURE(connect({vp8_track_with_rtx()}));
+  PublisherSession* raw = session_.get();
+  const uint64_t id = raw->id();
+  worker().add_session(std::move(session_), "lookup-ufrag");
+  EXPECT_EQ(worker().find<PublisherSession>(id), raw);
+  EXPECT_EQ(worker().find<TransportSession>(id), raw);
+  EXPECT_EQ(worker().find<ViewerSession>(id), nullptr);
+  EXPECT_EQ(worker().find<RelaySendSession>(id), nullptr);
+  EXPECT_EQ(worker().find<PublisherSession>(id + 1), nullptr);
+}
 
 // Control: an RTX packet that repairs a real gap is restored and counts as no drop.
 TEST_F(PublisherSessionTest, RtxFillingAGapIsNotADrop) {
