@@ -89,6 +89,14 @@ SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates
   }
   if (below) return {current_, std::nullopt};
   const int next = next_up(steps, cur);
+  if (steps.items[size_t(cur)].downgrade_only && now - last_change_ >= cfg_.reduced_rate_hold &&
+      !(size_t(next) < steps.size && double(estimate) >= double(steps.items[size_t(next)].rate) * cfg_.upgrade_margin)) {
+    // Full rate of this layer did not come back: the best full-rate step below (climbs
+    // never target a reduced rate, so from_spatial -1 leaves them out).
+    ++counters_.downgrades;
+    change_to(steps, std::clamp(highest_fitting(steps, estimate, 1.0), 0, cur - 1), now);
+    return {current_, std::nullopt};
+  }
   if (size_t(next) >= steps.size) {
     above_since_.reset();
     return {current_, std::nullopt};

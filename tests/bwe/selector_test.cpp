@@ -149,6 +149,37 @@ TEST(LayerSelector, TemporalStepsBeforeDroppingSpatial) {
   EXPECT_EQ(settle(70'000), (LayerChoice{0, 0}));
 }
 
+// A reduced frame rate of an upper layer only bridges a dip: if that layer's full rate does
+// not fit again within reduced_rate_hold, the viewer goes on to the best full-rate step
+// below; if it fits again in time, the viewer goes back up instead.
+TEST(LayerSelector, ReducedFrameRateOfAnUpperLayerIsOnlyABridge) {
+  const Duration hold = SelectorConfig{}.reduced_rate_hold;
+  for (bool recovers : {false, true}) {
+    LayerSelector sel;
+    Timestamp now = t0();
+    sel.update(600'000, simulcast3_temporal(), -1, now);
+    ASSERT_EQ(sel.current(), (LayerChoice{1, 2}));
+    sel.update(400'000, simulcast3_temporal(), -1, now += 100ms);
+    sel.update(400'000, simulcast3_temporal(), -1, now += 700ms);
+    ASSERT_EQ(sel.current(), (LayerChoice{1, 1})) << "h at a reduced rate first";
+    const Timestamp bridged_at = now;
+    const Bitrate later = recovers ? 600'000 : 400'000;
+    while (now - bridged_at < hold + 2500ms && sel.current() == (LayerChoice{1, 1}))
+      sel.update(later, simulcast3_temporal(), -1, now += 100ms);
+    if (recovers) {
+      EXPECT_EQ(sel.current(), (LayerChoice{1, 2})) << "full rate back within the hold";
+      EXPECT_LE(now - bridged_at, 2100ms);
+    } else {
+      EXPECT_EQ(sel.current(), (LayerChoice{0, 2})) << "q at full rate, not h at a reduced one for good";
+      EXPECT_GE(now - bridged_at, hold);
+      EXPECT_LE(now - bridged_at, hold + 100ms);
+      // And it stays: climbing never targets a reduced frame rate.
+      for (int i = 0; i < 100; ++i) sel.update(400'000, simulcast3_temporal(), -1, now += 100ms);
+      EXPECT_EQ(sel.current(), (LayerChoice{0, 2}));
+    }
+  }
+}
+
 TEST(LayerSelector, ProbesWithExponentialBackoff) {
   LayerSelector sel;
   Timestamp now = t0();
