@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The regions experiment (DESIGN.md §1.5): viewers in region B watch a host in region A, once attached
+# The regions experiment (docs/BENCHMARKS.md, "Regions"): viewers in region B watch a host in region A, once attached
 # straight to region A (direct: A's broker and edge, over the viewers' long lossy path) and once to
 # their own region B (regional: B's broker and edge, which relays from A's origin over the backbone).
 # Prints connection time (WHEP POST -> first frame), viewer<->server RTT (RTCP) and loss after

@@ -19,7 +19,7 @@ bool BrokerServer::start(std::string* error) {
   if (!http_options(config_, &listen, error)) return false;
   auto backend = registry::make_registry(config_.registry, clock_, error);
   if (!backend) return false;
-  // A broker may sit a backbone away from its Redis (regions, DESIGN.md §4): placements read
+  // A broker may sit a backbone away from its Redis (regions, docs/ARCHITECTURE.md, "Cluster"): placements read
   // from a cache refreshed in the background instead of paying several round trips each.
   registry_ = std::make_unique<registry::CachedRegistry>(std::move(backend), clock_, registry::CachedRegistry::Options{});
   broker::BrokerOptions opts;

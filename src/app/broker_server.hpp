@@ -1,4 +1,4 @@
-// `strata broker`: a stateless placement service over the registry (DESIGN.md §4).
+// `strata broker`: a stateless placement service over the registry (docs/ARCHITECTURE.md, "Cluster").
 #pragma once
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-// strata: one binary, subcommands (DESIGN.md §2).
+// strata: one binary, subcommands (the README's HTTP API).
 #include <csignal>
 #include <cstdio>
 #include <string>

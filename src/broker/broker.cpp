@@ -156,7 +156,7 @@ http::Response Broker::handle_whep(const http::Request& request) {
   auto claim = registry_.read_stream(stream);
   if (!claim.ok) return registry_unavailable();
   if (!claim.value) {
-    // RFC 9725 leaves the status open; 409 + Retry-After matches the nodes (DESIGN.md §2).
+    // RFC 9725 leaves the status open; 409 + Retry-After matches the nodes (the README's HTTP API).
     return retry_later(409, "stream-not-live", "stream '" + stream + "' is not being published");
   }
 

@@ -1,4 +1,4 @@
-// The broker (DESIGN.md §4): a stateless HTTP front that places WHIP hosts on origins and
+// The broker (docs/ARCHITECTURE.md, "Cluster"): a stateless HTTP front that places WHIP hosts on origins and
 // WHEP viewers on edges of a region and answers 307 Temporary Redirect to the chosen node
 // (RFC 9725 §4.5 allows redirects for load balancing; the client repeats the POST, body
 // included, so the broker never reads the SDP offer).

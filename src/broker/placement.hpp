@@ -1,4 +1,4 @@
-// Node selection for the broker (DESIGN.md §4): which origin takes a new host, which edge
+// Node selection for the broker (docs/ARCHITECTURE.md, "Cluster"): which origin takes a new host, which edge
 // takes a new viewer. Pure functions over registry::NodeRecord snapshots, so the policy is
 // tested without HTTP or a registry.
 #pragma once

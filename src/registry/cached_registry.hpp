@@ -1,4 +1,4 @@
-// A read-through cache in front of a Registry, for brokers far from their Redis (DESIGN.md §4,
+// A read-through cache in front of a Registry, for brokers far from their Redis (docs/ARCHITECTURE.md, "Cluster",
 // regions: one Redis in region A serves region B's broker over a 150 ms backbone, and a WHEP
 // placement reads the registry four or five times — most of a second per viewer).
 //

@@ -1,4 +1,4 @@
-// Redis backend of the cluster registry (DESIGN.md §4), on hiredis (blocking API).
+// Redis backend of the cluster registry (docs/ARCHITECTURE.md, "Cluster"), on hiredis (blocking API).
 //
 // Key layout (per-region keys carry the region so a region can move to its own Redis;
 // the stream directory is global):

@@ -1,4 +1,4 @@
-// Cluster state (DESIGN.md §4): node records with load, stream claims, relay records and
+// Cluster state (docs/ARCHITECTURE.md, "Cluster"): node records with load, stream claims, relay records and
 // events. One interface, two backends: in-memory (`strata dev`, tests) and Redis.
 //
 // Every call is control plane, may block briefly (Redis round trip with a timeout) and

@@ -3,7 +3,7 @@
 // NackGenerator / libwebrtc's NackRequester, written sans-IO: time comes in as `now`, the
 // caller asks collect() on a timer (next_due()) and sends the NACK packet itself.
 //
-// Timing, tuned for long server-to-server paths (DESIGN.md §4, regions):
+// Timing, tuned for long server-to-server paths (docs/ARCHITECTURE.md, "Cluster", regions):
 //  - Reorder tolerance: a gap is NACKed first once it is older than the reorder window, so
 //    packets that are only late (jitter, multipath) do not cost a NACK and a duplicate
 //    retransmission. The window starts at `reorder_delay` and adapts upward to the

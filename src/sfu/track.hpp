@@ -36,7 +36,7 @@ struct IngestTrackInfo {
   std::optional<uint32_t> rtx_ssrc;     // from a=ssrc-group:FID
   // Simulcast SSRCs learned from the first packets' rid / repaired-rid (index = layer,
   // 0 = not seen yet). Browsers stop sending rid after a while, so a relay to an edge that
-  // starts later carries these instead (DESIGN.md §4).
+  // starts later carries these instead (docs/ARCHITECTURE.md, "Cluster").
   std::vector<uint32_t> layer_ssrcs, layer_rtx_ssrcs;
   rtp::HeaderExtensionIds extensions;
 };

@@ -93,7 +93,7 @@ http::Response patch_session(const http::Request& req, SessionManager& sessions)
 void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo node) {
   router.add("POST", "/whip/{stream}", [&sessions](const http::Request& req) { return create_session(req, sessions, true); });
   router.add("POST", "/whep/{stream}", [&sessions](const http::Request& req) { return create_session(req, sessions, false); });
-  // Server-to-server relay (DESIGN.md §4), authenticated with the cluster secret.
+  // Server-to-server relay (docs/ARCHITECTURE.md, "Cluster"), authenticated with the cluster secret.
   router.add("POST", "/relay/{stream}", [&sessions](const http::Request& req) {
     auto result = sessions.create_relay(req.path_params.at("stream"), req.body, req.header("Authorization"));
     if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);

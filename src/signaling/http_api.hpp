@@ -1,4 +1,4 @@
-// The public HTTP contract of a media server (DESIGN.md §2): WHIP, WHEP (RFC 9725),
+// The public HTTP contract of a media server (the README's HTTP API): WHIP, WHEP (RFC 9725),
 // session PATCH/DELETE, health, metrics and the JSON API.
 #pragma once
 #include <string>

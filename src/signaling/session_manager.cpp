@@ -151,7 +151,7 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
     return ApiError{403, "wrong-role", "this node is an edge: hosts publish on origins (use the broker)"};
   auto offer = parse_offer(offer_text);
   if (auto* e = std::get_if<ApiError>(&offer)) return *e;
-  // One stream, one origin (DESIGN.md §4): claim it in the registry before serving it.
+  // One stream, one origin (docs/ARCHITECTURE.md, "Cluster"): claim it in the registry before serving it.
   registry::StreamClaim claim{stream, options_.node_id, options_.region, options_.http_url};
   if (options_.registry) {
     auto r = options_.registry->claim_stream(claim, options_.claim_ttl);
@@ -166,7 +166,7 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
     options_.registry->release_claim(claim);
   } else if (options_.registry && std::holds_alternative<SessionCreated>(result)) {
     // Edges still relaying this stream from an origin that died re-attach here at once
-    // instead of at their next claim re-read (DESIGN.md §4, failures).
+    // instead of at their next claim re-read (docs/ARCHITECTURE.md, "Cluster", failures).
     options_.registry->publish({registry::Event::Kind::kStreamMoved, stream, options_.node_id});
   }
   return result;

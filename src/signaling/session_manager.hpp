@@ -81,7 +81,7 @@ struct SessionManagerOptions {
   // After an ICE restart: late checks of the previous generation are answered this long
   // after the first check of the new one (RFC 8445 §9).
   Duration previous_ice_generation_grace = std::chrono::seconds(3);
-  // Cluster (DESIGN.md §4). kDev serves hosts and viewers itself, without a registry.
+  // Cluster (docs/ARCHITECTURE.md, "Cluster"). kDev serves hosts and viewers itself, without a registry.
   NodeRole role = NodeRole::kDev;
   std::string node_id;
   std::string region = "local";

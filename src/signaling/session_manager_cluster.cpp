@@ -1,4 +1,4 @@
-// SessionManager, cluster half (DESIGN.md §4): the origin's relay endpoint, the edge's
+// SessionManager, cluster half (docs/ARCHITECTURE.md, "Cluster"): the origin's relay endpoint, the edge's
 // relay set-up on its first viewer, registry heartbeats, claims, relay records, linger.
 #include <openssl/crypto.h>
 
@@ -228,7 +228,7 @@ std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) 
 // The stream's claim now names another origin (its origin died and the host published
 // again through the broker): pull from the new origin and move the edge's viewers over
 // without renegotiation. Their consumers see a new source and restart at a keyframe with
-// SSRC and sequence continuity (DESIGN.md §4, failures).
+// SSRC and sequence continuity (docs/ARCHITECTURE.md, "Cluster", failures).
 void SessionManager::reattach_relay(const std::string& stream, const registry::StreamClaim& claim) {
   auto stream_lock = relay_setup_lock(stream);
   std::lock_guard setup(*stream_lock);

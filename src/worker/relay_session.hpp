@@ -1,4 +1,4 @@
-// The origin's end of a server-to-server relay (DESIGN.md §4): one edge's PeerConnection
+// The origin's end of a server-to-server relay (docs/ARCHITECTURE.md, "Cluster"): one edge's PeerConnection
 // that receives every track and every simulcast layer of a stream unchanged (original
 // SSRCs, sequence numbers, header extensions), so the edge can run its own producers and
 // choose layers per viewer. Loss on this hop is repaired here (NACK → retransmission).

@@ -344,7 +344,7 @@ TEST_F(BrokerTest, WhepEdgeChoice) {
   }
 }
 
-// Regions (DESIGN.md §4): the stream directory is global, placement is regional. A viewer of
+// Regions (docs/ARCHITECTURE.md, "Cluster"): the stream directory is global, placement is regional. A viewer of
 // a stream whose origin is in another region goes to an edge of the viewer's region, which
 // relays from that origin; another region's relay records and edges never count.
 TEST_F(BrokerTest, CrossRegionViewerStaysInItsRegion) {

@@ -1,4 +1,4 @@
-// Two regions end to end (DESIGN.md §4, regions): network namespaces A and B joined by a veth pair,
+// Two regions end to end (docs/ARCHITECTURE.md, "Cluster", regions): network namespaces A and B joined by a veth pair,
 // one Redis (in A, reached from B across the link), broker + origin in A with an aiortc host, broker
 // + edge in B. A viewer in B asking B's broker is placed on B's edge, which relays the stream from
 // A's origin across regions; the viewer decodes frames. Also: A's broker honours ?region=b.

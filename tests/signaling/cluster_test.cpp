@@ -1,4 +1,4 @@
-// The cluster control plane (DESIGN.md §4, ARCHITECTURE.md "Cluster") in one process:
+// The cluster control plane (docs/ARCHITECTURE.md, "Cluster") in one process:
 // origin/edge roles, stream claims in a shared MemoryRegistry, the origin's
 // POST /relay/{stream} and an edge pulling a relay over real HTTP from an origin.
 // Requests go through http::Router::dispatch like http_api_test.cpp; only the origin that

@@ -1,4 +1,4 @@
-// The WHIP/WHEP HTTP contract (RFC 9725, DESIGN.md §2) through http::Router::dispatch,
+// The WHIP/WHEP HTTP contract (RFC 9725, the README's HTTP API) through http::Router::dispatch,
 // over a real SessionManager on one started data-plane worker bound to 127.0.0.1:0.
 // Real browser/GStreamer/aiortc offers come from tests/data/sdp.
 #include "signaling/http_api.hpp"

@@ -1,4 +1,4 @@
-// Track descriptions over the relay handshake (DESIGN.md §4): tracks_to_json and
+// Track descriptions over the relay handshake (docs/ARCHITECTURE.md, "Cluster"): tracks_to_json and
 // tracks_from_json must round-trip every field the edge's producers need, and a malformed
 // or foreign answer must come back as nullopt, never as an exception.
 #include "signaling/track_json.hpp"
