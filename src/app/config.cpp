@@ -28,7 +28,7 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
     return false;
   }
   static const char* kKnown[] = {"http", "public_ip", "bind_ip", "udp_port", "workers", "registry", "cors_origins", "max_sessions",
-                                 "role", "region", "node_id", "cluster_secret_file", "relay_linger", "max_cpu"};
+                                 "max_hosts", "role", "region", "node_id", "cluster_secret_file", "relay_linger", "max_cpu"};
   for (auto& [k, v] : t) {
     bool known = false;
     for (auto* name : kKnown) known |= k.str() == name;
@@ -44,6 +44,7 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
   out->workers = t["workers"].value_or(out->workers);
   out->registry = t["registry"].value_or(out->registry);
   out->max_sessions = t["max_sessions"].value_or(out->max_sessions);
+  out->max_hosts = t["max_hosts"].value_or(out->max_hosts);
   out->role = t["role"].value_or(out->role);
   out->region = t["region"].value_or(out->region);
   out->node_id = t["node_id"].value_or(out->node_id);
@@ -69,6 +70,7 @@ void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App&
   if (given("--registry")) base.registry = flags.registry;
   if (given("--cors-origin")) base.cors_origins = flags.cors_origins;
   if (given("--max-sessions")) base.max_sessions = flags.max_sessions;
+  if (given("--max-hosts")) base.max_hosts = flags.max_hosts;
   if (given("--role")) base.role = flags.role;
   if (given("--region")) base.region = flags.region;
   if (given("--node-id")) base.node_id = flags.node_id;

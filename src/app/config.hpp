@@ -29,6 +29,8 @@ struct ServerConfig {
   std::string registry = "memory";
   std::vector<std::string> cors_origins;
   size_t max_sessions = 5000;
+  // A live's hosts, and so a viewer's slots, at most.
+  size_t max_hosts = 9;
   // Cluster.
   std::string role = "dev";  // dev | origin | edge
   std::string region = "local";
@@ -44,7 +46,7 @@ struct ServerConfig {
 bool http_options(const ServerConfig& config, HttpListen* out, std::string* error);
 
 // Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions,
-// role, region, node_id, cluster_secret_file, relay_linger, max_cpu.
+// max_hosts, role, region, node_id, cluster_secret_file, relay_linger, max_cpu.
 bool load_config_file(const std::string& path, ServerConfig* out, std::string* error);
 // Copies into `base` every option that was given on the command line of `cmd`.
 void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd);

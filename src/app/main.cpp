@@ -32,6 +32,9 @@ void add_media_options(CLI::App* cmd, strata::app::ServerConfig& cfg) {
   cmd->add_option("--bind-ip", cfg.bind_ip, "IP the media sockets bind to (default: --public-ip if local, else any)");
   cmd->add_option("--workers", cfg.workers, "media worker threads (0 = one per core)")->capture_default_str();
   cmd->add_option("--max-sessions", cfg.max_sessions, "sessions before 503")->capture_default_str();
+  cmd->add_option("--max-hosts", cfg.max_hosts, "hosts per live (and slots per viewer) at most")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
 }
 
 // Waits for SIGINT/SIGTERM.

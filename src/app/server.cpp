@@ -57,6 +57,7 @@ bool Server::start(std::string* error) {
   sopts.public_ip = config_.public_ip;
   sopts.host_candidates = host_candidates_;
   sopts.max_sessions = config_.max_sessions;
+  sopts.max_hosts = config_.max_hosts;
   sopts.role = config_.role == "origin" ? signaling::NodeRole::kOrigin
                : config_.role == "edge" ? signaling::NodeRole::kEdge
                                         : signaling::NodeRole::kDev;

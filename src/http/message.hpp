@@ -2,6 +2,7 @@
 // Beast types, so handlers (signaling, metrics, admin) never depend on Boost.
 #pragma once
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 namespace strata::http {
+
+class EventStream;
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -33,6 +36,9 @@ struct Response {
   HeaderList headers;
   std::string body;
   std::string content_type;  // empty = no Content-Type header
+  // Set: the body is this event stream (text/event-stream), written as events come until
+  // either side closes it; `body` is ignored.
+  std::shared_ptr<EventStream> events;
 
   std::optional<std::string> header(std::string_view name) const;
   // Replaces any existing field of that name (case-insensitive).

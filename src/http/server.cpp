@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "http/cors.hpp"
+#include "http/event_stream.hpp"
 
 namespace strata::http {
 namespace {
@@ -195,7 +196,80 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep_alive = parser_->get().keep_alive();
     Request request = to_request(parser_->release(), remote_);
     parser_.reset();
-    send(serve_request(shared_->router, shared_->cors, request), keep_alive);
+    Response response = serve_request(shared_->router, shared_->cors, request);
+    if (response.events && response.status == 200) return send_events(std::move(response));
+    send(std::move(response), keep_alive);
+  }
+
+  // ---- server-sent events: the connection is the stream's until either side ends it ----
+  static constexpr auto kEventPing = std::chrono::seconds(15);
+
+  void send_events(Response&& response) {
+    events_ = std::move(response.events);
+    response.content_type = "text/event-stream";
+    response.set_header("Cache-Control", "no-store");
+    auto full = to_message(std::move(response), /*keep_alive=*/false);
+    event_header_.emplace(full.base());
+    event_header_->erase(bhttp::field::content_length);
+    event_header_->chunked(true);
+    event_serializer_.emplace(*event_header_);
+    stream_.expires_never();
+    bhttp::async_write_header(stream_, *event_serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->end_events();
+      std::weak_ptr<Session> weak = self;
+      self->events_->set_waker([weak, executor = self->stream_.get_executor()] {
+        net::post(executor, [weak] {
+          if (auto s = weak.lock()) s->pump_events();
+        });
+      });
+      self->watch_client();
+      self->schedule_ping();
+      self->pump_events();
+    });
+  }
+
+  void pump_events() {
+    if (!events_ || writing_events_) return;
+    std::string text;
+    const bool open = events_->take(text);
+    if (text.empty()) {
+      if (!open) end_events();
+      return;
+    }
+    writing_events_ = true;
+    event_chunk_ = std::move(text);
+    net::async_write(stream_, bhttp::make_chunk(net::buffer(event_chunk_)),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->writing_events_ = false;
+                       if (ec) return self->end_events();
+                       self->pump_events();
+                     });
+  }
+
+  // The client never sends on an event stream; a read completing means it went away.
+  void watch_client() {
+    stream_.socket().async_read_some(net::buffer(drain_buffer_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->end_events();
+      self->watch_client();
+    });
+  }
+
+  void schedule_ping() {
+    ping_timer_.emplace(stream_.get_executor());
+    ping_timer_->expires_after(kEventPing);
+    ping_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->events_) return;
+      self->events_->comment("ping");
+      self->schedule_ping();
+    });
+  }
+
+  void end_events() {
+    if (!events_) return;
+    events_->detach();
+    events_.reset();
+    if (ping_timer_) ping_timer_->cancel();
+    close_now();
   }
 
   void fail(beast::error_code ec) {
@@ -255,6 +329,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::response<bhttp::empty_body>> interim_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
   std::array<char, 4096> drain_buffer_{};
+  std::shared_ptr<EventStream> events_;
+  std::optional<bhttp::response<bhttp::empty_body>> event_header_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> event_serializer_;
+  std::string event_chunk_;
+  bool writing_events_ = false;
+  std::optional<net::steady_timer> ping_timer_;
 };
 
 }  // namespace

@@ -26,16 +26,36 @@ Consumer::Consumer(EgressTrackInfo info)
 size_t Consumer::write_media(const PacketRef& source, Timestamp now, uint8_t* out, size_t capacity) {
   auto src = view(source);
   if (!src) return 0;
-  return write_media_parsed(source, *src, now, out, capacity);
+  return write_media_parsed(source, *src, packet_facts(info_.codec.codec, info_.kind, src->payload(), 0), now, out,
+                            capacity);
 }
 
-size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, Timestamp now, uint8_t* out,
-                                    size_t capacity) {
+size_t Consumer::write(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out,
+                       size_t capacity) {
+  if (selects_layers()) return write_layer(source, facts, now, out, capacity);
+  if (facts.layer != 0) return 0;
+  auto src = view(source);
+  if (!src) return 0;
+  return write_media_parsed(source, *src, facts, now, out, capacity);
+}
+
+void Consumer::set_source(uint32_t source_track, uint32_t source_layers) {
+  info_.source_track = source_track;
+  info_.source_layers = std::max<uint32_t>(1, source_layers);
+  current_layer_ = -1;
+  layer_seen_ = {};
+  rates_ = LayerRateMeter();
+  temporal_active_ = -1;
+  waiting_for_keyframe_ = info_.kind == MediaKind::kVideo;
+}
+
+size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, const PacketFacts& facts,
+                                    Timestamp now, uint8_t* out, size_t capacity) {
   bool source_switch = rewriter_.started() && src.ssrc() != last_source_ssrc_;
   if (source_switch && info_.kind == MediaKind::kVideo) waiting_for_keyframe_ = true;
   if (waiting_for_keyframe_) {
     // A decoder can only start (or restart after a source change) at a keyframe.
-    if (!codecs::is_keyframe(info_.codec.codec, src.payload())) return 0;
+    if (!facts.keyframe) return 0;
     waiting_for_keyframe_ = false;
   }
   if (src.payload_size() == 0) {
@@ -43,7 +63,7 @@ size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacke
     if (rewriter_.started() && !source_switch) rewriter_.drop(src.sequence());
     return 0;
   }
-  if (!source_switch && drop_filtered_temporal(src)) return 0;
+  if (!source_switch && drop_filtered_temporal(src, facts)) return 0;
   auto o = rewriter_.rewrite(src.sequence(), src.timestamp(), now, source_switch);
   if (!o) return 0;
   last_source_ssrc_ = src.ssrc();
@@ -71,12 +91,10 @@ size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacke
 // Temporal layer filtering (VP8/VP9 L1T3): pictures above the target temporal layer are
 // dropped whole; a target change takes effect at a frame start so that no picture is cut.
 // Lower temporal layers never reference higher ones, so what stays is decodable.
-bool Consumer::drop_filtered_temporal(const rtp::RtpPacket& src) {
-  if (info_.kind != MediaKind::kVideo) return false;
-  auto tid = codecs::temporal_layer_id(info_.codec.codec, src.payload());
-  if (!tid) return false;
-  if (codecs::is_frame_start(info_.codec.codec, src.payload())) temporal_active_ = temporal_target_;
-  if (temporal_active_ < 0 || int(*tid) <= temporal_active_) return false;
+bool Consumer::drop_filtered_temporal(const rtp::RtpPacket& src, const PacketFacts& facts) {
+  if (info_.kind != MediaKind::kVideo || facts.temporal < 0) return false;
+  if (facts.frame_start) temporal_active_ = temporal_target_;
+  if (temporal_active_ < 0 || facts.temporal <= temporal_active_) return false;
   rewriter_.drop(src.sequence());
   pictures_.drop_picture(src.payload());
   ++temporal_drops_;
@@ -160,21 +178,28 @@ int Consumer::pending_layer(Timestamp now) const {
 
 size_t Consumer::write_layer_media(const PacketRef& source, uint8_t layer, Timestamp now, uint8_t* out,
                                    size_t capacity) {
-  if (layer >= layer_seen_.size()) return 0;
   auto src = view(source);
   if (!src) return 0;
+  return write_layer(source, packet_facts(info_.codec.codec, info_.kind, src->payload(), layer), now, out, capacity);
+}
+
+size_t Consumer::write_layer(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out,
+                             size_t capacity) {
+  const uint8_t layer = facts.layer;
+  if (layer >= layer_seen_.size()) return 0;
   layer_seen_[layer] = now;
-  auto tid = codecs::temporal_layer_id(info_.codec.codec, src->payload());
-  rates_.on_packet(layer, tid ? int(*tid) : -1, src->size(), now);
+  rates_.on_packet(layer, facts.temporal, source.size(), now);
   if (layer != current_layer_) {
     // Only the layer we want, and only from one of its keyframes: the decoder must not see
     // a delta frame of a stream it has no reference for.
     if (int(layer) != desired_layer(now)) return 0;
-    if (!codecs::is_keyframe(info_.codec.codec, src->payload())) return 0;
+    if (!facts.keyframe) return 0;
     current_layer_ = layer;
     ++layer_switches_;
   }
-  return write_media_parsed(source, *src, now, out, capacity);
+  auto src = view(source);
+  if (!src) return 0;
+  return write_media_parsed(source, *src, facts, now, out, capacity);
 }
 
 size_t Consumer::write_rtx(const Sent& s, uint16_t seq, Timestamp now, int probe_cluster, uint8_t* out,

@@ -31,9 +31,17 @@ class Consumer {
   const EgressTrackInfo& info() const { return info_; }
   bool waiting_for_keyframe() const { return waiting_for_keyframe_; }
 
-  // Writes the viewer's RTP packet for `source` into out[0..capacity). Returns its length,
-  // or 0 when the packet is not forwarded (waiting for a keyframe, duplicate, padding).
+  // Writes the viewer's RTP packet for `source` (its facts computed by the producer) into
+  // out[0..capacity). Returns its length, or 0 when the packet is not forwarded (another
+  // layer, waiting for a keyframe, duplicate, padding).
+  size_t write(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity);
+  // The same, computing the facts here (tests, and sources without a producer).
   size_t write_media(const PacketRef& source, Timestamp now, uint8_t* out, size_t capacity);
+
+  // The slot this consumer feeds now shows another host (or the same host republished):
+  // its packets start at a keyframe and continue our sequence numbers and timestamps, as a
+  // layer switch does. `source_layers`: the new source's simulcast encodings.
+  void set_source(uint32_t source_track, uint32_t source_layers);
 
   // Simulcast source (source_layers > 1): every packet of every layer comes here, and the
   // consumer forwards one layer: the highest flowing one not above both the viewer's
@@ -99,15 +107,16 @@ class Consumer {
     uint32_t ts;
     bool marker;
   };
-  size_t write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, Timestamp now, uint8_t* out,
-                            size_t capacity);
+  size_t write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, const PacketFacts& facts,
+                            Timestamp now, uint8_t* out, size_t capacity);
   // RTP header (+ transport-cc extension when negotiated) then `payload` at `prefix` bytes
   // in. Returns the header length, or 0 if it does not fit.
   size_t write_packet(const Header& h, ByteSpan payload, size_t prefix, Timestamp now, int probe_cluster,
                       uint8_t* out, size_t capacity);
   size_t header_size() const;
+  size_t write_layer(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity);
   size_t write_rtx(const Sent& s, uint16_t seq, Timestamp now, int probe_cluster, uint8_t* out, size_t capacity);
-  bool drop_filtered_temporal(const rtp::RtpPacket& src);
+  bool drop_filtered_temporal(const rtp::RtpPacket& src, const PacketFacts& facts);
   void record_picture_ids(Sent& s, const uint8_t* payload, size_t len) const;
   void restore_picture_ids(const Sent& s, uint8_t* payload, size_t len) const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "room/slot_budget.hpp"
 #include "rtp/rtcp_feedback.hpp"
 #include "rtp/rtcp_transport_cc.hpp"
 
@@ -45,31 +46,60 @@ bwe::LayerRates DownlinkController::layer_rates(Consumer& video, Timestamp now) 
   return r;
 }
 
-void DownlinkController::select(Consumer& video, bool has_audio, Timestamp now) {
-  bwe::LayerRates rates = layer_rates(video, now);
+void DownlinkController::select(std::span<const DownlinkSlot> slots, Timestamp now) {
+  if (selectors_.size() < slots.size()) selectors_.resize(slots.size());
   const bwe::Bitrate estimate = estimator_.target();
-  const bwe::Bitrate for_video = std::max<bwe::Bitrate>(0, estimate - (has_audio ? kAudioAllowance : 0));
-  auto decision = selector_.update(for_video, rates, video.max_layer(), now);
-  video.set_target(decision.target.spatial, decision.target.temporal);
-  int cur = video.current_layer();
-  if (cur >= 0 && cur < int(rates.rate.size())) {
-    int t = video.temporal_layer() >= 0 ? video.temporal_layer() : rates.temporal_layers - 1;
-    media_rate_ = rates.rate[size_t(cur)][size_t(std::clamp(t, 0, int(rates.rate[0].size()) - 1))];
+  std::vector<room::SlotKind> kinds;
+  bwe::Bitrate audio = 0;
+  for (const DownlinkSlot& s : slots) {
+    kinds.push_back(!s.filled ? room::SlotKind::kEmpty : s.favored ? room::SlotKind::kFavored : room::SlotKind::kRegular);
+    if (s.filled && s.has_audio) audio += kAudioAllowance;
   }
-  if (has_audio) media_rate_ += kAudioAllowance;
-  // Probes are measured by transport-cc feedback; with REMB alone they would prove nothing.
-  if (decision.probe_to && !probe_ && video.info().transport_cc_ext) start_probe(*decision.probe_to + (has_audio ? kAudioAllowance : 0), now);
-
-  stats_->current.store(cur, std::memory_order_relaxed);
-  stats_->target.store(decision.target.spatial, std::memory_order_relaxed);
-  stats_->temporal.store(video.temporal_layer(), std::memory_order_relaxed);
+  const bwe::Bitrate for_video = std::max<bwe::Bitrate>(0, estimate - audio);
+  const auto shares = room::split_downlink(uint64_t(for_video), kinds);
+  uint64_t weights = 0;
+  for (room::SlotKind k : kinds) weights += k == room::SlotKind::kFavored ? 2 : k == room::SlotKind::kRegular ? 1 : 0;
+  media_rate_ = audio;
+  bool reported = false;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    Consumer* video = slots[i].video;
+    if (!slots[i].filled || !video || !video->selects_layers()) continue;
+    bwe::LayerRates rates = layer_rates(*video, now);
+    auto decision = selectors_[i].update(bwe::Bitrate(shares[i]), rates, video->max_layer(), now);
+    video->set_target(decision.target.spatial, decision.target.temporal);
+    int cur = video->current_layer();
+    if (cur >= 0 && cur < int(rates.rate.size())) {
+      int t = video->temporal_layer() >= 0 ? video->temporal_layer() : rates.temporal_layers - 1;
+      media_rate_ += rates.rate[size_t(cur)][size_t(std::clamp(t, 0, int(rates.rate[0].size()) - 1))];
+    }
+    // Probes are measured by transport-cc feedback; with REMB alone they would prove
+    // nothing. The probe tests the total that would give this slot what it asks for.
+    if (decision.probe_to && !probe_ && video->info().transport_cc_ext) {
+      const uint64_t w = kinds[i] == room::SlotKind::kFavored ? 2 : 1;
+      start_probe(i, bwe::Bitrate(uint64_t(*decision.probe_to) * weights / w) + audio, now);
+    }
+    if (reported) continue;
+    reported = true;  // the first filled simulcast slot speaks for the session in /api
+    stats_->current.store(cur, std::memory_order_relaxed);
+    stats_->target.store(decision.target.spatial, std::memory_order_relaxed);
+    stats_->temporal.store(video->temporal_layer(), std::memory_order_relaxed);
+    stats_->switches.store(video->layer_switches(), std::memory_order_relaxed);
+  }
   stats_->estimate_bps.store(estimate, std::memory_order_relaxed);
-  stats_->switches.store(video.layer_switches(), std::memory_order_relaxed);
 }
 
-void DownlinkController::start_probe(bwe::Bitrate rate, Timestamp now) {
+void DownlinkController::reset_slot(size_t slot) {
+  if (slot < selectors_.size()) selectors_[slot] = bwe::LayerSelector();
+  if (probe_ && probe_->slot == slot) {
+    sequencer_.set_probe_cluster(-1);
+    probe_.reset();
+  }
+}
+
+void DownlinkController::start_probe(size_t slot, bwe::Bitrate rate, Timestamp now) {
   Probe p;
   p.cluster = next_cluster_++;
+  p.slot = slot;
   p.rate = rate;
   p.started = now;
   p.ends = now + kProbeDuration;
@@ -96,19 +126,26 @@ size_t DownlinkController::pace_probe(bwe::Bitrate media_rate, Timestamp now) {
 
 void DownlinkController::finish_probe(Timestamp now) {
   if (auto result = estimator_.probe_result(probe_->cluster)) {
-    selector_.on_probe_result(*result, now);
+    if (probe_->slot < selectors_.size()) selectors_[probe_->slot].on_probe_result(*result, now);
     probe_.reset();
   } else if (now - probe_->started > kProbeResultTimeout) {
-    selector_.on_probe_result(false, now);
+    if (probe_->slot < selectors_.size()) selectors_[probe_->slot].on_probe_result(false, now);
     probe_.reset();
   }
 }
 
 size_t DownlinkController::on_tick(Consumer& video, bool has_audio, Timestamp now) {
-  if (!have_feedback_ && video.info().transport_cc_ext == 0) return 0;  // nothing to estimate from
+  const DownlinkSlot slot{&video, true, false, has_audio};
+  return on_tick(std::span<const DownlinkSlot>(&slot, 1), now);
+}
+
+size_t DownlinkController::on_tick(std::span<const DownlinkSlot> slots, Timestamp now) {
+  bool measurable = have_feedback_;  // else: transport-cc on some slot's packets
+  for (const DownlinkSlot& s : slots) measurable = measurable || (s.video && s.video->info().transport_cc_ext);
+  if (!measurable) return 0;  // nothing to estimate from
   if (now >= next_update_) {
     next_update_ = now + kUpdateInterval;
-    select(video, has_audio, now);
+    select(slots, now);
   }
   if (!probe_) return 0;
   if (now < probe_->ends) return pace_probe(media_rate_, now);

@@ -1,12 +1,16 @@
 // Automatic layer choice for one viewer session: glues the viewer's downlink estimate
 // (bwe::DownlinkEstimator, fed by the viewer's transport-cc / REMB / receiver reports) to
-// the layer selector (bwe::LayerSelector) and to the simulcast consumer it steers, and runs
-// the bandwidth probes the selector asks for before an upgrade. Pure: RTCP and time in;
-// the consumer's target, and "send this many probe bytes now", out.
+// one layer selector (bwe::LayerSelector) per slot and the simulcast consumers they steer,
+// and runs the bandwidth probes a selector asks for before an upgrade. The estimate is
+// divided across the filled slots (room::split_downlink: a favored slot, the speaker's or
+// a pinned one, gets twice a regular share), so the slots together never exceed it. Pure:
+// RTCP and time in; each consumer's target, and "send this many probe bytes now", out.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "bwe/downlink_estimator.hpp"
 #include "bwe/layer_selector.hpp"
@@ -17,6 +21,14 @@
 #include "sfu/viewer_layer_stats.hpp"
 
 namespace strata::sfu {
+
+// One slot of the viewer, as the controller sees it on a tick.
+struct DownlinkSlot {
+  Consumer* video = nullptr;  // the slot's video consumer (nullptr: none)
+  bool filled = false;        // shows a host now (carries media, takes a share)
+  bool favored = false;       // the speaker's slot, or the viewer pinned one host
+  bool has_audio = false;     // its audio takes kAudioAllowance off the estimate
+};
 
 class DownlinkController : private TransportSequencer::Listener {
  public:
@@ -40,10 +52,16 @@ class DownlinkController : private TransportSequencer::Listener {
   // The viewer's explicit maximum layer changed (-1: none).
   void on_max_layer(int layer) { stats_->requested.store(layer, std::memory_order_relaxed); }
 
-  // Once per worker tick: re-selects the layer of `video` (a simulcast consumer) every
-  // kUpdateInterval and paces probes. Returns how many probe bytes to send now.
+  // Once per worker tick: re-selects the layer of every filled slot's simulcast consumer
+  // every kUpdateInterval and paces probes. Returns how many probe bytes to send now, as
+  // copies of probe_slot()'s packets.
+  size_t on_tick(std::span<const DownlinkSlot> slots, Timestamp now);
+  // One slot showing `video` (a simulcast consumer).
   size_t on_tick(Consumer& video, bool has_audio, Timestamp now);
   int probe_cluster() const { return probe_ ? probe_->cluster : -1; }
+  size_t probe_slot() const { return probe_ ? probe_->slot : 0; }
+  // The slot shows another host: its selector starts over.
+  void reset_slot(size_t slot);
 
   bwe::Bitrate estimate() const { return estimator_.target(); }
   uint64_t probes() const { return probes_; }
@@ -51,21 +69,22 @@ class DownlinkController : private TransportSequencer::Listener {
  private:
   struct Probe {
     int cluster = 0;
+    size_t slot = 0;  // whose selector asked for it
     bwe::Bitrate rate = 0;
     Timestamp started{}, ends{};
     double credit_bytes = 0;
     Timestamp last_paced{};
   };
   void on_transport_packet_sent(uint16_t seq, size_t bytes, Timestamp now, int probe_cluster) override;
-  void select(Consumer& video, bool has_audio, Timestamp now);
-  void start_probe(bwe::Bitrate rate, Timestamp now);
+  void select(std::span<const DownlinkSlot> slots, Timestamp now);
+  void start_probe(size_t slot, bwe::Bitrate rate, Timestamp now);
   size_t pace_probe(bwe::Bitrate media_rate, Timestamp now);
   void finish_probe(Timestamp now);
   static bwe::LayerRates layer_rates(Consumer& video, Timestamp now);
 
   std::shared_ptr<ViewerLayerStats> stats_;
   bwe::DownlinkEstimator estimator_;
-  bwe::LayerSelector selector_;
+  std::vector<bwe::LayerSelector> selectors_;  // index = slot
   TransportSequencer sequencer_;
   Timestamp next_update_{};
   std::optional<Probe> probe_;

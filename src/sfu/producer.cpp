@@ -9,28 +9,13 @@ Producer::Producer(IngestTrackInfo info, uint32_t rtcp_sender_ssrc, NackConfig n
     : info_(std::move(info)), sender_ssrc_(rtcp_sender_ssrc) {
   size_t n = info_.rids.empty() ? 1 : info_.rids.size();
   for (size_t i = 0; i < n; ++i) layers_.emplace_back(info_.codec.clock_rate, nack);
-  forwarded_layer_ = 0;
 }
 
-void Producer::select_forwarded_layer(Timestamp now) {
-  int current = forwarded_layer_;
-  bool current_flowing = flowing(layers_[size_t(current)], now);
-  int best = -1;
+int Producer::top_flowing_layer(Timestamp now) const {
   for (int i = int(layers_.size()) - 1; i >= 0; --i) {
-    const Layer& l = layers_[size_t(i)];
-    if (!flowing(l, now)) continue;
-    // Upgrade only to a layer that has flowed steadily for a while (a browser's layers
-    // come and go as its estimate moves); anything beats a silent layer.
-    if (i > current && current_flowing && now - l.flowing_since < kLayerStableBeforeUpgrade) continue;
-    best = i;
-    break;
+    if (flowing(layers_[size_t(i)], now)) return i;
   }
-  if (best < 0 || best == current) return;
-  if (best < current && current_flowing) return;
-  forwarded_layer_ = best;
-  ++layer_switches_;
-  // Viewers restart decoding on the new layer at its next keyframe: ask for one now.
-  request_keyframe(now);
+  return 0;
 }
 
 Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool recovered, Timestamp now) {
@@ -40,29 +25,23 @@ Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool
   if (!l.seen) {
     l.seen = true;
     l.ssrc = packet.ssrc();
-    l.flowing_since = now;
     l.last_packet = now;
   }
   // Retransmissions say nothing about whether the host still sends this layer.
-  if (!recovered) {
-    if (now - l.last_packet >= kLayerSilence) l.flowing_since = now;
-    l.last_packet = now;
-  }
-  if (layers_.size() > 1) select_forwarded_layer(now);
+  if (!recovered) l.last_packet = now;
   ++packets_;
   bytes_ += packet.size();
-  v.keyframe = info_.kind == MediaKind::kVideo && codecs::is_keyframe(info_.codec.codec, packet.payload());
+  v.facts = packet_facts(info_.codec.codec, info_.kind, packet.payload(), uint8_t(layer));
   if (!recovered) l.stats.on_packet(packet.sequence(), packet.timestamp(), now);
-  const bool filled_gap = info_.codec.nack && l.nacks.on_packet(packet.sequence(), now, v.keyframe);
+  const bool filled_gap = info_.codec.nack && l.nacks.on_packet(packet.sequence(), now, v.facts.keyframe);
   if (recovered && !filled_gap) {
     v.duplicate = true;
     return v;
   }
-  if (v.keyframe) {
+  if (v.facts.keyframe) {
     ++keyframes_;
     l.keyframe_requests.on_keyframe_received(now);
   }
-  v.forward = layer == forwarded_layer_;
   return v;
 }
 
@@ -73,7 +52,7 @@ void Producer::on_sender_report(int layer, const rtp::SenderReport& sr, Timestam
 
 void Producer::request_keyframe(Timestamp now, int layer) {
   if (info_.kind != MediaKind::kVideo) return;
-  if (layer < 0 || size_t(layer) >= layers_.size()) layer = forwarded_layer_;
+  if (layer < 0 || size_t(layer) >= layers_.size()) layer = top_flowing_layer(now);
   Layer& l = layers_[size_t(layer)];
   if (l.keyframe_requests.request(now)) l.pli_due = true;
 }

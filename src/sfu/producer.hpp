@@ -1,7 +1,7 @@
 // Producer: one ingest track of a host (mediasoup's model). Keeps receive statistics per
 // encoding, asks the host for lost packets (generic NACK, RFC 4585 §6.2.1) and for
-// keyframes (PLI, RFC 4585 §6.3.1) with coalescing, and decides which packets are
-// forwarded. Pure: RTP in, RTCP bytes out, time passed in.
+// keyframes (PLI, RFC 4585 §6.3.1) with coalescing, and computes each packet's facts
+// (PacketFacts) once for every consumer. Pure: RTP in, RTCP bytes out, time passed in.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -30,17 +30,12 @@ class Producer {
 
   const IngestTrackInfo& info() const { return info_; }
   size_t layer_count() const { return layers_.size(); }
-  // The encoding (simulcast layer) forwarded to viewers. Until per-viewer selection comes,
-  // one layer is forwarded: the highest one that is flowing (rids are listed lowest
-  // quality first, as browsers order q/h/f). A browser starts with only its lowest layer
-  // and adds the others as its bandwidth estimate grows, or drops them under load.
-  int forwarded_layer() const { return forwarded_layer_; }
+  // A layer that sent nothing for this long is no longer flowing.
   static constexpr Duration kLayerSilence = std::chrono::milliseconds(500);
-  static constexpr Duration kLayerStableBeforeUpgrade = std::chrono::seconds(2);
 
   struct Verdict {
-    bool forward = false;
-    bool keyframe = false;
+    // Computed once here and carried with the packet to every consumer.
+    PacketFacts facts;
     // A retransmission of a packet that was never missing (browsers send RTX copies of
     // old packets as bandwidth-probe padding): nobody downstream may see it, or a viewer
     // starting at an old keyframe would skip the packets in between.
@@ -52,7 +47,7 @@ class Producer {
 
   // A viewer (or the server itself) wants a keyframe. Coalesced: at most one PLI per
   // interval reaches the host however many ask.
-  // `layer` < 0: the forwarded layer (viewers that take what the producer forwards).
+  // `layer` < 0 or out of range: the top layer that is flowing (the lowest when none is).
   // Coalesced per layer.
   void request_keyframe(Timestamp now, int layer = -1);
 
@@ -64,14 +59,12 @@ class Producer {
   uint64_t keyframes() const { return keyframes_; }
   uint64_t keyframe_requests_sent() const { return pli_sent_; }
   uint64_t nacks_sent() const { return nack_sent_; }
-  uint64_t layer_switches() const { return layer_switches_; }
 
  private:
   struct Layer {
     uint32_t ssrc = 0;
     bool seen = false;
     Timestamp last_packet{};
-    Timestamp flowing_since{};
     KeyframeRequestCoalescer keyframe_requests;
     bool pli_due = false;
     ReceiveStats stats;
@@ -80,14 +73,13 @@ class Producer {
   };
 
   bool flowing(const Layer& l, Timestamp now) const { return l.seen && now - l.last_packet < kLayerSilence; }
-  void select_forwarded_layer(Timestamp now);
+  int top_flowing_layer(Timestamp now) const;
 
   IngestTrackInfo info_;
   uint32_t sender_ssrc_;
   std::vector<Layer> layers_;
-  int forwarded_layer_ = 0;
   Timestamp next_report_{};
-  uint64_t packets_ = 0, bytes_ = 0, keyframes_ = 0, pli_sent_ = 0, nack_sent_ = 0, layer_switches_ = 0;
+  uint64_t packets_ = 0, bytes_ = 0, keyframes_ = 0, pli_sent_ = 0, nack_sent_ = 0;
 };
 
 }  // namespace strata::sfu

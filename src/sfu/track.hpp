@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "codecs/codec.hpp"
+#include "common/bytes.hpp"
 #include "rtp/header_extensions.hpp"
 
 namespace strata::sfu {
@@ -40,6 +41,16 @@ struct IngestTrackInfo {
   std::vector<uint32_t> layer_ssrcs, layer_rtx_ssrcs;
   rtp::HeaderExtensionIds extensions;
 };
+
+// What the producer learned about one media packet, computed once where it arrives and
+// carried with it to every consumer, so no consumer re-parses the codec payload for these.
+struct PacketFacts {
+  uint8_t layer = 0;         // simulcast encoding index (rids lowest quality first)
+  bool keyframe = false;     // a decoder can start here (codecs::is_keyframe)
+  bool frame_start = false;  // first packet of a picture
+  int8_t temporal = -1;      // temporal layer id (VP8/VP9); -1 when the payload names none
+};
+PacketFacts packet_facts(codecs::Codec codec, MediaKind kind, ByteSpan payload, uint8_t layer);
 
 // One m-line of a viewer's answer: what we send it for one of the host's tracks.
 struct EgressTrackInfo {

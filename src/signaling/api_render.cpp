@@ -37,6 +37,7 @@ nlohmann::json streams_json(const DirectoryView& view) {
   nlohmann::json streams = nlohmann::json::array();
   for (const StreamView& s : view.streams) {
     streams.push_back({{"name", s.name},
+                       {"host", s.host},
                        {"viewer_layers", viewer_layers_json(s.viewer_layers)},
                        {"publisher", {{"session", s.publisher_session},
                                       {"worker", s.publisher_worker},
@@ -48,6 +49,49 @@ nlohmann::json streams_json(const DirectoryView& view) {
                        {"uptime_seconds", std::chrono::duration<double>(s.uptime).count()}});
   }
   return {{"streams", streams}};
+}
+
+namespace {
+
+nlohmann::json one_live_json(const LiveView& l) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const HostView& h : l.hosts) {
+    hosts.push_back({{"name", h.name},
+                     {"session", h.session},
+                     {"connected", h.connected},
+                     {"joined_seconds_ago", std::chrono::duration<double>(h.joined).count()},
+                     {"tracks", tracks_json(h.tracks)}});
+  }
+  nlohmann::json viewers = nlohmann::json::array();
+  for (const LiveViewerView& v : l.viewers) {
+    nlohmann::json slots = nlohmann::json::array();
+    for (const SlotView& s : v.slots) {
+      slots.push_back({{"mid", s.video_mid.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.video_mid)},
+                       {"audio_mid", s.audio_mid.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.audio_mid)},
+                       {"host", s.host ? nlohmann::json(*s.host) : nlohmann::json(nullptr)}});
+    }
+    viewers.push_back({{"session", v.session}, {"filter", v.filter}, {"slots", slots}});
+  }
+  return {{"live", l.live},
+          {"hosts", hosts},
+          {"viewer_count", l.viewers.size()},
+          {"viewers", viewers},
+          {"speaker", l.speaker ? nlohmann::json(*l.speaker) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace
+
+nlohmann::json lives_json(const LivesView& view) {
+  nlohmann::json lives = nlohmann::json::array();
+  for (const LiveView& l : view.lives) lives.push_back(one_live_json(l));
+  return {{"lives", lives}};
+}
+
+std::optional<nlohmann::json> live_json(const LivesView& view, const std::string& live) {
+  for (const LiveView& l : view.lives) {
+    if (l.live == live) return one_live_json(l);
+  }
+  return std::nullopt;
 }
 
 std::string metrics_text(const DirectoryView& view, const worker::WorkerMetricsSnapshot& workers) {

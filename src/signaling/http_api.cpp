@@ -32,17 +32,31 @@ http::Response create_session(const http::Request& req, SessionManager& sessions
                                 "stream names are 1-64 characters of A-Z a-z 0-9 '-' '_' '.'");
   if (!is_content_type(req, "application/sdp"))
     return http::error_response(415, "unsupported-media-type", "the offer must be sent as Content-Type: application/sdp");
-  auto layer = req.query_params.find("layer");
-  auto result = publish ? sessions.publish(stream, req.body)
-                        : sessions.view(stream, req.body, layer == req.query_params.end() ? "" : layer->second);
+  auto param = [&](const char* name) -> std::optional<std::string> {
+    auto it = req.query_params.find(name);
+    if (it == req.query_params.end()) return std::nullopt;
+    return it->second;
+  };
+  std::variant<SessionCreated, ApiError> result;
+  if (publish) {
+    auto host = param("host");
+    if (host && host->empty())
+      return http::error_response(400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'");
+    result = sessions.publish(stream, req.body, host.value_or(""));
+  } else {
+    result = sessions.view(stream, req.body, {param("layer").value_or(""), param("host"), param("exclude")});
+  }
   if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
   auto& created = std::get<SessionCreated>(result);
   http::Response r;
   r.status = 201;
   r.content_type = "application/sdp";
   r.body = created.answer_sdp;
-  r.set_header("Location", kSessionPath + created.session_id);
+  const std::string location = kSessionPath + created.session_id;
+  r.set_header("Location", location);
   r.set_header("ETag", created.etag);
+  // The WHEP server-sent events extension: the live's state for this session.
+  r.set_header("Link", "<" + location + "/events>; rel=\"urn:ietf:params:whep:ext:core:server-sent-events\"; events=\"live\"");
   return r;
 }
 
@@ -99,12 +113,40 @@ void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo n
     if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
     return http::json_response(201, std::get<nlohmann::json>(result));
   });
-  // A viewer's highest simulcast layer while it watches: {"layer": "q" | "h" | "f" | ...}.
+  // A viewer's highest simulcast layer while it watches, per slot:
+  // {"layer": "q" | "h" | "f" | "auto", "mid": "<the slot's video mid>"} (no mid: every slot).
   router.add("POST", "/session/{id}/layer", [&sessions](const http::Request& req) {
     auto body = nlohmann::json::parse(req.body, nullptr, false);
-    std::string layer = body.is_object() && body.contains("layer") && body["layer"].is_string() ? body["layer"].get<std::string>() : "";
-    if (auto e = sessions.set_layer(req.path_params.at("id"), layer)) return api_error(*e);
-    return http::json_response(200, {{"layer", layer}});
+    auto field = [&](const char* key) -> std::optional<std::string> {
+      if (!body.is_object() || !body.contains(key) || !body[key].is_string()) return std::nullopt;
+      return body[key].get<std::string>();
+    };
+    if (body.is_object() && body.contains("mid") && !body["mid"].is_string())
+      return http::error_response(400, "bad-mid", "\"mid\" must be a string: the slot's video m-line mid");
+    std::string layer = field("layer").value_or("");
+    auto mid = field("mid");
+    if (auto e = sessions.set_layer(req.path_params.at("id"), layer, mid)) return api_error(*e);
+    nlohmann::json out = {{"layer", layer}};
+    if (mid) out["mid"] = *mid;
+    return http::json_response(200, out);
+  });
+  // The live's state for one session, now and on every change (text/event-stream).
+  router.add("GET", "/session/{id}/events", [&sessions](const http::Request& req) {
+    auto result = sessions.events(req.path_params.at("id"));
+    if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
+    http::Response r;
+    r.status = 200;
+    r.events = std::get<std::shared_ptr<http::EventStream>>(std::move(result));
+    return r;
+  });
+  router.add("GET", "/api/v1/lives", [&sessions](const http::Request&) {
+    return http::json_response(200, lives_json(sessions.lives_view()));
+  });
+  router.add("GET", "/api/v1/lives/{live}", [&sessions](const http::Request& req) {
+    const std::string& live = req.path_params.at("live");
+    auto one = live_json(sessions.lives_view(), live);
+    if (!one) return http::error_response(404, "unknown-live", "no live named '" + live + "' on this server");
+    return http::json_response(200, *one);
   });
   router.add("PATCH", "/session/{id}", [&sessions](const http::Request& req) { return patch_session(req, sessions); });
   router.add("DELETE", "/session/{id}", [&sessions](const http::Request& req) {

@@ -9,51 +9,19 @@
 #include "common/random.hpp"
 #include "sdp/answer.hpp"
 #include "sdp/session_description.hpp"
+#include "signaling/negotiation.hpp"
 
 namespace strata::signaling {
-
-namespace {
-
-sfu::MediaKind media_kind(sdp::MediaKind k) {
-  return k == sdp::MediaKind::kAudio ? sfu::MediaKind::kAudio : sfu::MediaKind::kVideo;
-}
-
-sfu::CodecParams codec_params(const sdp::NegotiatedCodec& c) {
-  sfu::CodecParams p;
-  p.payload_type = c.payload_type;
-  p.rtx_payload_type = c.rtx_payload_type;
-  p.name = c.name;
-  p.clock_rate = c.clock_rate;
-  p.channels = c.channels;
-  p.fmtp = c.fmtp;
-  p.codec = codecs::codec_from_name(c.name);
-  p.nack = c.nack;
-  p.pli = c.nack_pli;
-  p.fir = c.ccm_fir;
-  return p;
-}
-
-rtp::HeaderExtensionIds extension_ids(const sdp::ExtensionIds& e) {
-  rtp::HeaderExtensionIds ids;
-  ids.mid = e.mid;
-  ids.rid = e.rid;
-  ids.repaired_rid = e.repaired_rid;
-  ids.abs_send_time = e.abs_send_time;
-  ids.transport_cc = e.transport_cc;
-  ids.audio_level = e.audio_level;
-  return ids;
-}
-
-ApiError offer_parse_error(const std::string& detail) { return ApiError{400, "bad-sdp", "the offer does not parse: " + detail}; }
-
-}  // namespace
 
 SessionManager::SessionManager(worker::WorkerGroup& workers, std::shared_ptr<const dtls::Certificate> cert,
                                SessionManagerOptions options)
     : workers_(workers), cert_(std::move(cert)), options_(std::move(options)),
       clock_(options_.clock ? *options_.clock : steady_clock_),
       cpu_load_(options_.cpu_count ? options_.cpu_count : strata::cpu_count()),
-      sessions_per_worker_(size_t(workers.size()), 0) {
+      sessions_per_worker_(size_t(workers.size()), 0),
+      // Cluster nodes serve one host per live until lives span origins (each host's claim).
+      directory_(room::Config{.max_hosts = options_.role == NodeRole::kDev ? options_.max_hosts : 1,
+                              .max_slots = options_.max_hosts}) {
   if (!options_.process_cpu_time) options_.process_cpu_time = process_cpu_time;
 }
 
@@ -74,13 +42,6 @@ int SessionManager::pick_worker_locked() const {
     if (sessions_per_worker_[size_t(i)] < sessions_per_worker_[size_t(best)]) best = i;
   }
   return best;
-}
-
-static std::variant<sdp::SessionDescription, ApiError> parse_offer(const std::string& offer) {
-  if (offer.empty()) return ApiError{400, "bad-sdp", "the request body is empty; expected an SDP offer"};
-  auto parsed = sdp::parse(offer);
-  if (auto* e = std::get_if<sdp::ParseError>(&parsed)) return offer_parse_error(e->detail);
-  return std::get<sdp::SessionDescription>(std::move(parsed));
 }
 
 sdp::AnswerOptions SessionManager::answer_options(sdp::AnswerMode mode, int worker) const {
@@ -132,23 +93,13 @@ SessionManager::SessionRecord& SessionManager::add_session_locked(Kind kind, con
   return sessions_[s.id] = std::move(s);
 }
 
-// One m-line of the host's offer becomes one ingest track.
-static sfu::IngestTrackInfo ingest_track(const sdp::NegotiatedMedia& m, uint32_t index) {
-  sfu::IngestTrackInfo t;
-  t.index = index;
-  t.mid = m.mid;
-  t.kind = media_kind(m.kind);
-  t.codec = codec_params(m.codecs[0]);
-  t.rids = m.rids;
-  t.ssrcs = m.remote_ssrcs;
-  t.rtx_ssrc = m.remote_rtx_ssrc;
-  t.extensions = extension_ids(m.extensions);
-  return t;
-}
-
-std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string& stream, const std::string& offer_text) {
+std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string& stream, const std::string& offer_text,
+                                                               const std::string& host_name) {
   if (options_.role == NodeRole::kEdge)
     return ApiError{403, "wrong-role", "this node is an edge: hosts publish on origins (use the broker)"};
+  const std::string host = host_name.empty() ? std::string(room::kDefaultHost) : host_name;
+  if (!room::valid_host_name(host))
+    return ApiError{400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'"};
   auto offer = parse_offer(offer_text);
   if (auto* e = std::get_if<ApiError>(&offer)) return *e;
   // One stream, one origin (docs/ARCHITECTURE.md, "Cluster"): claim it in the registry before serving it.
@@ -160,7 +111,7 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
     if (r == registry::ClaimResult::kTaken)
       return ApiError{409, "stream-exists", "stream '" + stream + "' is already live on another origin"};
   }
-  auto result = publish_claimed(stream, std::get<sdp::SessionDescription>(offer));
+  auto result = publish_claimed(stream, host, std::get<sdp::SessionDescription>(offer));
   if (options_.registry && std::holds_alternative<ApiError>(result) &&
       std::get<ApiError>(result).error != "stream-exists") {
     options_.registry->release_claim(claim);
@@ -170,184 +121,6 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
     options_.registry->publish({registry::Event::Kind::kStreamMoved, stream, options_.node_id});
   }
   return result;
-}
-
-std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std::string& stream,
-                                                                       const sdp::SessionDescription& offer) {
-  std::lock_guard lock(mu_);
-  if (sessions_.size() >= options_.max_sessions)
-    return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
-  if (streams_.count(stream)) {
-    ++rejected_total_;
-    return ApiError{409, "stream-exists", "stream '" + stream + "' already has a host publishing"};
-  }
-  int w = pick_worker_locked();
-  sdp::AnswerOptions opts = answer_options(sdp::AnswerMode::kReceive, w);
-  auto result = sdp::create_answer(offer, opts);
-  if (auto* e = std::get_if<sdp::AnswerError>(&result)) {
-    ++rejected_total_;
-    return ApiError{e->http_status, e->error, e->detail};
-  }
-  auto& [answer, negotiated] = std::get<0>(result);
-
-  StreamRecord rec;
-  rec.id = next_id_++;
-  rec.name = stream;
-  for (auto& m : negotiated.media) {
-    bool av = m.kind == sdp::MediaKind::kAudio || m.kind == sdp::MediaKind::kVideo;
-    if (!m.rejected && !m.codecs.empty() && av) rec.tracks.push_back(ingest_track(m, uint32_t(rec.tracks.size())));
-  }
-  if (rec.tracks.empty()) {
-    ++rejected_total_;
-    return ApiError{400, "no-media", "the offer has no audio or video the server can receive"};
-  }
-
-  // A previous stream of this name may have queued its claim release and end event; they
-  // must not hit the new stream's claim.
-  std::erase(pending_releases_, stream);
-  std::erase_if(pending_events_, [&](const registry::Event& e) { return e.stream == stream; });
-  SessionRecord& s = add_session_locked(Kind::kPublisher, stream, w);
-  rec.publisher = s.id;
-  rec.publisher_worker = w;
-  rec.started = now();
-  uint64_t sid = s.id, stream_id = rec.id;
-  workers_.at(w).post([this, sid, stream_id, config = transport_config(opts, negotiated), tracks = rec.tracks,
-                       ufrag = opts.ice_ufrag](worker::Worker& wk) mutable {
-    wk.add_session(std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks), *this),
-                   ufrag);
-  });
-  SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
-  spdlog::info("whip: stream '{}' published, session {} on worker {} ({} tracks)", stream, created.session_id, w,
-               rec.tracks.size());
-  streams_[stream] = std::move(rec);
-  ++publishes_total_;
-  return created;
-}
-
-// What the viewer is offered: the host's tracks with their codecs and our SSRCs.
-static std::vector<sdp::SendTrack> send_tracks(const std::vector<sfu::IngestTrackInfo>& tracks, const std::string& stream,
-                                               const std::string& cname) {
-  std::vector<sdp::SendTrack> out;
-  for (auto& t : tracks) {
-    sdp::SendTrack st;
-    st.kind = t.kind == sfu::MediaKind::kAudio ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
-    st.ssrc = random_u32();
-    st.rtx_ssrc = t.kind == sfu::MediaKind::kVideo ? random_u32() : 0;
-    st.cname = cname;
-    st.stream_id = stream;
-    st.track_id = std::string(sfu::to_string(t.kind)) + "-" + std::to_string(t.index);
-    st.codec = sdp::Codec{t.codec.name, t.codec.clock_rate, t.codec.channels, t.codec.fmtp};
-    out.push_back(std::move(st));
-  }
-  return out;
-}
-
-// Each accepted m-line of the viewer's answer becomes one egress track fed by a host track.
-static std::vector<sfu::EgressTrackInfo> egress_tracks(const sdp::Negotiated& negotiated,
-                                                       const std::vector<sdp::SendTrack>& offered,
-                                                       const std::vector<sfu::IngestTrackInfo>& sources,
-                                                       const std::string& cname) {
-  std::vector<sfu::EgressTrackInfo> egress;
-  for (auto& m : negotiated.media) {
-    if (m.rejected || !m.send_track || m.codecs.empty()) continue;
-    for (size_t i = 0; i < offered.size(); ++i) {
-      if (offered[i].ssrc != m.send_track->ssrc) continue;
-      sfu::EgressTrackInfo e;
-      e.source_track = sources[i].index;
-      e.mid = m.mid;
-      e.kind = sources[i].kind;
-      e.codec = codec_params(m.codecs[0]);
-      e.codec.codec = sources[i].codec.codec;
-      e.ssrc = m.send_track->ssrc;
-      e.rtx_ssrc = m.send_track->rtx_ssrc;
-      e.cname = cname;
-      e.transport_cc_ext = m.codecs[0].transport_cc ? m.extensions.transport_cc : 0;
-      egress.push_back(std::move(e));
-    }
-  }
-  return egress;
-}
-
-// Index of rid `layer` among the stream's simulcast encodings; -1 for "" or "auto" (no
-// cap: the downlink estimate alone decides).
-static std::variant<int, ApiError> layer_index(const std::vector<sfu::IngestTrackInfo>& tracks, const std::string& layer) {
-  if (layer.empty() || layer == "auto") return -1;
-  std::string known;
-  for (auto& t : tracks) {
-    for (size_t i = 0; i < t.rids.size(); ++i) {
-      if (t.rids[i] == layer) return int(i);
-      known += (known.empty() ? "" : ", ") + t.rids[i];
-    }
-  }
-  if (known.empty()) return -1;  // not simulcast: there is one layer, the viewer gets it
-  return ApiError{400, "unknown-layer", "layer '" + layer + "' is not one of this stream's: " + known};
-}
-
-std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& stream, const std::string& offer_text,
-                                                            const std::string& layer) {
-  if (options_.role == NodeRole::kOrigin)
-    return ApiError{403, "wrong-role", "this node is an origin: viewers watch on edges (use the broker)"};
-  auto offer = parse_offer(offer_text);
-  if (auto* e = std::get_if<ApiError>(&offer)) return *e;
-  if (options_.role == NodeRole::kEdge) {
-    if (auto e = ensure_relay(stream)) return *e;
-  }
-
-  std::lock_guard lock(mu_);
-  auto it = streams_.find(stream);
-  if (it == streams_.end()) {
-    ++rejected_total_;
-    return ApiError{409, "stream-not-live", "stream '" + stream + "' is not live yet; retry later", 2};
-  }
-  if (sessions_.size() >= options_.max_sessions)
-    return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
-  StreamRecord& rec = it->second;
-  int w = pick_worker_locked();
-  sdp::AnswerOptions opts = answer_options(sdp::AnswerMode::kSend, w);
-  std::string cname = random_hex(16);
-  opts.send_tracks = send_tracks(rec.tracks, stream, cname);
-  auto result = sdp::create_answer(std::get<sdp::SessionDescription>(offer), opts);
-  if (auto* e = std::get_if<sdp::AnswerError>(&result)) {
-    ++rejected_total_;
-    return ApiError{e->http_status, e->error, e->detail};
-  }
-  auto& [answer, negotiated] = std::get<0>(result);
-  auto max_layer = layer_index(rec.tracks, layer);
-  if (auto* e = std::get_if<ApiError>(&max_layer)) return *e;
-  auto egress = egress_tracks(negotiated, opts.send_tracks, rec.tracks, cname);
-  for (auto& e : egress) {
-    e.source_layers = uint32_t(std::max<size_t>(1, rec.tracks[e.source_track].rids.size()));
-    e.max_layer = std::get<int>(max_layer);
-  }
-  if (egress.empty()) {
-    ++rejected_total_;
-    return ApiError{400, "no-common-codec", "the offer accepts none of the stream's tracks"};
-  }
-
-  SessionRecord& s = add_session_locked(Kind::kViewer, stream, w);
-  s.layer_stats = std::make_shared<sfu::ViewerLayerStats>();
-  uint64_t sid = s.id, stream_id = rec.id;
-  size_t track_count = egress.size();
-  worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
-  workers_.at(w).post([this, sid, stream_id, up, config = transport_config(opts, negotiated), egress = std::move(egress),
-                       ufrag = opts.ice_ufrag, stats = s.layer_stats](worker::Worker& wk) mutable {
-    auto session = std::make_unique<worker::ViewerSession>(wk, sid, stream_id, up, std::move(config), std::move(egress),
-                                                           *this, std::move(stats));
-    worker::ViewerSession* raw = session.get();
-    wk.add_session(std::move(session), ufrag);
-    // A simulcast viewer chooses its own layer, so it takes every layer.
-    if (raw->selects_layers()) {
-      wk.subscribe_local_all_layers(stream_id, raw);
-    } else {
-      wk.subscribe_local(stream_id, raw);
-    }
-  });
-  subscribe_to_stream_locked(rec, w);
-  rec.viewers.push_back(s.id);
-  SessionCreated created{s.public_id, answer, "\"" + random_hex(12) + "\""};
-  spdlog::info("whep: viewer session {} of '{}' on worker {} ({} tracks)", created.session_id, stream, w, track_count);
-  ++views_total_;
-  return created;
 }
 
 std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice(const std::string& public_id,
@@ -378,31 +151,21 @@ std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice
   return r;
 }
 
-// The host's worker feeds a worker's ring from its first viewer or relay of the stream on.
+// The host's worker feeds a worker's ring from its first viewer or relay of the stream on,
+// and stops with the last one.
 void SessionManager::subscribe_to_stream_locked(StreamRecord& rec, int w) {
   if (rec.viewers_per_worker[w]++ == 0 && w != rec.publisher_worker) {
-    uint64_t stream_id = rec.id;
-    workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, true); });
+    uint64_t source = rec.id;
+    workers_.at(rec.publisher_worker).post([source, w](worker::Worker& wk) { wk.set_remote_subscriber(source, w, true); });
   }
 }
 
-std::optional<ApiError> SessionManager::set_layer(const std::string& public_id, const std::string& layer) {
-  std::lock_guard lock(mu_);
-  auto it = by_public_id_.find(public_id);
-  if (it == by_public_id_.end()) return ApiError{404, "unknown-session", "no session with this id on this server"};
-  const SessionRecord& s = sessions_.at(it->second);
-  if (s.kind != Kind::kViewer) return ApiError{400, "not-a-viewer", "only viewer (WHEP) sessions choose a layer"};
-  auto st = streams_.find(s.stream);
-  if (st == streams_.end()) return ApiError{404, "unknown-stream", "the session's stream has ended"};
-  if (layer.empty()) return ApiError{400, "bad-layer", "expected JSON {\"layer\": \"<rid>\"}"};
-  auto index = layer_index(st->second.tracks, layer);
-  if (auto* e = std::get_if<ApiError>(&index)) return *e;
-  uint64_t id = s.id;
-  int max_layer = std::get<int>(index);
-  workers_.at(s.worker).post([id, max_layer](worker::Worker& wk) {
-    if (auto* v = wk.find<worker::ViewerSession>(id)) v->set_max_layer(max_layer);
-  });
-  return std::nullopt;
+void SessionManager::unsubscribe_from_stream_locked(StreamRecord& rec, int w) {
+  int& n = rec.viewers_per_worker[w];
+  if (n > 0 && --n == 0 && w != rec.publisher_worker) {
+    uint64_t source = rec.id;
+    workers_.at(rec.publisher_worker).post([source, w](worker::Worker& wk) { wk.set_remote_subscriber(source, w, false); });
+  }
 }
 
 bool SessionManager::has_session(const std::string& session_id) const {
@@ -423,45 +186,51 @@ bool SessionManager::end_session(const std::string& public_id) {
   return true;
 }
 
+// A viewer (its slots let go of their hosts) or an edge's relay on this origin.
 void SessionManager::remove_viewer_locked(uint64_t viewer_id) {
   auto sit = sessions_.find(viewer_id);
   if (sit == sessions_.end()) return;
-  SessionRecord s = sit->second;
-  auto st = streams_.find(s.stream);
-  if (st != streams_.end()) {
-    StreamRecord& rec = st->second;
-    std::erase(rec.viewers, viewer_id);
-    std::erase(rec.relays, viewer_id);
-    if (rec.relayed && rec.viewers.empty()) rec.idle_since = now();
-    int& n = rec.viewers_per_worker[s.worker];
-    if (--n == 0 && s.worker != rec.publisher_worker) {
-      uint64_t stream_id = rec.id;
-      int w = s.worker;
-      workers_.at(rec.publisher_worker).post([stream_id, w](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, w, false); });
-    }
+  if (sit->second.kind == Kind::kViewer) {
+    apply_changes_locked(directory_.remove_viewer(viewer_id));
+  } else if (auto st = streams_.find(sit->second.stream); st != streams_.end()) {
+    std::erase(st->second.relays, viewer_id);
+    unsubscribe_from_stream_locked(st->second, sit->second.worker);
   }
+  const SessionRecord& s = sit->second;
+  close_events_locked(viewer_id);
   workers_.at(s.worker).post([viewer_id](worker::Worker& wk) { wk.remove_session(viewer_id); });
   sessions_per_worker_[size_t(s.worker)]--;
   by_public_id_.erase(s.public_id);
-  sessions_.erase(viewer_id);
+  sessions_.erase(sit);
 }
 
-// The host is gone: every viewer gets RTCP BYE and its session closes, then the publisher's.
+// A host leaves its live. While other hosts stay, its slots pass to the next host not
+// shown (or go empty); with the last host the live ends: every viewer gets RTCP BYE and its
+// session closes, then the publisher's.
 void SessionManager::end_stream_locked(const std::string& name, const char* reason) {
   auto st = streams_.find(name);
   if (st == streams_.end()) return;
-  spdlog::info("stream '{}' ended ({}): closing {} viewers", name, reason, st->second.viewers.size());
-  auto viewers = st->second.viewers;
-  viewers.insert(viewers.end(), st->second.relays.begin(), st->second.relays.end());
-  for (uint64_t v : viewers) remove_viewer_locked(v);
-  if (options_.registry && !st->second.relayed) {
-    // Origin: give the name back and tell the edges at once (they also see the relay close).
-    pending_releases_.push_back(name);
-    pending_events_.push_back(registry::Event{registry::Event::Kind::kStreamEnded, name, options_.node_id});
+  StreamRecord& rec = st->second;
+  const std::string live = rec.live;
+  for (uint64_t r : std::vector<uint64_t>(rec.relays)) remove_viewer_locked(r);
+  room::Changes changes = directory_.remove_host(rec.id);
+  auto snap = directory_.snapshot(live);
+  const bool last_host = !snap || snap->hosts.empty();
+  spdlog::info("host '{}' left live '{}' ({}){}", rec.host, live, reason,
+               last_host ? ": the live ended, closing its viewers" : "");
+  if (last_host) {
+    end_live_viewers_locked(live);
+    if (options_.registry && !rec.relayed) {
+      // Origin: give the name back and tell the edges at once (they also see the relay close).
+      pending_releases_.push_back(live);
+      pending_events_.push_back(registry::Event{registry::Event::Kind::kStreamEnded, live, options_.node_id});
+    }
+  } else {
+    apply_changes_locked(changes);
   }
-  uint64_t pub = st->second.publisher;
-  auto sit = sessions_.find(pub);
-  if (sit != sessions_.end()) {
+  uint64_t pub = rec.publisher;
+  if (auto sit = sessions_.find(pub); sit != sessions_.end()) {
+    close_events_locked(pub);
     workers_.at(sit->second.worker).post([pub](worker::Worker& wk) { wk.remove_session(pub); });
     sessions_per_worker_[size_t(sit->second.worker)]--;
     by_public_id_.erase(sit->second.public_id);
@@ -490,6 +259,7 @@ void SessionManager::on_session_connected(uint64_t session_id) {
   if (it == sessions_.end()) return;
   it->second.connected = true;
   spdlog::info("session {} connected (ICE + DTLS up)", it->second.public_id);
+  if (it->second.kind == Kind::kPublisher) notify_live_locked(it->second.live);  // the host is live now
 }
 
 void SessionManager::on_session_ended(uint64_t session_id, std::string reason) {
@@ -515,7 +285,8 @@ DirectoryView SessionManager::directory_view() const {
   const Timestamp now = this->now();
   for (auto& [name, rec] : streams_) {
     StreamView& s = view.streams.emplace_back();
-    s.name = name;
+    s.name = rec.live;
+    s.host = rec.host;
     s.tracks = rec.tracks;
     auto pub = sessions_.find(rec.publisher);
     if (pub != sessions_.end()) {

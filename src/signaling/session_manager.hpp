@@ -1,6 +1,10 @@
 // Control plane of one media server: turns WHIP/WHEP offers into sessions on workers,
-// keeps the stream directory (stream → publisher, viewers), and reacts to sessions that
-// end by themselves. Thread-safe (one mutex); never waits on a worker while holding it.
+// keeps the lives (room::LiveDirectory: which hosts, which viewer slot shows which host),
+// turns the directory's changes into fan-out rewiring on the workers and into events, and
+// reacts to sessions that end by themselves. Thread-safe (one mutex); never waits on a
+// worker or another node while holding it. The cluster half (relays, registry) is in
+// session_manager_cluster.cpp, the lives half (hosts, slots, events) in
+// session_manager_lives.cpp.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -18,12 +22,15 @@
 
 #include "common/cpu_load.hpp"
 #include "dtls/certificate.hpp"
+#include "http/event_stream.hpp"
 #include "ice/host_candidates.hpp"
 #include "registry/registry.hpp"
+#include "room/live_directory.hpp"
 #include "sdp/answer.hpp"
 #include "sfu/track.hpp"
 #include "sfu/viewer_layer_stats.hpp"
 #include "worker/sessions.hpp"
+#include "worker/viewer_session.hpp"
 #include "worker/worker.hpp"
 
 namespace strata::signaling {
@@ -49,8 +56,9 @@ struct ViewerLayerView {  // a simulcast viewer's layer choice (sfu::ViewerLayer
   int64_t estimate_bps = 0;
   uint64_t switches = 0, probes = 0;
 };
-struct StreamView {
-  std::string name;
+struct StreamView {  // one host's media in a live
+  std::string name;   // the live
+  std::string host;
   std::vector<sfu::IngestTrackInfo> tracks;
   std::string publisher_session;  // empty when the publisher session is gone
   int publisher_worker = 0;
@@ -61,6 +69,33 @@ struct StreamView {
   Duration uptime{};
   std::vector<ViewerLayerView> viewer_layers;
 };
+// /api/v1/lives: every live with its hosts, viewers and their slots.
+struct HostView {
+  std::string name;
+  std::string session;  // the host's publisher session (an edge's relay ingest)
+  bool connected = false;
+  Duration joined{};    // how long ago
+  std::vector<sfu::IngestTrackInfo> tracks;
+};
+struct SlotView {
+  std::string video_mid, audio_mid;  // empty when the slot has no m-line of that kind
+  std::optional<std::string> host;
+};
+struct LiveViewerView {
+  std::string session;
+  std::string filter;  // "all", "only:<host>", "exclude:<host>"
+  std::vector<SlotView> slots;
+};
+struct LiveView {
+  std::string live;
+  std::vector<HostView> hosts;  // join order
+  std::vector<LiveViewerView> viewers;
+  std::optional<std::string> speaker;
+};
+struct LivesView {
+  std::vector<LiveView> lives;
+};
+
 struct DirectoryView {
   std::vector<StreamView> streams;
   size_t publishers = 0, viewers = 0, relays_out = 0, relays_in = 0;  // sessions now
@@ -91,6 +126,9 @@ struct SessionManagerOptions {
   Duration relay_linger = std::chrono::seconds(10);
   Duration claim_ttl = std::chrono::seconds(5);
   Duration node_ttl = std::chrono::seconds(3);
+  // A live's hosts (and so a viewer's slots) at most. Cluster nodes serve one host per live
+  // until lives span origins.
+  size_t max_hosts = 9;
   // Injected for tests; nullptr / empty = the real ones.
   const Clock* clock = nullptr;
   std::function<Duration()> process_cpu_time;  // this process's CPU time so far
@@ -103,12 +141,22 @@ class SessionManager final : public worker::SessionEvents {
                  SessionManagerOptions options);
   ~SessionManager() override;
 
-  std::variant<SessionCreated, ApiError> publish(const std::string& stream, const std::string& offer);
-  // `layer`: the highest simulcast layer (rid) the viewer wants; empty = the top one.
-  std::variant<SessionCreated, ApiError> view(const std::string& stream, const std::string& offer,
-                                              const std::string& layer = "");
-  // POST {session}/layer: change a viewer's highest simulcast layer while it watches.
-  std::optional<ApiError> set_layer(const std::string& session_id, const std::string& layer);
+  // Host `host` goes live in `live` (empty: the default host).
+  std::variant<SessionCreated, ApiError> publish(const std::string& live, const std::string& offer,
+                                                 const std::string& host = "");
+  struct ViewOptions {
+    std::string layer;  // the highest simulcast layer (rid) of every slot; empty = the top one
+    std::optional<std::string> host;     // watch only this host
+    std::optional<std::string> exclude;  // watch every host but this one
+  };
+  std::variant<SessionCreated, ApiError> view(const std::string& live, const std::string& offer,
+                                              const ViewOptions& options = {});
+  // POST {session}/layer: change a viewer's highest simulcast layer while it watches, for
+  // the slot whose video m-line has `mid` (nullopt: every slot).
+  std::optional<ApiError> set_layer(const std::string& session_id, const std::string& layer,
+                                    const std::optional<std::string>& mid = std::nullopt);
+  // GET {session}/events: the live's state now and on every change (text/event-stream).
+  std::variant<std::shared_ptr<http::EventStream>, ApiError> events(const std::string& session_id);
   struct IceRestarted {
     std::string ice_ufrag, ice_pwd;
     std::vector<sdp::Candidate> candidates;  // the session's, as in its answer
@@ -145,6 +193,9 @@ class SessionManager final : public worker::SessionEvents {
   void on_session_connected(uint64_t session_id) override;
   void on_session_ended(uint64_t session_id, std::string reason) override;
   void on_layer_ssrc_learned(uint64_t session_id, uint32_t track, int layer, uint32_t ssrc, bool rtx) override;
+  void on_audio_level(uint64_t session_id, uint8_t level) override;
+
+  LivesView lives_view() const;
 
   static bool valid_stream_name(std::string_view name);
 
@@ -152,22 +203,34 @@ class SessionManager final : public worker::SessionEvents {
   // kRelaySend: an edge's relay on this origin; kRelayIngest: this edge's relay from its
   // origin (the stream's "publisher" here).
   enum class Kind { kPublisher, kViewer, kRelaySend, kRelayIngest };
+  struct SlotRecord {
+    std::string video_mid, audio_mid;
+    std::optional<std::string> host;  // the host shown now
+    bool favored = false;
+  };
   struct SessionRecord {
     uint64_t id = 0;
     std::string public_id;
     Kind kind = Kind::kViewer;
-    std::string stream;
+    std::string stream;  // publishers and relays: their StreamRecord's key
+    std::string live;
     int worker = 0;
     bool connected = false;
-    std::shared_ptr<sfu::ViewerLayerStats> layer_stats;  // simulcast viewers: layer choice
+    std::shared_ptr<sfu::ViewerLayerStats> layer_stats;  // viewers: layer choice
+    std::vector<SlotRecord> slots;                       // viewers
+    bool pinned = false;                                 // viewers of one host (?host=)
   };
+  // One host's media source in a live (a publisher session, or an edge's relay ingest),
+  // keyed in streams_ by source_key(live, host). Its id is the fan-out key (SourceId) and
+  // the host's id in the live directory.
   struct StreamRecord {
     uint64_t id = 0;
-    std::string name;
+    std::string name;  // the key in streams_
+    std::string live, host;
     uint64_t publisher = 0;
     int publisher_worker = 0;
     std::vector<sfu::IngestTrackInfo> tracks;
-    std::vector<uint64_t> viewers;
+    std::vector<uint64_t> viewers;             // viewers with a slot showing this host
     std::vector<uint64_t> relays;              // origin: edges relaying this stream
     std::map<int, int> viewers_per_worker;     // viewers and relays, per worker
     Timestamp started{};
@@ -178,7 +241,8 @@ class SessionManager final : public worker::SessionEvents {
   std::vector<ViewerLayerView> viewer_layers_locked(const StreamRecord& rec) const;
 
   int pick_worker_locked() const;
-  std::variant<SessionCreated, ApiError> publish_claimed(const std::string& stream, const sdp::SessionDescription& offer);
+  std::variant<SessionCreated, ApiError> publish_claimed(const std::string& live, const std::string& host,
+                                                         const sdp::SessionDescription& offer);
   sdp::AnswerOptions answer_options(sdp::AnswerMode mode, int worker) const;
   std::vector<sdp::Candidate> local_candidates(int worker) const;
   transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
@@ -201,6 +265,26 @@ class SessionManager final : public worker::SessionEvents {
   void install_relay_locked(StreamRecord& rec, const RelayPlan& plan);
   void reattach_relay(const std::string& stream, const registry::StreamClaim& claim);
   void subscribe_to_stream_locked(StreamRecord& rec, int worker);
+  void unsubscribe_from_stream_locked(StreamRecord& rec, int worker);
+
+  // ---- lives (session_manager_lives.cpp) ----
+  static std::string source_key(std::string_view live, std::string_view host);
+  StreamRecord* find_source_locked(std::string_view live, std::string_view host);
+  // The live's first host here (cluster nodes serve one host per live).
+  StreamRecord* find_live_source_locked(std::string_view live);
+  worker::SlotSource slot_source(const StreamRecord& rec) const;
+  // Rewires fan-out for every slot change, tells viewers whom their slots show and which
+  // slot is favored, and sends the live's event to its sessions.
+  void apply_changes_locked(const room::Changes& changes);
+  void apply_slot_change_locked(const room::SlotChange& change);
+  void update_favored_locked(const std::string& live);
+  void notify_live_locked(const std::string& live);
+  void close_events_locked(uint64_t session);
+  nlohmann::json live_event_locked(const std::string& live, const SessionRecord& s) const;
+  // Re-points the viewers' slots showing `rec` at its current publisher (relay moved).
+  void reshow_locked(const StreamRecord& rec);
+  void end_live_viewers_locked(const std::string& live);
+  std::optional<ApiError> check_host_codecs_locked(const std::string& live, const std::vector<sfu::IngestTrackInfo>& tracks) const;
   void heartbeat(Timestamp now);
   Timestamp now() const { return clock_.now(); }
   void remove_viewer_locked(uint64_t viewer_id);
@@ -228,6 +312,9 @@ class SessionManager final : public worker::SessionEvents {
   std::unordered_map<std::string, uint64_t> by_public_id_;
   std::map<std::string, StreamRecord> streams_;
   std::vector<int> sessions_per_worker_;
+  room::LiveDirectory directory_;
+  std::unordered_map<uint64_t, std::vector<std::shared_ptr<http::EventStream>>> event_streams_;  // by session
+  Timestamp next_speaker_tick_{};
   // Totals that outlive sessions, for /metrics.
   uint64_t publishes_total_ = 0, views_total_ = 0, rejected_total_ = 0;
 };

@@ -71,10 +71,10 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
     return ApiError{400, "bad-relay-request", "fingerprint must be '<algorithm> <hex:hex:...>'"};
 
   std::lock_guard lock(mu_);
-  auto it = streams_.find(stream);
-  if (it == streams_.end() || it->second.relayed)
+  StreamRecord* found = find_live_source_locked(stream);
+  if (!found || found->relayed)
     return ApiError{404, "unknown-stream", "stream '" + stream + "' has no host on this origin"};
-  StreamRecord& rec = it->second;
+  StreamRecord& rec = *found;
   int w = pick_worker_locked();
   config.local_ufrag = random_ice_string(8);
   config.local_pwd = random_ice_string(24);
@@ -83,15 +83,16 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
   config.dtls_role = dtls::Role::kServer;  // the edge is the DTLS client (and ICE controlling)
   config.certificate = cert_;
   config.consent_timeout = options_.consent_timeout;
-  SessionRecord& s = add_session_locked(Kind::kRelaySend, stream, w);
-  uint64_t sid = s.id, stream_id = rec.id;
+  SessionRecord& s = add_session_locked(Kind::kRelaySend, rec.name, w);
+  s.live = rec.live;
+  uint64_t sid = s.id, source = rec.id;
   worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
   std::string ufrag = config.local_ufrag;
-  workers_.at(w).post([this, sid, stream_id, up, config, ufrag](worker::Worker& wk) mutable {
-    auto session = std::make_unique<worker::RelaySendSession>(wk, sid, stream_id, up, std::move(config), *this);
+  workers_.at(w).post([this, sid, source, up, config, ufrag](worker::Worker& wk) mutable {
+    auto session = std::make_unique<worker::RelaySendSession>(wk, sid, source, up, std::move(config), *this);
     worker::Session* raw = session.get();
     wk.add_session(std::move(session), ufrag);
-    wk.subscribe_local_all_layers(stream_id, raw);
+    wk.subscribe(source, raw);
   });
   subscribe_to_stream_locked(rec, w);
   rec.relays.push_back(sid);
@@ -159,15 +160,16 @@ std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(
 void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& plan) {
   int w = pick_worker_locked();
   SessionRecord& s = add_session_locked(Kind::kRelayIngest, rec.name, w);
+  s.live = rec.live;
   rec.publisher = s.id;
   rec.publisher_worker = w;
   rec.tracks = plan.tracks;
   rec.origin_id = plan.claim.origin_id;
-  uint64_t sid = s.id, stream_id = rec.id;
-  workers_.at(w).post([this, sid, stream_id, config = plan.config, tracks = plan.tracks,
+  uint64_t sid = s.id, source = rec.id;
+  workers_.at(w).post([this, sid, source, config = plan.config, tracks = plan.tracks,
                        rtt = plan.setup_rtt](worker::Worker& wk) mutable {
     // A relay crosses a long backbone path: NACK retries follow its RTT (issue 6).
-    auto session = std::make_unique<worker::PublisherSession>(wk, sid, stream_id, std::move(config), std::move(tracks),
+    auto session = std::make_unique<worker::PublisherSession>(wk, sid, source, std::move(config), std::move(tracks),
                                                               *this, sfu::relay_nack_config());
     worker::PublisherSession* raw = session.get();
     raw->set_path_rtt(rtt);
@@ -182,7 +184,7 @@ void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& pl
     raw->use_own_socket(own);
     wk.add_session(std::move(session), "");
   });
-  spdlog::info("relay: pulling '{}' from origin {} ({}), session {} on worker {}", rec.name, plan.claim.origin_id,
+  spdlog::info("relay: pulling '{}' from origin {} ({}), session {} on worker {}", rec.live, plan.claim.origin_id,
                plan.claim.origin_url, s.public_id, w);
 }
 
@@ -203,7 +205,7 @@ std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) 
   std::lock_guard setup(*stream_lock);
   {
     std::lock_guard lock(mu_);
-    if (streams_.count(stream)) return std::nullopt;
+    if (find_live_source_locked(stream)) return std::nullopt;
   }
   if (!options_.registry) return ApiError{409, "stream-not-live", "stream '" + stream + "' is not live", 2};
   auto claim = options_.registry->stream(stream);
@@ -217,11 +219,20 @@ std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) 
   std::lock_guard lock(mu_);
   StreamRecord rec;
   rec.id = next_id_++;
-  rec.name = stream;
+  // The origin's one host of the live, here under the default name (lives whose hosts
+  // span origins come with cluster rooms).
+  rec.live = stream;
+  rec.host = std::string(room::kDefaultHost);
+  rec.name = source_key(rec.live, rec.host);
   rec.relayed = true;
   rec.started = rec.idle_since = now();
+  auto joined = directory_.add_host(rec.live, rec.host, rec.id, now());
+  if (auto* e = std::get_if<room::Error>(&joined))
+    return ApiError{500, "relay-not-added", "the relayed host could not join the live here: " + e->detail};
   install_relay_locked(rec, std::get<RelayPlan>(plan));
-  streams_[stream] = std::move(rec);
+  const std::string key = rec.name;
+  streams_[key] = std::move(rec);
+  apply_changes_locked(std::get<room::Changes>(joined));
   return std::nullopt;
 }
 
@@ -234,8 +245,8 @@ void SessionManager::reattach_relay(const std::string& stream, const registry::S
   std::lock_guard setup(*stream_lock);
   {
     std::lock_guard lock(mu_);
-    auto it = streams_.find(stream);
-    if (it == streams_.end() || !it->second.relayed || it->second.origin_id == claim.origin_id) return;  // done meanwhile
+    StreamRecord* rec = find_live_source_locked(stream);
+    if (!rec || !rec->relayed || rec->origin_id == claim.origin_id) return;  // done meanwhile
   }
   auto plan = request_relay(stream, claim);
   if (auto* e = std::get_if<ApiError>(&plan)) {
@@ -243,9 +254,9 @@ void SessionManager::reattach_relay(const std::string& stream, const registry::S
     return;
   }
   std::lock_guard lock(mu_);
-  auto it = streams_.find(stream);
-  if (it == streams_.end() || !it->second.relayed) return;
-  StreamRecord& rec = it->second;
+  StreamRecord* found = find_live_source_locked(stream);
+  if (!found || !found->relayed) return;
+  StreamRecord& rec = *found;
   uint64_t old = rec.publisher;
   int old_worker = rec.publisher_worker;
   if (auto sit = sessions_.find(old); sit != sessions_.end()) {
@@ -256,33 +267,27 @@ void SessionManager::reattach_relay(const std::string& stream, const registry::S
   workers_.at(old_worker).post([old](worker::Worker& wk) { wk.remove_session(old); });
   install_relay_locked(rec, std::get<RelayPlan>(plan));
   // The new ingest worker feeds every worker that has viewers of the stream.
-  uint64_t stream_id = rec.id;
+  uint64_t source = rec.id;
   for (auto& [w, n] : rec.viewers_per_worker) {
     if (n > 0 && w != rec.publisher_worker) {
       int target = w;
-      workers_.at(rec.publisher_worker).post([stream_id, target](worker::Worker& wk) { wk.set_remote_subscriber(stream_id, target, true); });
+      workers_.at(rec.publisher_worker).post([source, target](worker::Worker& wk) { wk.set_remote_subscriber(source, target, true); });
     }
   }
-  worker::UpstreamRef up{rec.publisher_worker, rec.publisher};
-  for (uint64_t v : rec.viewers) {
-    auto vit = sessions_.find(v);
-    if (vit == sessions_.end()) continue;
-    workers_.at(vit->second.worker).post([v, up](worker::Worker& wk) {
-      if (auto* s = wk.find<worker::ViewerSession>(v)) s->set_upstream(up);
-    });
-  }
+  // The slots showing this host keep their consumers and restart at a keyframe.
+  reshow_locked(rec);
   spdlog::info("relay: '{}' moved to origin {}; {} viewers re-attached", stream, claim.origin_id, rec.viewers.size());
 }
 
 void SessionManager::on_registry_event(const registry::Event& event) {
   std::lock_guard lock(mu_);
-  auto it = streams_.find(event.stream);
-  if (it == streams_.end() || !it->second.relayed) return;
+  StreamRecord* rec = find_live_source_locked(event.stream);
+  if (!rec || !rec->relayed) return;
   if (event.kind == registry::Event::Kind::kStreamEnded) {
     // Only the origin we relay from can end it here (a late event of a dead origin must not
     // end the stream its host republished elsewhere).
-    if (event.origin_id == it->second.origin_id) end_stream_locked(event.stream, "origin ended the stream");
-  } else if (event.origin_id != it->second.origin_id) {
+    if (event.origin_id == rec->origin_id) end_stream_locked(rec->name, "origin ended the stream");
+  } else if (event.origin_id != rec->origin_id) {
     moved_streams_.push_back(event.stream);  // poll() re-attaches (it may take an HTTP round trip)
   }
 }
@@ -304,12 +309,16 @@ void SessionManager::poll() {
     std::vector<std::string> lingered;
     for (auto& [name, rec] : streams_) {
       if (rec.relayed && rec.viewers.empty() && now - rec.idle_since > options_.relay_linger) lingered.push_back(name);
-      if (beat && !rec.relayed) claims.push_back({name, options_.node_id, options_.region, options_.http_url});
-      if (beat && rec.relayed && !rec.viewers.empty()) relayed.push_back(name);
-      bool was_moved = std::find(moved.begin(), moved.end(), name) != moved.end();
-      if (rec.relayed && (beat || was_moved)) relayed_from.emplace_back(name, rec.origin_id);
+      if (beat && !rec.relayed) claims.push_back({rec.live, options_.node_id, options_.region, options_.http_url});
+      if (beat && rec.relayed && !rec.viewers.empty()) relayed.push_back(rec.live);
+      bool was_moved = std::find(moved.begin(), moved.end(), rec.live) != moved.end();
+      if (rec.relayed && (beat || was_moved)) relayed_from.emplace_back(rec.live, rec.origin_id);
     }
     for (auto& name : lingered) end_stream_locked(name, "no viewers left (relay linger)");
+    if (now >= next_speaker_tick_) {
+      next_speaker_tick_ = now + std::chrono::milliseconds(200);
+      for (const auto& changes : directory_.on_tick(now)) apply_changes_locked(changes);
+    }
   }
   if (beat) next_heartbeat_ = now + std::chrono::seconds(1);
   registry::Registry* reg = options_.registry;

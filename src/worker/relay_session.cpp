@@ -8,9 +8,9 @@
 
 namespace strata::worker {
 
-RelaySendSession::RelaySendSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
+RelaySendSession::RelaySendSession(Worker& worker, uint64_t id, SourceId source, UpstreamRef upstream,
                                    transport::TransportConfig config, SessionEvents& events)
-    : TransportSession(worker, id, std::move(config), events), stream_id_(stream_id), upstream_(upstream) {}
+    : TransportSession(worker, id, std::move(config), events), source_(source), upstream_(upstream) {}
 
 RelaySendSession::SentStream* RelaySendSession::find_stream(uint32_t ssrc) {
   for (auto& s : streams_) {
@@ -37,11 +37,12 @@ bool RelaySendSession::send_packet(const PacketRef& packet) {
   });
 }
 
-void RelaySendSession::on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) {
+void RelaySendSession::on_media(const FanoutItem& item, Timestamp now) {
   if (transport_.state() != transport::TransportState::kConnected) return;
+  const PacketRef& packet = item.packet;
   auto p = rtp::RtpPacket::parse(packet.data(), packet.size());
   if (!p) return;
-  stream_for(p->ssrc(), track, layer).sent.insert(p->sequence(), packet, now);
+  stream_for(p->ssrc(), item.track, item.facts.layer).sent.insert(p->sequence(), packet, now);
   if (send_packet(packet)) {
     ++packets_sent_;
     worker_.metrics().rtp_out.add();

@@ -14,13 +14,13 @@ class RelaySendSession final : public TransportSession {
  public:
   static bool is(Kind k) { return k == Kind::kRelaySend; }
   Kind kind() const override { return Kind::kRelaySend; }
-  RelaySendSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
+  RelaySendSession(Worker& worker, uint64_t id, SourceId source, UpstreamRef upstream,
                    transport::TransportConfig config, SessionEvents& events);
   void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) override;
   void on_tick(Timestamp now) override;
-  void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) override;
+  void on_media(const FanoutItem& item, Timestamp now) override;
   void on_close(Timestamp now) override;
-  uint64_t stream_id() const { return stream_id_; }
+  SourceId source() const { return source_; }
   uint64_t packets_sent() const { return packets_sent_; }
 
  private:
@@ -37,7 +37,7 @@ class RelaySendSession final : public TransportSession {
   void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
   void request_upstream_keyframe(uint32_t track, int layer);
 
-  uint64_t stream_id_;
+  SourceId source_;
   UpstreamRef upstream_;
   std::vector<std::unique_ptr<SentStream>> streams_;  // one per SSRC seen (few)
   uint64_t packets_sent_ = 0;

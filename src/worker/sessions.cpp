@@ -1,6 +1,7 @@
 #include "worker/sessions.hpp"
 
 #include "common/random.hpp"
+#include "rtp/header_extensions.hpp"
 #include "rtp/rtcp_feedback.hpp"
 #include "rtp/rtx.hpp"
 
@@ -84,11 +85,11 @@ void TransportSession::count_transport_drops() {
 // ---------------------------------------------------------------------------------------
 // PublisherSession
 
-PublisherSession::PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id,
+PublisherSession::PublisherSession(Worker& worker, uint64_t id, SourceId source,
                                    transport::TransportConfig config, std::vector<sfu::IngestTrackInfo> tracks,
                                    SessionEvents& events, sfu::NackConfig nack)
     : TransportSession(worker, id, std::move(config), events),
-      stream_id_(stream_id),
+      source_(source),
       rtcp_ssrc_(random_u32()),
       transport_feedback_(rtcp_ssrc_) {
   for (auto& t : tracks) {
@@ -219,8 +220,9 @@ void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
     worker_.metrics().drop_duplicate_rtx.add();
     return;
   }
-  // Every layer goes out: viewers take the forwarded one, relays all of them.
-  worker_.fan_out(stream_id_, r->track, packet, verdict.forward, uint8_t(r->layer));
+  // Every layer goes out with its facts: each viewer slot picks its layer, relays take all.
+  if (producer.info().kind == sfu::MediaKind::kAudio) note_audio_level(*p, producer);
+  worker_.fan_out(FanoutItem{source_, r->track, verdict.facts, packet});
 }
 
 void PublisherSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
@@ -235,8 +237,23 @@ void PublisherSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
   }
 }
 
+void PublisherSession::note_audio_level(const rtp::RtpPacket& p, const sfu::Producer& producer) {
+  const uint8_t id = producer.info().extensions.audio_level;
+  if (!id) return;
+  if (auto level = rtp::read_audio_level(p, id); level && (loudest_level_ < 0 || level->level < loudest_level_))
+    loudest_level_ = level->level;
+}
+
+void PublisherSession::report_audio_level(Timestamp now) {
+  if (now < next_level_report_ || loudest_level_ < 0) return;
+  next_level_report_ = now + kAudioLevelPeriod;
+  events_.on_audio_level(id_, uint8_t(loudest_level_));
+  loudest_level_ = -1;
+}
+
 void PublisherSession::on_tick(Timestamp now) {
   if (!tick_transport(now)) return;
+  report_audio_level(now);
   if (transport_.state() != transport::TransportState::kConnected) return;
   Bytes rtcp;
   if (transport_feedback_.collect(now, rtcp)) {
@@ -260,215 +277,6 @@ void PublisherSession::request_keyframe(uint32_t track, Timestamp now, int layer
 }
 
 void PublisherSession::on_close(Timestamp now) {
-  transport_.close(now);
-}
-
-// ---------------------------------------------------------------------------------------
-// ViewerSession
-
-ViewerSession::ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
-                             transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks,
-                             SessionEvents& events, std::shared_ptr<sfu::ViewerLayerStats> layer_stats)
-    : TransportSession(worker, id, std::move(config), events), stream_id_(stream_id), upstream_(upstream) {
-  for (auto& t : tracks) {
-    if (consumer_by_track_.size() <= t.source_track) consumer_by_track_.resize(t.source_track + 1, -1);
-    consumer_by_track_[t.source_track] = int(consumers_.size());
-    consumers_.push_back(std::make_unique<sfu::Consumer>(std::move(t)));
-  }
-  for (auto& c : consumers_) {
-    if (c->info().kind == sfu::MediaKind::kAudio) has_audio_ = true;
-    if (c->selects_layers() && !video_) video_ = c.get();
-  }
-  if (!video_) return;
-  // Only a viewer with a layer choice needs a downlink estimate (and the transport-cc
-  // extension on every packet it gets).
-  downlink_ = std::make_unique<sfu::DownlinkController>(std::move(layer_stats));
-  downlink_->on_max_layer(video_->max_layer());
-  for (auto& c : consumers_) {
-    if (c->info().transport_cc_ext) c->set_transport_sequencer(&downlink_->sequencer());
-  }
-}
-
-void ViewerSession::on_media(uint32_t track, const PacketRef& packet, Timestamp now) {
-  if (track >= consumer_by_track_.size() || consumer_by_track_[track] < 0) return;
-  send_media(*consumers_[size_t(consumer_by_track_[track])], packet, -1, now);
-}
-
-void ViewerSession::on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) {
-  if (track >= consumer_by_track_.size() || consumer_by_track_[track] < 0) return;
-  sfu::Consumer& c = *consumers_[size_t(consumer_by_track_[track])];
-  send_media(c, packet, c.selects_layers() ? int(layer) : -1, now);
-}
-
-// `layer` >= 0: the consumer picks among layers; -1: the packet is for it as is.
-void ViewerSession::send_media(sfu::Consumer& c, const PacketRef& packet, int layer, Timestamp now) {
-  const bool sent = send_protected(Protect::kRtp, [&](uint8_t* slot, size_t capacity) {
-    return layer >= 0 ? c.write_layer_media(packet, uint8_t(layer), now, slot, capacity)
-                      : c.write_media(packet, now, slot, capacity);
-  });
-  if (sent) worker_.metrics().rtp_out.add();
-}
-
-bool ViewerSession::selects_layers() const {
-  for (auto& c : consumers_) {
-    if (c->selects_layers()) return true;
-  }
-  return false;
-}
-
-void ViewerSession::set_max_layer(int layer) {
-  for (auto& c : consumers_) {
-    if (c->selects_layers()) c->set_max_layer(layer);
-  }
-  if (downlink_) downlink_->on_max_layer(layer);
-}
-
-sfu::Consumer* ViewerSession::consumer_for_ssrc(uint32_t ssrc) {
-  for (auto& c : consumers_) {
-    if (c->info().ssrc == ssrc) return c.get();
-  }
-  return nullptr;
-}
-
-void ViewerSession::on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) {
-  size_t len = packet.size();
-  auto kind = transport_.handle_datagram(packet.data(), &len, from, now, local);
-  if (kind == transport::WebRtcTransport::Received::kRtcp) {
-    worker_.metrics().rtcp_in.add();
-    on_rtcp(packet.data(), len, now);
-  }
-  // Viewers are recvonly: RTP from them is ignored.
-}
-
-void ViewerSession::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
-  rtp::RtcpIterator it(ByteSpan(data, len));
-  while (auto v = it.next()) {
-    if (downlink_ && downlink_->on_rtcp(*v, now)) continue;  // transport-cc, REMB
-    if (v->is(rtp::RtcpType::kRr)) {
-      if (auto rr = rtp::parse_receiver_report(*v)) {
-        for (auto& b : rr->blocks) handle_report_block(b, now);
-      }
-    } else if (auto nack = rtp::parse_nack(*v)) {
-      sfu::Consumer* c = consumer_for_ssrc(nack->media_ssrc);
-      if (!c) continue;
-      for (uint16_t seq : rtp::expand_nack_items(nack->items)) resend(*c, seq, now);
-    } else if (auto pli = rtp::parse_pli(*v)) {
-      if (auto* c = consumer_for_ssrc(pli->media_ssrc)) on_viewer_keyframe_request(*c);
-    } else if (auto fir = rtp::parse_fir(*v)) {
-      for (auto& e : fir->entries) {
-        if (auto* c = consumer_for_ssrc(e.ssrc)) on_viewer_keyframe_request(*c);
-      }
-    }
-  }
-}
-
-// The viewer lost its reference: a simulcast viewer needs a keyframe of the layer it is
-// decoding (the one it is switching to, if any), not of the producer's top layer.
-void ViewerSession::on_viewer_keyframe_request(sfu::Consumer& c) {
-  c.on_keyframe_request();
-  worker_.metrics().keyframe_requests_in.add();
-  int layer = -1;
-  if (c.selects_layers()) {
-    int pending = c.pending_layer(worker_.now());
-    layer = pending >= 0 ? pending : c.current_layer();
-  }
-  request_upstream_keyframe(c.info().source_track, layer);
-}
-
-void ViewerSession::handle_report_block(const rtp::ReportBlock& block, Timestamp now) {
-  sfu::Consumer* c = consumer_for_ssrc(block.ssrc);
-  if (!c) return;
-  c->on_report_block(block, ntp_now());
-  if (downlink_ && c == video_) downlink_->on_report_block(block, c->rtt(), now);
-}
-
-void ViewerSession::resend(sfu::Consumer& c, uint16_t seq, Timestamp now) {
-  const bool sent = send_protected(
-      Protect::kRtp, [&](uint8_t* slot, size_t capacity) { return c.write_retransmission(seq, now, slot, capacity); });
-  if (sent) worker_.metrics().retransmissions_out.add();
-}
-
-// Re-selects the layer, paces bandwidth probes, counts what changed for /metrics.
-void ViewerSession::run_downlink(Timestamp now) {
-  if (!downlink_ || !video_) return;
-  size_t probe_bytes = downlink_->on_tick(*video_, has_audio_, now);
-  if (probe_bytes) send_probes(probe_bytes, now);
-  if (uint64_t n = video_->layer_switches(); n != counted_switches_) {
-    worker_.metrics().layer_switches.add(n - counted_switches_);
-    counted_switches_ = n;
-  }
-  if (uint64_t n = downlink_->probes(); n != counted_probes_) {
-    worker_.metrics().bwe_probes.add(n - counted_probes_);
-    counted_probes_ = n;
-  }
-}
-
-void ViewerSession::send_probes(size_t bytes, Timestamp now) {
-  constexpr int kMaxPerTick = 32;
-  for (int i = 0; i < kMaxPerTick && bytes > 0; ++i) {
-    size_t n = 0;
-    const bool sent = send_protected(Protect::kRtp, [&](uint8_t* slot, size_t capacity) {
-      return n = video_->write_probe(downlink_->probe_cluster(), now, slot, capacity);
-    });
-    if (!sent) return;
-    worker_.metrics().probe_packets_out.add();
-    bytes -= std::min(bytes, n);
-  }
-}
-
-void ViewerSession::request_upstream_keyframe(uint32_t source_track, int layer) {
-  UpstreamRef up = upstream_;
-  worker_.group().at(up.worker).post([up, source_track, layer](Worker& w) {
-    if (auto* s = w.find<PublisherSession>(up.session_id))
-      s->request_keyframe(source_track, w.now(), layer);
-  });
-}
-
-void ViewerSession::set_upstream(UpstreamRef upstream) {
-  upstream_ = upstream;
-  for (auto& c : consumers_) {
-    if (c->info().kind == sfu::MediaKind::kVideo) request_upstream_keyframe(c->info().source_track);
-  }
-}
-
-void ViewerSession::on_tick(Timestamp now) {
-  bool was_connected = reported_connected_;
-  if (!tick_transport(now)) return;
-  if (transport_.state() != transport::TransportState::kConnected) return;
-  // A new viewer starts at a keyframe: ask for one as soon as DTLS is up rather than wait
-  // for the next, and ask again while it still waits (the keyframe may have been lost).
-  if (!was_connected || now >= next_keyframe_retry_) {
-    next_keyframe_retry_ = now + kKeyframeRetry;
-    for (auto& c : consumers_) {
-      if (c->selects_layers()) {
-        // A simulcast consumer waits for a keyframe of the layer it switches to.
-        if (int layer = c->pending_layer(now); layer >= 0) request_upstream_keyframe(c->info().source_track, layer);
-      } else if (c->waiting_for_keyframe()) {
-        request_upstream_keyframe(c->info().source_track);
-      }
-    }
-  }
-  run_downlink(now);
-  Bytes rtcp;
-  uint64_t ntp = 0;
-  for (auto& c : consumers_) {
-    if (ntp == 0) ntp = ntp_now();
-    c->collect_rtcp(now, ntp, rtcp);
-  }
-  send_rtcp(rtcp);
-}
-
-void ViewerSession::on_close(Timestamp now) {
-  if (!sent_bye_ && transport_.state() == transport::TransportState::kConnected) {
-    sent_bye_ = true;
-    Bytes rtcp;
-    // RFC 3550 §6.6: BYE goes in a compound packet that starts with a report.
-    rtp::ReceiverReport rr;
-    rr.ssrc = consumers_.empty() ? 0 : consumers_[0]->info().ssrc;
-    rtp::append_receiver_report(rtcp, rr);
-    for (auto& c : consumers_) c->append_bye(rtcp);
-    send_rtcp(rtcp);
-  }
   transport_.close(now);
 }
 

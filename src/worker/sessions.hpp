@@ -28,6 +28,9 @@ class SessionEvents {
   virtual void on_layer_ssrc_learned(uint64_t session_id, uint32_t track, int layer, uint32_t ssrc, bool rtx) {
     (void)session_id, (void)track, (void)layer, (void)ssrc, (void)rtx;
   }
+  // A host's loudest RFC 6464 audio level (-dBov, 0 loudest .. 127 silence) of the last
+  // ~100 ms, for the live's active speaker.
+  virtual void on_audio_level(uint64_t session_id, uint8_t level) { (void)session_id, (void)level; }
 };
 
 // Shared plumbing: transport output into the worker's send batch, RTCP protection,
@@ -99,7 +102,8 @@ class PublisherSession final : public TransportSession {
  public:
   static bool is(Kind k) { return k == Kind::kPublisher; }
   Kind kind() const override { return Kind::kPublisher; }
-  PublisherSession(Worker& worker, uint64_t id, uint64_t stream_id, transport::TransportConfig config,
+  // `source`: the fan-out key this host's packets go out under (viewer slots subscribe to it).
+  PublisherSession(Worker& worker, uint64_t id, SourceId source, transport::TransportConfig config,
                    std::vector<sfu::IngestTrackInfo> tracks, SessionEvents& events, sfu::NackConfig nack = {});
   // The upstream path's round-trip time (an edge's relay: measured when it was set up).
   void set_path_rtt(Duration rtt) {
@@ -109,7 +113,7 @@ class PublisherSession final : public TransportSession {
   void on_tick(Timestamp now) override;
   void on_close(Timestamp now) override;
   void request_keyframe(uint32_t track, Timestamp now, int layer = -1);
-  uint64_t stream_id() const { return stream_id_; }
+  SourceId source() const { return source_; }
   const std::vector<std::unique_ptr<sfu::Producer>>& producers() const { return producers_; }
 
  private:
@@ -124,8 +128,16 @@ class PublisherSession final : public TransportSession {
   void on_rtp(PacketRef& packet, size_t len, Timestamp now);
   void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
 
-  uint64_t stream_id_;
+  void note_audio_level(const rtp::RtpPacket& p, const sfu::Producer& producer);
+  void report_audio_level(Timestamp now);
+
+  SourceId source_;
   uint32_t rtcp_ssrc_;
+  // RFC 6464 audio levels, for the live's active speaker: the loudest (lowest -dBov) level
+  // of each kAudioLevelPeriod goes to the control plane, not every packet's.
+  static constexpr Duration kAudioLevelPeriod = std::chrono::milliseconds(100);
+  int loudest_level_ = -1;  // -1: no level since the last report
+  Timestamp next_level_report_{};
   uint8_t transport_cc_id_ = 0;  // 0: the host did not negotiate transport-wide CC
   std::vector<std::unique_ptr<sfu::Producer>> producers_;
   // Transport-wide CC feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01): the
@@ -137,54 +149,7 @@ class PublisherSession final : public TransportSession {
 struct UpstreamRef {
   int worker = 0;          // the publisher's worker
   uint64_t session_id = 0; // the publisher session there
-};
-
-class ViewerSession final : public TransportSession {
- public:
-  static bool is(Kind k) { return k == Kind::kViewer; }
-  Kind kind() const override { return Kind::kViewer; }
-  // `layer_stats` (optional) receives the automatic layer choice for the control plane.
-  ViewerSession(Worker& worker, uint64_t id, uint64_t stream_id, UpstreamRef upstream,
-                transport::TransportConfig config, std::vector<sfu::EgressTrackInfo> tracks, SessionEvents& events,
-                std::shared_ptr<sfu::ViewerLayerStats> layer_stats = nullptr);
-  void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) override;
-  void on_tick(Timestamp now) override;
-  void on_media(uint32_t track, const PacketRef& packet, Timestamp now) override;
-  void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) override;
-  void on_close(Timestamp now) override;
-  // Viewers of a simulcast stream choose their layer themselves (subscribe to all layers).
-  bool selects_layers() const;
-  // The highest simulcast layer this viewer wants (-1: the top one).
-  void set_max_layer(int layer);
-  // The stream moved to a new publisher session (host reconnected): keep our SSRC and
-  // sequence continuity, ask the new one for a keyframe.
-  void set_upstream(UpstreamRef upstream);
-  uint64_t stream_id() const { return stream_id_; }
-  const std::vector<std::unique_ptr<sfu::Consumer>>& consumers() const { return consumers_; }
-
- private:
-  sfu::Consumer* consumer_for_ssrc(uint32_t ssrc);
-  void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
-  void request_upstream_keyframe(uint32_t source_track, int layer = -1);
-  void send_media(sfu::Consumer& c, const PacketRef& packet, int layer, Timestamp now);
-  void handle_report_block(const rtp::ReportBlock& block, Timestamp now);
-  void on_viewer_keyframe_request(sfu::Consumer& c);
-  void resend(sfu::Consumer& c, uint16_t seq, Timestamp now);
-  void run_downlink(Timestamp now);
-  void send_probes(size_t bytes, Timestamp now);
-
-  uint64_t stream_id_;
-  UpstreamRef upstream_;
-  std::vector<std::unique_ptr<sfu::Consumer>> consumers_;
-  std::vector<int> consumer_by_track_;  // source track → index in consumers_, -1 if none
-  bool sent_bye_ = false;
-  // Simulcast viewers: the downlink estimate picks the layer of `video_`.
-  std::unique_ptr<sfu::DownlinkController> downlink_;
-  sfu::Consumer* video_ = nullptr;
-  bool has_audio_ = false;
-  uint64_t counted_switches_ = 0, counted_probes_ = 0;
-  static constexpr Duration kKeyframeRetry = std::chrono::milliseconds(500);
-  Timestamp next_keyframe_retry_{};
+  bool operator==(const UpstreamRef&) const = default;
 };
 
 }  // namespace strata::worker

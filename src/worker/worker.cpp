@@ -276,10 +276,8 @@ void Worker::remove_session(uint64_t id) {
   raw->on_close(now_);
   std::erase_if(by_ufrag_, [raw](auto& kv) { return kv.second == raw; });
   std::erase_if(by_address_, [raw](auto& kv) { return kv.second == raw; });
-  for (auto& [sid, f] : streams_) {
-    std::erase(f.local_viewers, raw);
-    std::erase(f.local_all_layers, raw);
-  }
+  for (auto& [source, f] : sources_) std::erase(f.local, raw);
+  std::erase_if(sources_, [](auto& kv) { return kv.second.local.empty() && kv.second.remote_workers.empty(); });
   for (auto& ss : session_sockets_) {
     if (ss.session != raw) continue;
     ss.sender->flush();  // the goodbye on_close queued
@@ -298,56 +296,51 @@ void Worker::bind_address(const SocketAddress& addr, Session* s) { by_address_[a
 void Worker::bind_ufrag(const std::string& ufrag, Session* s) { by_ufrag_[ufrag] = s; }
 void Worker::unbind_ufrag(const std::string& ufrag) { by_ufrag_.erase(ufrag); }
 
-void Worker::subscribe_local(uint64_t stream_id, Session* viewer) {
-  auto& v = streams_[stream_id].local_viewers;
-  if (std::find(v.begin(), v.end(), viewer) == v.end()) v.push_back(viewer);
+void Worker::subscribe(SourceId source, Session* subscriber) {
+  auto& v = sources_[source].local;
+  if (std::find(v.begin(), v.end(), subscriber) == v.end()) v.push_back(subscriber);
 }
 
-void Worker::subscribe_local_all_layers(uint64_t stream_id, Session* relay) {
-  auto& v = streams_[stream_id].local_all_layers;
-  if (std::find(v.begin(), v.end(), relay) == v.end()) v.push_back(relay);
+void Worker::unsubscribe(SourceId source, Session* subscriber) {
+  auto it = sources_.find(source);
+  if (it == sources_.end()) return;
+  std::erase(it->second.local, subscriber);
+  forget_if_unused(source);
 }
 
-void Worker::unsubscribe_local(uint64_t stream_id, Session* viewer) {
-  auto it = streams_.find(stream_id);
-  if (it == streams_.end()) return;
-  std::erase(it->second.local_viewers, viewer);
-  std::erase(it->second.local_all_layers, viewer);
-  if (it->second.local_viewers.empty() && it->second.local_all_layers.empty() && it->second.remote_workers.empty())
-    streams_.erase(it);
-}
-
-void Worker::set_remote_subscriber(uint64_t stream_id, int worker_index, bool on) {
-  auto& f = streams_[stream_id];
+void Worker::set_remote_subscriber(SourceId source, int worker_index, bool on) {
+  auto& f = sources_[source];
   std::erase(f.remote_workers, worker_index);
   if (on) f.remote_workers.push_back(worker_index);
-  if (f.local_viewers.empty() && f.local_all_layers.empty() && f.remote_workers.empty()) streams_.erase(stream_id);
+  forget_if_unused(source);
 }
 
-void Worker::fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded, uint8_t layer) {
-  auto it = streams_.find(stream_id);
-  if (it == streams_.end()) return;
+void Worker::forget_if_unused(SourceId source) {
+  auto it = sources_.find(source);
+  if (it != sources_.end() && it->second.local.empty() && it->second.remote_workers.empty()) sources_.erase(it);
+}
+
+void Worker::fan_out(const FanoutItem& item) {
+  auto it = sources_.find(item.source);
+  if (it == sources_.end()) return;
   for (int w : it->second.remote_workers) {
     Worker& other = group_.at(w);
-    if (!other.inbox_from(index_).push(FanoutItem{stream_id, track, forwarded, layer, packet})) {
+    if (!other.inbox_from(index_).push(FanoutItem(item))) {
       metrics_.drop_ring_full.add();
       continue;
     }
     other.wake();
   }
-  deliver(it->second, track, packet, forwarded, layer);
+  deliver(it->second, item);
 }
 
 void Worker::deliver_local(const FanoutItem& item) {
-  auto it = streams_.find(item.stream_id);
-  if (it != streams_.end()) deliver(it->second, item.track, item.packet, item.forwarded, item.layer);
+  auto it = sources_.find(item.source);
+  if (it != sources_.end()) deliver(it->second, item);
 }
 
-void Worker::deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded, uint8_t layer) {
-  if (forwarded) {
-    for (Session* v : f.local_viewers) v->on_media(track, packet, now_);
-  }
-  for (Session* r : f.local_all_layers) r->on_all_layers_media(track, layer, packet, now_);
+void Worker::deliver(const SourceFanout& f, const FanoutItem& item) {
+  for (Session* s : f.local) s->on_media(item, now_);
 }
 
 WorkerGroup::WorkerGroup(int count) {

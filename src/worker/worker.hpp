@@ -18,6 +18,7 @@
 
 #include "common/socket_address.hpp"
 #include "common/time.hpp"
+#include "sfu/track.hpp"
 #include "worker/metrics.hpp"
 #include "common/packet_buffer.hpp"
 #include "worker/spsc_ring.hpp"
@@ -30,13 +31,17 @@ namespace strata::worker {
 class Worker;
 class WorkerGroup;
 
-// A media packet crossing from the producer's worker to a consumer's worker.
+// A media source: one host's publisher session (or an edge's relay ingest standing in for
+// it). Fan-out is keyed by source: a viewer subscribes to the sources its slots show.
+using SourceId = uint64_t;
+
+// A media packet of one source, as every subscriber gets it (within the producer's worker,
+// or through the ring to another worker).
 struct FanoutItem {
-  uint64_t stream_id = 0;
-  uint32_t track = 0;
-  bool forwarded = true;  // the layer single-layer viewers get
-  uint8_t layer = 0;      // simulcast encoding index
-  PacketRef packet;       // decrypted RTP, immutable from now on
+  SourceId source = 0;
+  uint32_t track = 0;       // the source's track (m-line index of the host's offer)
+  sfu::PacketFacts facts;   // computed once by the producer: layer, keyframe, temporal id
+  PacketRef packet;         // decrypted RTP, immutable from now on
 };
 
 // Anything that owns a transport on this worker (a publisher or a viewer session).
@@ -54,11 +59,9 @@ class Session {
   virtual void on_datagram(PacketRef& packet, const SocketAddress& from, const SocketAddress& local, Timestamp now) = 0;
   // Called every tick (kTick): timers of ICE consent, DTLS, RTCP reports, NACK.
   virtual void on_tick(Timestamp now) = 0;
-  // A fanned-out media packet of the forwarded layer of the stream this session watches.
-  virtual void on_media(uint32_t track, const PacketRef& packet, Timestamp now) {}
-  // Every packet of every simulcast layer (`layer` = index of the encoding's rid), for
-  // sessions subscribed to all layers: relays, and viewers that choose their own layer.
-  virtual void on_all_layers_media(uint32_t track, uint8_t layer, const PacketRef& packet, Timestamp now) {}
+  // A packet of a source this session subscribed to: every packet of every simulcast layer
+  // (viewers choose their layer per slot, relays take them all).
+  virtual void on_media(const FanoutItem& item, Timestamp now) {}
   // The session is being removed by the control plane: say goodbye (RTCP BYE, DTLS close).
   virtual void on_close(Timestamp now) {}
 };
@@ -119,17 +122,13 @@ class Worker {
   void unbind_ufrag(const std::string& ufrag);
   void bind_ufrag(const std::string& ufrag, Session* s);
 
-  // Fan-out: a stream's viewers on this worker, and the stream's remote subscribers.
-  void subscribe_local(uint64_t stream_id, Session* viewer);
-  void unsubscribe_local(uint64_t stream_id, Session* viewer);
-  // Relays, and viewers choosing their own simulcast layer: every layer, through
-  // on_all_layers_media.
-  void subscribe_local_all_layers(uint64_t stream_id, Session* relay);
-  // On the producer's worker: which other workers get this stream's packets.
-  void set_remote_subscriber(uint64_t stream_id, int worker_index, bool on);
-  // Producer side: deliver a packet to every viewer (forwarded layer) and relay (every
-  // layer) of the stream on every worker.
-  void fan_out(uint64_t stream_id, uint32_t track, const PacketRef& packet, bool forwarded = true, uint8_t layer = 0);
+  // Fan-out: a source's subscribers on this worker (viewer slots, relays), and on the
+  // source's worker, which other workers get its packets.
+  void subscribe(SourceId source, Session* subscriber);
+  void unsubscribe(SourceId source, Session* subscriber);
+  void set_remote_subscriber(SourceId source, int worker_index, bool on);
+  // Producer side: deliver a packet to every subscriber of the source on every worker.
+  void fan_out(const FanoutItem& item);
 
   // Cross-worker ring from `from_worker` to this worker (used by WorkerGroup).
   SpscRing<FanoutItem>& inbox_from(int from_worker) { return *inboxes_[size_t(from_worker)]; }
@@ -146,8 +145,9 @@ class Worker {
   void dispatch(PacketRef& packet, const SocketAddress& from, const SocketAddress& local);
   void deliver_local(const FanoutItem& item);
   void tick();
-  struct StreamFanout;
-  void deliver(const StreamFanout& f, uint32_t track, const PacketRef& packet, bool forwarded, uint8_t layer);
+  struct SourceFanout;
+  void deliver(const SourceFanout& f, const FanoutItem& item);
+  void forget_if_unused(SourceId source);
 
   WorkerGroup& group_;
   const int index_;
@@ -172,12 +172,11 @@ class Worker {
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, Session*> by_ufrag_;
   std::unordered_map<SocketAddress, Session*> by_address_;
-  struct StreamFanout {
-    std::vector<Session*> local_viewers;
-    std::vector<Session*> local_all_layers;
+  struct SourceFanout {
+    std::vector<Session*> local;
     std::vector<int> remote_workers;
   };
-  std::unordered_map<uint64_t, StreamFanout> streams_;
+  std::unordered_map<SourceId, SourceFanout> sources_;
 
   struct SessionSocket {
     Session* session = nullptr;

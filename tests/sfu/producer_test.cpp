@@ -102,7 +102,7 @@ class ProducerTest : public testing::Test {
   FakeClock clock_;
 };
 
-TEST_F(ProducerTest, SingleLayerForwardsEveryPacket) {
+TEST_F(ProducerTest, SingleLayerPassesEveryPacketOn) {
   Producer p(video_track(), kRtcpSsrc);
   EXPECT_EQ(p.layer_count(), 1u);
   size_t bytes = 0;
@@ -111,19 +111,26 @@ TEST_F(ProducerTest, SingleLayerForwardsEveryPacket) {
     // Gaps, reordering and silence don't matter to a single-layer track.
     const uint16_t seq = uint16_t(65500 + i * 2 + (i % 3 == 0 ? 1 : 0));
     auto v = feed(p, kMediaSsrc, seq, i % 10 == 0 ? kKeyframe : kDelta);
-    EXPECT_TRUE(v.forward) << i;
+    EXPECT_FALSE(v.duplicate) << i;
+    EXPECT_EQ(v.facts.layer, 0) << i;
+    EXPECT_EQ(v.facts.keyframe, i % 10 == 0) << i;
     bytes += 12 + (i % 10 == 0 ? kKeyframe.size() : kDelta.size());
     if (i == 25) clock_.advance(3s);
   }
   EXPECT_EQ(p.packets(), 50u);
   EXPECT_EQ(p.bytes(), bytes);
-  EXPECT_EQ(p.forwarded_layer(), 0);
-  EXPECT_EQ(p.layer_switches(), 0u);
 }
 
-TEST_F(ProducerTest, AudioForwardsEveryPacket) {
+TEST_F(ProducerTest, AudioPacketsHaveNoVideoFacts) {
   Producer p(audio_track(), kRtcpSsrc);
-  for (uint16_t i = 0; i < 10; ++i) EXPECT_TRUE(feed(p, 0xA0D10, i, {0xfc, 0x01, 0x02}).forward);
+  for (uint16_t i = 0; i < 10; ++i) {
+    auto v = feed(p, 0xA0D10, i, {0xfc, 0x01, 0x02});
+    EXPECT_FALSE(v.duplicate);
+    EXPECT_FALSE(v.facts.keyframe);
+    EXPECT_FALSE(v.facts.frame_start);
+    EXPECT_EQ(v.facts.temporal, -1);
+  }
+  EXPECT_EQ(p.packets(), 10u);
   EXPECT_EQ(p.keyframes(), 0u);
 }
 
@@ -131,8 +138,7 @@ TEST_F(ProducerTest, UnknownLayerIsIgnored) {
   Producer p(video_track(), kRtcpSsrc);
   for (int layer : {-1, 1, 3}) {
     auto v = feed(p, kMediaSsrc, 1, kKeyframe, layer);
-    EXPECT_FALSE(v.forward) << layer;
-    EXPECT_FALSE(v.keyframe) << layer;
+    EXPECT_FALSE(v.facts.keyframe) << layer;
   }
   EXPECT_EQ(p.packets(), 0u);
   EXPECT_EQ(p.keyframes(), 0u);
@@ -157,8 +163,8 @@ TEST_F(ProducerTest, KeyframeDetection) {
     SCOPED_TRACE(c.name);
     Producer p(c.info, kRtcpSsrc);
     auto v = feed(p, kMediaSsrc, 7, c.payload);
-    EXPECT_TRUE(v.forward);
-    EXPECT_EQ(v.keyframe, c.keyframe);
+    EXPECT_FALSE(v.duplicate);
+    EXPECT_EQ(v.facts.keyframe, c.keyframe);
     EXPECT_EQ(p.keyframes(), c.keyframe ? 1u : 0u);
   }
 }
@@ -265,7 +271,7 @@ TEST_F(ProducerTest, RecoveredPacketFillsTheGap) {
   EXPECT_EQ(rtp::expand_nack_items(first.nacks[0].items), std::vector<uint16_t>{2});
   // The retransmission (restored from RTX by the caller) arrives: no more NACKs for it.
   auto v = feed(p, kMediaSsrc, 2, kDelta, 0, /*recovered=*/true);
-  EXPECT_TRUE(v.forward);
+  EXPECT_FALSE(v.duplicate);
   for (int i = 0; i < 10; ++i) {
     clock_.advance(50ms);
     EXPECT_TRUE(collect(p, clock_.now()).nacks.empty()) << i;
@@ -292,7 +298,6 @@ TEST_F(ProducerTest, RetransmissionOfAPacketNeverMissingIsADuplicate) {
     SCOPED_TRACE(c.name);
     auto v = feed(p, kMediaSsrc, c.seq, c.seq == 10 ? kKeyframe : kDelta, 0, /*recovered=*/true);
     EXPECT_EQ(v.duplicate, c.duplicate);
-    EXPECT_EQ(v.forward, !c.duplicate);
   }
   EXPECT_FALSE(feed(p, kMediaSsrc, 14, kDelta).duplicate) << "live packets are never duplicates";
 }
@@ -397,23 +402,15 @@ struct Segment {
   int from_ms, to_ms;
   std::vector<int> layers;
 };
-// What must hold at `at_ms`, after that instant's packets.
-struct Check {
-  int at_ms;
-  int forwarded_layer;
-};
 
-struct SimulcastRun {
-  std::vector<int> forwarded_at;          // per 20 ms step
-  std::vector<std::pair<int, uint32_t>> plis;  // (ms, media ssrc)
-};
-
-SimulcastRun run_simulcast(const std::vector<Segment>& schedule, int end_ms) {
+// Feeds the schedule; at `ask_ms` someone asks for a keyframe without naming a layer.
+// Returns the media SSRCs the PLIs went to.
+std::vector<uint32_t> keyframe_request_targets(const std::vector<Segment>& schedule, int end_ms, int ask_ms) {
   FakeClock clock;
   const Timestamp start = clock.now();
   Producer p(video_track({"q", "h", "f"}, false), kRtcpSsrc);
   EXPECT_EQ(p.layer_count(), 3u);
-  SimulcastRun run;
+  std::vector<uint32_t> plis;
   uint16_t seq[3] = {1000, 2000, 3000};
   for (int ms = 0; ms < end_ms; ms += 20) {
     clock.set(start + std::chrono::milliseconds(ms));
@@ -425,60 +422,36 @@ SimulcastRun run_simulcast(const std::vector<Segment>& schedule, int end_ms) {
       if (!sends) continue;
       Packet pkt = make_packet(kLayerSsrc[layer], seq[layer]++, uint32_t(ms) * 90, kDelta);
       auto v = p.on_rtp(pkt.view(), layer, false, clock.now());
-      EXPECT_EQ(v.forward, layer == p.forwarded_layer()) << "ms=" << ms << " layer=" << layer;
+      EXPECT_EQ(v.facts.layer, layer) << "every packet says which encoding it is";
     }
-    run.forwarded_at.push_back(p.forwarded_layer());
+    if (ms == ask_ms) p.request_keyframe(clock.now());
     Rtcp r = collect(p, clock.now());
-    for (auto& pli : r.plis) run.plis.emplace_back(ms, pli.media_ssrc);
+    for (auto& pli : r.plis) plis.push_back(pli.media_ssrc);
   }
-  return run;
+  return plis;
 }
 
-TEST(ProducerSimulcast, LayerSelectionOverTime) {
-  // q alone for 1 s; h and f join at 1 s; f stops at 4 s; f comes back at 5 s.
-  const std::vector<Segment> schedule = {
-      {0, 10000, {0}},
-      {1000, 10000, {1}},
-      {1000, 4000, {2}},
-      {5000, 10000, {2}},
-  };
-  SimulcastRun run = run_simulcast(schedule, 8000);
-  const Check checks[] = {
-      {0, 0},     {980, 0},   // only q flows
-      {1000, 0},  {2980, 0},  // h and f flow, but not yet for 2 s
-      {3000, 2},              // f has flowed 2 s: upgrade (straight to the highest)
-      {3980, 2},  {4460, 2},  // f's last packet was at 3980: still within 500 ms
-      {4480, 1},              // 500 ms of silence: fall back at once to the best flowing (h)
-      {5000, 1},  {6980, 1},  // f is back, but only since 5000
-      {7000, 2},
-  };
-  for (const auto& c : checks) {
-    EXPECT_EQ(run.forwarded_at[size_t(c.at_ms / 20)], c.forwarded_layer) << "at " << c.at_ms << " ms";
-  }
-  // Every switch asks the new layer for a keyframe right away (the coalescing interval
-  // has passed each time).
-  const std::vector<std::pair<int, uint32_t>> want_plis = {{3000, 0x300}, {4480, 0x200}, {7000, 0x300}};
-  EXPECT_EQ(run.plis, want_plis);
-}
-
-TEST(ProducerSimulcast, ForwardsWhateverFlowsWhenLowerLayersAreSilent) {
+// Viewers choose their layer themselves; a request that names none (a relay's viewer, a
+// new slot) goes to the best layer that is flowing.
+TEST(ProducerSimulcast, KeyframeRequestWithoutALayerGoesToTheTopFlowingOne) {
   struct Case {
     const char* name;
     std::vector<Segment> schedule;
-    int want_layer_at_end;
+    uint32_t want_pli_to;
   };
   const std::vector<Case> cases = {
-      {"only f", {{0, 1000, {2}}}, 2},
-      {"only h", {{0, 1000, {1}}}, 1},
-      {"q stops, h continues", {{0, 500, {0}}, {0, 2000, {1}}}, 1},
-      {"everything stops but q", {{0, 3000, {0, 1, 2}}, {3000, 4000, {0}}}, 0},
+      {"all three", {{0, 1000, {0, 1, 2}}}, kLayerSsrc[2]},
+      {"only h", {{0, 1000, {1}}}, kLayerSsrc[1]},
+      {"q stops, h continues", {{0, 500, {0}}, {0, 2000, {1}}}, kLayerSsrc[1]},
+      {"f went silent 600 ms ago", {{0, 2000, {0, 1}}, {0, 1400, {2}}}, kLayerSsrc[1]},
+      {"everything stops but q", {{0, 3000, {0, 1, 2}}, {3000, 4000, {0}}}, kLayerSsrc[0]},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     int end = 0;
     for (auto& s : c.schedule) end = std::max(end, s.to_ms);
-    SimulcastRun run = run_simulcast(c.schedule, end);
-    EXPECT_EQ(run.forwarded_at.back(), c.want_layer_at_end);
+    auto plis = keyframe_request_targets(c.schedule, end, end - 20);
+    EXPECT_EQ(plis, std::vector<uint32_t>{c.want_pli_to});
   }
 }
 

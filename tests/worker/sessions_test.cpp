@@ -4,6 +4,7 @@
 // packet is dropped shows up in the worker metrics (strata_drop_*_total).
 #include "worker/sessions.hpp"
 #include "worker/relay_session.hpp"
+#include "worker/viewer_session.hpp"
 
 #include <gtest/gtest.h>
 

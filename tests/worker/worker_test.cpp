@@ -57,9 +57,10 @@ class FakeSession final : public Session {
     log_->datagram_from.push_back(from);
   }
   void on_tick(Timestamp now) override { ++log_->ticks; }
-  void on_media(uint32_t track, const PacketRef& packet, Timestamp now) override {
+  void on_media(const FanoutItem& item, Timestamp now) override {
     std::lock_guard lock(log_->mu);
-    log_->media.push_back({track, {packet.data(), packet.data() + packet.size()}, std::this_thread::get_id()});
+    const PacketRef& packet = item.packet;
+    log_->media.push_back({item.track, {packet.data(), packet.data() + packet.size()}, std::this_thread::get_id()});
   }
   void on_close(Timestamp now) override {
     ++log_->closed;
@@ -134,7 +135,7 @@ bool fan_out_on(Worker& w, uint64_t stream, uint32_t track, const std::vector<ui
     std::copy(bytes.begin(), bytes.end(), ref.data());
     ref->size = bytes.size();
     if (buffer_out) *buffer_out = ref.get();
-    wk.fan_out(stream, track, ref);
+    wk.fan_out(FanoutItem{stream, track, {}, ref});
   });
 }
 
@@ -162,11 +163,11 @@ class WorkerGroupTest : public testing::Test {
       Session* b = w.find_session(kViewerB);
       ASSERT_NE(b, nullptr);
       w.bind_ufrag("ufragB", b);
-      w.subscribe_local(kStream, b);
+      w.subscribe(kStream, b);
     }));
     ASSERT_TRUE(run_on(group_.at(0), [&](Worker& w) {
       w.add_session(std::make_unique<FakeSession>(kViewerA, log_a_), "ufragA");
-      w.subscribe_local(kStream, w.find_session(kViewerA));
+      w.subscribe(kStream, w.find_session(kViewerA));
       w.set_remote_subscriber(kStream, 1, true);
     }));
   }
@@ -218,7 +219,7 @@ TEST_F(WorkerGroupTest, ManyPacketsArriveInOrderOnBothWorkers) {
       PacketRef ref = w.pool().acquire();
       store_be32(ref.data(), uint32_t(i));
       ref->size = 4;
-      w.fan_out(kStream, 0, ref);
+      w.fan_out(FanoutItem{kStream, 0, {}, ref});
     }
   }));
   ASSERT_TRUE(wait_until([&] { return log_b_->media_count() == size_t(kPackets); })) << log_b_->media_count();
@@ -252,9 +253,9 @@ TEST_F(WorkerGroupTest, RemoteSubscriberOffStopsCrossWorkerDelivery) {
   ASSERT_TRUE(wait_until([&] { return log_b_->media_count() == 2; }));
 }
 
-TEST_F(WorkerGroupTest, UnsubscribeLocalStopsLocalDelivery) {
+TEST_F(WorkerGroupTest, UnsubscribeStopsLocalDelivery) {
   add_viewers();
-  ASSERT_TRUE(run_on(group_.at(0), [](Worker& w) { w.unsubscribe_local(kStream, w.find_session(kViewerA)); }));
+  ASSERT_TRUE(run_on(group_.at(0), [](Worker& w) { w.unsubscribe(kStream, w.find_session(kViewerA)); }));
   ASSERT_TRUE(fan_out_on(group_.at(0), kStream, 0, media_bytes(1)));
   ASSERT_TRUE(wait_until([&] { return log_b_->media_count() == 1; }));  // remote still on
   EXPECT_EQ(log_a_->media_count(), 0u);
@@ -311,7 +312,7 @@ TEST_F(WorkerGroupTest, FullRingDropsAndCounts) {
   ASSERT_TRUE(run_on(group_.at(0), [&](Worker& w) {
     PacketRef ref = w.pool().acquire();
     ref->size = 10;
-    for (int i = 0; i < kPackets; ++i) w.fan_out(kStream, 0, ref);
+    for (int i = 0; i < kPackets; ++i) w.fan_out(FanoutItem{kStream, 0, {}, ref});
   }));
   release.set_value();
   ASSERT_TRUE(wait_until([&] { return log_b_->media_count() == 8192; })) << log_b_->media_count();
