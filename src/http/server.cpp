@@ -233,7 +233,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string text;
     const bool open = events_->take(text);
     if (text.empty()) {
-      if (!open) end_events();
+      if (!open) finish_events();
       return;
     }
     writing_events_ = true;
@@ -261,6 +261,15 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec || !self->events_) return;
       self->events_->comment("ping");
       self->schedule_ping();
+    });
+  }
+
+  // The application closed the stream: the last chunk ends the body, then the connection.
+  void finish_events() {
+    writing_events_ = true;
+    net::async_write(stream_, bhttp::make_chunk_last(), [self = shared_from_this()](beast::error_code, size_t) {
+      self->writing_events_ = false;
+      self->end_events();
     });
   }
 

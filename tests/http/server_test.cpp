@@ -7,12 +7,14 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include "http/embedded.hpp"
+#include "http/event_stream.hpp"
 
 namespace strata::http {
 const std::vector<EmbeddedFile>& embedded_test_files();  // tests/http/CMakeLists.txt
@@ -46,6 +48,24 @@ class Client {
     if (result) return std::nullopt;
     return parser.release();
   }
+
+  // Reads raw bytes until `text` has arrived (true) or the timeout, EOF or an error.
+  bool read_until(std::string_view text) {
+    while (raw_.find(text) == std::string::npos) {
+      beast::error_code result = net::error::timed_out;
+      std::array<char, 4096> chunk;
+      size_t got = 0;
+      socket_.async_read_some(net::buffer(chunk), [&](beast::error_code ec, size_t n) {
+        result = ec;
+        got = n;
+      });
+      run();
+      if (result) return false;
+      raw_.append(chunk.data(), got);
+    }
+    return true;
+  }
+  const std::string& raw() const { return raw_; }
 
   // True when the server closed the connection (EOF) within the timeout.
   bool closed_by_server() {
@@ -82,6 +102,7 @@ class Client {
   net::io_context ioc_;
   tcp::socket socket_;
   beast::flat_buffer buffer_;
+  std::string raw_;
 };
 
 std::string read_file(const std::string& path) {
@@ -91,6 +112,13 @@ std::string read_file(const std::string& path) {
 
 nlohmann::json body_json(const RawResponse& response) {
   return nlohmann::json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
+}
+
+// The stream the /events route hands out last (the test pushes into it).
+std::shared_ptr<EventStream> last_event_stream;
+std::shared_ptr<EventStream> event_stream_for_test() {
+  last_event_stream = std::make_shared<EventStream>();
+  return last_event_stream;
 }
 
 Router make_router() {
@@ -112,6 +140,12 @@ Router make_router() {
                                {"layer", request.query_params.count("layer") ? request.query_params.at("layer") : ""},
                                {"remote", request.remote_address},
                                {"agent", request.header("user-agent").value_or("")}});
+  });
+  router.add("GET", "/events", [](const Request&) {
+    Response response;
+    response.events = event_stream_for_test();
+    response.events->send("live", R"({"n":1})");
+    return response;
   });
   add_embedded(router, embedded_web_files());
   add_embedded(router, embedded_test_files());
@@ -365,6 +399,53 @@ TEST_F(ServerTest, RandomBytesNeverBreakTheServer) {
   auto response = c.request("GET", "/echo");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->result_int(), 200);
+}
+
+// Server-sent events: the headers, the first event at once, later events as they are sent,
+// the end of the stream when the application closes it, and a client that goes away is
+// noticed (its stream closes, so the application stops sending into it).
+TEST_F(ServerTest, EventStreamDeliversEventsAsTheyCome) {
+  Client c = client();
+  c.send("GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  ASSERT_TRUE(c.read_until("data: {\"n\":1}\n\n")) << c.raw();
+  EXPECT_NE(c.raw().find("Content-Type: text/event-stream"), std::string::npos) << c.raw();
+  EXPECT_NE(c.raw().find("Transfer-Encoding: chunked"), std::string::npos) << c.raw();
+  EXPECT_EQ(c.raw().find("Content-Length"), std::string::npos) << c.raw();
+  EXPECT_NE(c.raw().find("event: live\n"), std::string::npos);
+  auto stream = last_event_stream;
+  ASSERT_TRUE(stream);
+  EXPECT_TRUE(stream->send("live", R"({"n":2})"));
+  ASSERT_TRUE(c.read_until("data: {\"n\":2}\n\n")) << c.raw();
+  stream->close();
+  EXPECT_TRUE(c.read_until("0\r\n\r\n") || c.closed_by_server()) << "last chunk, then the connection ends";
+
+  std::shared_ptr<EventStream> abandoned;
+  {
+    Client gone = client();
+    gone.send("GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ASSERT_TRUE(gone.read_until("data: {\"n\":1}"));
+    abandoned = last_event_stream;
+  }  // the client closes its connection
+  for (int i = 0; i < 200 && !abandoned->closed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(abandoned->closed()) << "the server noticed the client left";
+  EXPECT_FALSE(abandoned->send("live", "{}"));
+}
+
+TEST(EventStream, FormatsEventsAndDropsAReaderTooFarBehind) {
+  EventStream es;
+  int wakes = 0;
+  es.set_waker([&] { ++wakes; });
+  EXPECT_TRUE(es.send("live", "{}"));
+  EXPECT_TRUE(es.comment("ping"));
+  std::string out;
+  EXPECT_TRUE(es.take(out));
+  EXPECT_EQ(out, "event: live\ndata: {}\n\n: ping\n\n");
+  EXPECT_EQ(wakes, 2);
+  const std::string big(EventStream::kMaxPending / 2 + 1, 'x');
+  EXPECT_TRUE(es.send("live", big));
+  es.send("live", big);  // beyond the bound: the stream closes instead of growing
+  EXPECT_TRUE(es.closed());
+  EXPECT_FALSE(es.send("live", "{}"));
 }
 
 TEST(Server, BindFailureReportsError) {

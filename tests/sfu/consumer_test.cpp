@@ -457,5 +457,41 @@ TEST_F(ConsumerTest, GarbageInputIsRejectedWithoutCrashing) {
   for (int seq = 0; seq < 65536; seq += 97) video.write_retransmission(uint16_t(seq), clock_.now(), out, sizeof out);
 }
 
+// A slot that gets another host (issue 11): set_source() makes the next packets of the new
+// host wait for its keyframe and continue the viewer's sequence numbers, as a layer switch
+// does; the new host's simulcast layers are chosen from then on. The packet facts the
+// producer computed decide (the consumer does not re-parse the payload for them).
+TEST_F(ConsumerTest, AnotherHostInTheSlotStartsAtItsKeyframeAndContinues) {
+  Consumer c(video_info());
+  uint8_t out[PacketBuffer::kCapacity];
+  auto write = [&](const In& in, PacketFacts facts) {
+    PacketRef ref = make_packet(pool_, in);
+    size_t n = c.write(ref, facts, clock_.now(), out, sizeof out);
+    return Out{{out, out + n}};
+  };
+  const PacketFacts key{.layer = 0, .keyframe = true, .frame_start = true};
+  const PacketFacts delta{.layer = 0, .keyframe = false, .frame_start = true};
+  ASSERT_TRUE(write({.ssrc = kSrcA, .seq = 10, .ts = 1000, .payload = kKeyframe}, key).forwarded());
+  Out last = write({.ssrc = kSrcA, .seq = 11, .ts = 4000}, delta);
+  ASSERT_TRUE(last.forwarded());
+
+  c.set_source(/*source_track=*/1, /*source_layers=*/3);
+  EXPECT_TRUE(c.selects_layers());
+  EXPECT_TRUE(c.waiting_for_keyframe());
+  clock_.advance(33ms);
+  // Host A's packets still in flight, and B's deltas, do not reach the viewer.
+  EXPECT_FALSE(write({.ssrc = kSrcA, .seq = 12, .ts = 7000}, delta).forwarded());
+  EXPECT_FALSE(write({.ssrc = kSrcB, .seq = 500, .ts = 90, .payload = kDelta}, {.layer = 2}).forwarded());
+  // B's top layer keyframe (by its facts: the payload bytes say delta) starts the slot.
+  PacketFacts b_key{.layer = 2, .keyframe = true, .frame_start = true};
+  Out k = write({.ssrc = kSrcB, .seq = 501, .ts = 3090, .payload = kDelta}, b_key);
+  ASSERT_TRUE(k.forwarded());
+  EXPECT_EQ(k.ssrc(), kOutSsrc);
+  EXPECT_EQ(k.seq(), uint16_t(last.seq() + 1));
+  EXPECT_EQ(c.current_layer(), 2);
+  // A layer the consumer does not show is dropped.
+  EXPECT_FALSE(write({.ssrc = 0x51, .seq = 7, .ts = 3090}, {.layer = 0, .keyframe = true}).forwarded());
+}
+
 }  // namespace
 }  // namespace strata::sfu

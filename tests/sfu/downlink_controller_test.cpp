@@ -218,5 +218,66 @@ TEST_F(DownlinkControllerTest, RembAloneSteersAViewerWithoutTransportCc) {
   EXPECT_EQ(controller_.probes(), 0u) << "no probing without transport-cc to measure it";
 }
 
+// Several slots (issue 11): the estimate is divided across the filled slots, the favored
+// one (the speaker's) weighted 2 against 1, so it gets the higher layer and the slots
+// together stay within the estimate. REMB sets the estimate (no transport-cc: no probes).
+TEST(DownlinkSlots, TheFavoredSlotGetsTheLargerShareAndTheSumFits) {
+  constexpr int64_t kRate[3] = {150'000, 500'000, 1'500'000};
+  BufferPool pool(4096);
+  FakeClock clock;
+  auto stats = std::make_shared<ViewerLayerStats>();
+  DownlinkController controller(stats);
+  Consumer a(video_info(0)), b(video_info(0));
+  double credit[2][3] = {};
+  uint16_t seq[2][3] = {{1, 2000, 4000}, {8000, 10000, 12000}};
+  Timestamp next_keyframe[2][3]{};
+  auto run = [&](Duration d, bool favor_a) {
+    const Timestamp end = clock.now() + d;
+    while (clock.now() < end) {
+      clock.advance(1ms);
+      const Timestamp now = clock.now();
+      Consumer* consumers[2] = {&a, &b};
+      for (int c = 0; c < 2; ++c) {
+        for (int l = 0; l < 3; ++l) {
+          credit[c][l] += double(kRate[l]) / 8 / 1000;
+          if (credit[c][l] < 1000) continue;
+          credit[c][l] -= 1000;
+          const bool keyframe = now >= next_keyframe[c][l];
+          if (keyframe) next_keyframe[c][l] = now + 500ms;
+          std::vector<uint8_t> payload(988, 0x55);
+          payload[0] = 0x10;
+          payload[1] = keyframe ? 0x00 : 0x01;
+          rtp::RtpPacketBuilder builder;
+          builder.payload_type(100).sequence(seq[c][l]++).timestamp(uint32_t(to_micros(now) * 9 / 100)).ssrc(100 + 10 * c + l);
+          builder.payload(ByteSpan(payload.data(), payload.size()));
+          PacketRef ref = pool.acquire();
+          ref->size = builder.write(ref.data(), PacketBuffer::kCapacity);
+          uint8_t out[PacketBuffer::kCapacity];
+          consumers[c]->write_layer_media(ref, uint8_t(l), now, out, sizeof out);
+        }
+      }
+      if (to_micros(now) % 10'000 == 0) {
+        const DownlinkSlot slots[2] = {{&a, true, favor_a, false}, {&b, true, !favor_a, false}};
+        EXPECT_EQ(controller.on_tick(slots, now), 0u);
+      }
+    }
+  };
+  run(1s, true);  // layers flow, rates measured
+  Bytes remb;
+  ASSERT_TRUE(rtp::append_remb(remb, rtp::Remb{9, 1'300'000, {1}}));
+  rtp::RtcpIterator it(remb);
+  auto v = it.next();
+  ASSERT_TRUE(v);
+  ASSERT_TRUE(controller.on_rtcp(*v, clock.now()));
+  run(3s, true);
+  // 1.3 Mbit/s: 867 kbit/s for A (fits h at 500), 433 for B (fits q at 150).
+  EXPECT_EQ(a.current_layer(), 1);
+  EXPECT_EQ(b.current_layer(), 0);
+  EXPECT_LE(kRate[a.current_layer()] + kRate[b.current_layer()], 1'300'000);
+  run(4s, false);  // the other host speaks now
+  EXPECT_EQ(a.current_layer(), 0);
+  EXPECT_EQ(b.current_layer(), 1);
+}
+
 }  // namespace
 }  // namespace strata::sfu
