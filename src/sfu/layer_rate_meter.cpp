@@ -8,6 +8,7 @@ void LayerRateMeter::roll(Timestamp now) {
   if (!started_) {
     started_ = true;
     bucket_start_ = now;
+    complete_ = 0;
     return;
   }
   // Advance whole buckets, clearing those we step into (at most all of them).
@@ -18,7 +19,11 @@ void LayerRateMeter::roll(Timestamp now) {
     buckets_[size_t(current_)] = Bytes{};
     ++steps;
   }
-  if (now - bucket_start_ >= kBucket) bucket_start_ = now;  // long silence: restart the grid
+  complete_ = std::min(complete_ + steps, kBuckets - 1);
+  if (now - bucket_start_ >= kBucket) {  // long silence: restart the grid
+    bucket_start_ = now;
+    complete_ = 0;
+  }
 }
 
 void LayerRateMeter::on_packet(int spatial, int temporal, size_t bytes, Timestamp now) {
@@ -31,13 +36,20 @@ void LayerRateMeter::on_packet(int spatial, int temporal, size_t bytes, Timestam
 LayerRateMeter::Rates LayerRateMeter::rates(Timestamp now) {
   roll(now);
   Rates out{};
-  // The current bucket is partial: use the kBuckets-1 complete ones before it.
+  // A full window: the kBuckets-1 complete buckets (the current one is partial). A meter
+  // that started less than a window ago (a new viewer, a slot's new host, a source back
+  // from silence) divides what it has by the time it has seen, current bucket included;
+  // dividing by the whole window would make every layer look several times cheaper than
+  // it is and let the selector start on the top layer.
+  const bool full = complete_ >= kBuckets - 1;
   for (int b = 0; b < kBuckets; ++b) {
-    if (b == current_) continue;
+    if (b == current_ && full) continue;
     for (size_t s = 0; s < kMaxSpatial; ++s)
       for (size_t t = 0; t < kMaxTemporal; ++t) out[s][t] += Bps(buckets_[size_t(b)][s][t]);
   }
-  const double window_s = std::chrono::duration<double>(kBucket).count() * (kBuckets - 1);
+  const Duration seen = full ? kBucket * (kBuckets - 1)
+                             : std::max<Duration>(kBucket * complete_ + (now - bucket_start_), kMinWindow);
+  const double window_s = std::chrono::duration<double>(seen).count();
   for (auto& layer : out) {
     Bps cumulative = 0;
     for (auto& r : layer) {

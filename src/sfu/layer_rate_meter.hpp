@@ -19,6 +19,8 @@ class LayerRateMeter {
   // A 2 s window (7 complete buckets): long enough that a keyframe does not look like a
   // new bit rate to the selector.
   static constexpr int kBuckets = 8;
+  // A meter younger than this divides by this (a first packet is not a rate).
+  static constexpr Duration kMinWindow = std::chrono::milliseconds(100);
   using Bps = int64_t;
   // cumulative[s][t]: bits/s of spatial layer s counting temporal layers 0..t.
   using Rates = std::array<std::array<Bps, kMaxTemporal>, kMaxSpatial>;
@@ -34,6 +36,7 @@ class LayerRateMeter {
   using Bytes = std::array<std::array<uint64_t, kMaxTemporal>, kMaxSpatial>;
   std::array<Bytes, kBuckets> buckets_{};
   int current_ = 0;
+  int complete_ = 0;  // complete buckets since the meter (re)started, at most kBuckets - 1
   Timestamp bucket_start_{};
   bool started_ = false;
 };

@@ -23,6 +23,7 @@ SessionManager::SessionManager(worker::WorkerGroup& workers, std::shared_ptr<con
       directory_(room::Config{.max_hosts = options_.role == NodeRole::kDev ? options_.max_hosts : 1,
                               .max_slots = options_.max_hosts}) {
   if (!options_.process_cpu_time) options_.process_cpu_time = process_cpu_time;
+  if (!options_.http_request) options_.http_request = http::http_request;
 }
 
 SessionManager::~SessionManager() = default;
@@ -218,6 +219,9 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
   const bool last_host = !snap || snap->hosts.empty();
   spdlog::info("host '{}' left live '{}' ({}){}", rec.host, live, reason,
                last_host ? ": the live ended, closing its viewers" : "");
+  // Slots first (handed on or emptied, and the event says so), then, with the last host,
+  // the viewers go.
+  apply_changes_locked(changes);
   if (last_host) {
     end_live_viewers_locked(live);
     if (options_.registry && !rec.relayed) {
@@ -225,8 +229,6 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
       pending_releases_.push_back(live);
       pending_events_.push_back(registry::Event{registry::Event::Kind::kStreamEnded, live, options_.node_id});
     }
-  } else {
-    apply_changes_locked(changes);
   }
   uint64_t pub = rec.publisher;
   if (auto sit = sessions_.find(pub); sit != sessions_.end()) {

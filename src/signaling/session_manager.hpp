@@ -22,6 +22,7 @@
 
 #include "common/cpu_load.hpp"
 #include "dtls/certificate.hpp"
+#include "http/client.hpp"
 #include "http/event_stream.hpp"
 #include "ice/host_candidates.hpp"
 #include "registry/registry.hpp"
@@ -131,6 +132,11 @@ struct SessionManagerOptions {
   size_t max_hosts = 9;
   // Injected for tests; nullptr / empty = the real ones.
   const Clock* clock = nullptr;
+  // Server-to-server requests (an edge asking an origin for a relay): http::http_request.
+  std::function<std::optional<http::ClientResponse>(const std::string& method, const std::string& url,
+                                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                                    const std::string& body, Duration timeout, std::string* error)>
+      http_request;
   std::function<Duration()> process_cpu_time;  // this process's CPU time so far
   unsigned cpu_count = 0;                      // 0 = the machine's
 };

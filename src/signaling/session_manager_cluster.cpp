@@ -115,7 +115,7 @@ std::variant<SessionManager::RelayPlan, ApiError> SessionManager::request_relay(
                         {"fingerprint", "sha-256 " + cert_->fingerprint_sha256()}};
   std::string error;
   const Timestamp sent_at = now();
-  auto res = http::http_request("POST", claim.origin_url + "/relay/" + stream,
+  auto res = options_.http_request("POST", claim.origin_url + "/relay/" + stream,
                                 {{"Authorization", "Bearer " + options_.cluster_secret}, {"Content-Type", "application/json"}},
                                 req.dump(), std::chrono::seconds(3), &error);
   if (!res) return ApiError{502, "origin-unreachable", "relay from origin " + claim.origin_id + ": " + error, 2};

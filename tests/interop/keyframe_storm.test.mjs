@@ -39,54 +39,75 @@ function frameCounts(proc) {
   return ev ? ev.counts : [];
 }
 
-interopTest(`keyframe storm: ${VIEWERS} viewers join at once, publisher sees ≤ ${MAX_KEYFRAME_REQUESTS} keyframe requests`,
-  { timeoutMs: 150000 }, async (ctx) => {
-    const server = await ctx.startServer();
-    const pubPage = await ctx.clientPage();
-    const pub = await pubPage.evaluate(([url, s]) => window.strataClient.publish(url, s, { simulcast: true }),
-      [server.httpUrl, STREAM]);
-    await publisherAllLayers(pubPage, pub.id, 30000);
-    await sleep(QUIET_BEFORE_MS);
-    const before = await publisherRequests(pubPage, pub.id);
-    const serverBefore = await serverCounters(server);
-    report('publisher keyframe requests before the join', before);
+// One storm: `hosts` simulcast Chromium hosts in one live, VIEWERS aiortc viewers with one
+// slot per host join at once. Each host must see at most MAX_KEYFRAME_REQUESTS.
+async function storm(ctx, hosts) {
+  const server = await ctx.startServer();
+  const pubs = [];
+  for (const name of hosts) {
+    const page = await ctx.clientPage();
+    const live = hosts.length > 1 ? `${STREAM}?host=${name}` : STREAM;
+    const pub = await page.evaluate(([url, s]) => window.strataClient.publish(url, s, { simulcast: true }),
+      [server.httpUrl, live]);
+    pubs.push({ name, page, pub });
+  }
+  for (const p of pubs) await publisherAllLayers(p.page, p.pub.id, 30000);
+  await sleep(QUIET_BEFORE_MS);
+  const before = [];
+  for (const p of pubs) before.push(await publisherRequests(p.page, p.pub.id));
+  const serverBefore = await serverCounters(server);
+  report('publisher keyframe requests before the join', before);
 
-    const t0 = Date.now();
-    const storm = ctx.python('storm_viewers.py', [server.httpUrl, STREAM, '--count', String(VIEWERS), '--layer', 'q'], 'storm-viewers');
-    const posted = await waitForEvent(storm, (e) => e.event === 'posted', 30000, 'all WHEP POSTs answered');
-    const failed = jsonEvents(storm).filter((e) => e.event === 'whep_failed');
-    assert.deepEqual(failed, [], 'every WHEP POST -> 201');
-    report('offers and POSTs', { offers_ms: jsonEvents(storm).find((e) => e.event === 'offers_ready')?.ms, posts_ms: posted.ms });
+  const t0 = Date.now();
+  const slots = hosts.length;
+  const proc = ctx.python('storm_viewers.py',
+    [server.httpUrl, STREAM, '--count', String(VIEWERS), '--layer', 'q', '--slots', String(slots)], 'storm-viewers');
+  const posted = await waitForEvent(proc, (e) => e.event === 'posted', 30000, 'all WHEP POSTs answered');
+  const failed = jsonEvents(proc).filter((e) => e.event === 'whep_failed');
+  assert.deepEqual(failed, [], 'every WHEP POST -> 201');
+  report('offers and POSTs', { offers_ms: jsonEvents(proc).find((e) => e.event === 'offers_ready')?.ms, posts_ms: posted.ms });
 
-    // Every viewer decodes a first frame.
-    const deadline = Date.now() + ALL_DECODE_BUDGET_MS;
-    let firsts = [];
-    while (Date.now() < deadline) {
-      firsts = jsonEvents(storm).filter((e) => e.event === 'first_frame');
-      if (new Set(firsts.map((e) => e.id)).size >= VIEWERS) break;
-      await sleep(250);
-    }
-    const decodedIds = new Set(firsts.map((e) => e.id));
-    const missing = [...Array(VIEWERS).keys()].filter((i) => !decodedIds.has(i));
-    const ms = firsts.map((e) => e.ms_since_answer).sort((a, b) => a - b);
-    report('first frame after answer (ms: min/median/max)', ms.length ? [ms[0], ms[ms.length >> 1], ms[ms.length - 1]] : null);
-    report('all viewers decoding after (ms from start)', Date.now() - t0);
-    assert.deepEqual(missing, [], `viewers without a first frame after ${ALL_DECODE_BUDGET_MS} ms`);
+  // Every slot of every viewer decodes a first frame.
+  const want = VIEWERS * slots;
+  const deadline = Date.now() + ALL_DECODE_BUDGET_MS;
+  let firsts = [];
+  while (Date.now() < deadline) {
+    firsts = jsonEvents(proc).filter((e) => e.event === 'first_frame');
+    if (new Set(firsts.map((e) => `${e.id}/${e.slot}`)).size >= want) break;
+    await sleep(250);
+  }
+  const decoded = new Set(firsts.map((e) => `${e.id}/${e.slot}`));
+  const missing = [];
+  for (let i = 0; i < VIEWERS; i++) for (let k = 0; k < slots; k++) if (!decoded.has(`${i}/${k}`)) missing.push(`${i}/${k}`);
+  const ms = firsts.map((e) => e.ms_since_answer).sort((a, b) => a - b);
+  report('first frame after answer per slot (ms: min/median/max)', ms.length ? [ms[0], ms[ms.length >> 1], ms[ms.length - 1]] : null);
+  report('all slots decoding after (ms from start)', Date.now() - t0);
+  assert.deepEqual(missing, [], `viewer/slot without a first frame after ${ALL_DECODE_BUDGET_MS} ms`);
 
-    // ...and keep decoding.
-    const c1 = frameCounts(storm);
-    await sleep(SETTLE_AFTER_MS);
-    const c2 = frameCounts(storm);
-    const stalled = [...Array(VIEWERS).keys()].filter((i) => !(c2[i] > c1[i]));
-    report('frames per viewer over 3 s (min/max)', [Math.min(...c2.map((x, i) => x - c1[i])), Math.max(...c2.map((x, i) => x - c1[i]))]);
-    assert.deepEqual(stalled, [], 'viewers that stopped decoding');
+  // ...and keep decoding.
+  const c1 = frameCounts(proc);
+  await sleep(SETTLE_AFTER_MS);
+  const c2 = frameCounts(proc);
+  const stalled = [...Array(VIEWERS).keys()].filter((i) => !(c2[i] > c1[i]));
+  report('frames per viewer over 3 s (min/max)', [Math.min(...c2.map((x, i) => x - c1[i])), Math.max(...c2.map((x, i) => x - c1[i]))]);
+  assert.deepEqual(stalled, [], 'viewers that stopped decoding');
 
-    const after = await publisherRequests(pubPage, pub.id);
-    const serverAfter = await serverCounters(server);
-    const requests = after.total - before.total;
-    report('publisher keyframe requests (PLI+FIR) caused by the join', requests);
-    report('publisher per encoding after the join', after.perRid);
-    report('server counters over the join', delta(serverBefore, serverAfter));
+  const serverAfter = await serverCounters(server);
+  report('server counters over the join', delta(serverBefore, serverAfter));
+  for (const [k, p] of pubs.entries()) {
+    const after = await publisherRequests(p.page, p.pub.id);
+    const requests = after.total - before[k].total;
+    report(`host ${p.name}: keyframe requests (PLI+FIR) caused by the join`, requests);
+    report(`host ${p.name}: per encoding after the join`, after.perRid);
     assert.ok(requests <= MAX_KEYFRAME_REQUESTS,
-      `publisher got ${requests} keyframe requests for ${VIEWERS} joins (max ${MAX_KEYFRAME_REQUESTS}): ${JSON.stringify(after.perRid)}`);
-  });
+      `host ${p.name} got ${requests} keyframe requests for ${VIEWERS} joins (max ${MAX_KEYFRAME_REQUESTS}): ${JSON.stringify(after.perRid)}`);
+  }
+}
+
+interopTest(`keyframe storm: ${VIEWERS} viewers join at once, publisher sees ≤ ${MAX_KEYFRAME_REQUESTS} keyframe requests`,
+  { timeoutMs: 150000 }, (ctx) => storm(ctx, ['host']));
+
+// A two-host live (issue 11): each viewer shows both hosts; requests stay coalesced per
+// host and layer.
+interopTest(`keyframe storm, two hosts: ${VIEWERS} two-slot viewers join, each host sees ≤ ${MAX_KEYFRAME_REQUESTS}`,
+  { timeoutMs: 180000 }, (ctx) => storm(ctx, ['A', 'B']));

@@ -50,13 +50,16 @@ class Storm:
         self.locations = [None] * args.count
         self.tasks = []
 
-    async def consume(self, i, track, t_answer):
+    async def consume(self, i, slot, track, t_answer):
+        """Counts viewer i's decoded frames (all slots); first_frame once per slot."""
+        first = True
         try:
             while True:
                 await track.recv()
                 self.frames[i] += 1
-                if self.frames[i] == 1:
-                    emit("first_frame", id=i, ms_since_answer=round((time.monotonic() - t_answer) * 1000))
+                if first:
+                    first = False
+                    emit("first_frame", id=i, slot=slot, ms_since_answer=round((time.monotonic() - t_answer) * 1000))
         except MediaStreamError:
             pass
 
@@ -64,7 +67,8 @@ class Storm:
         t0 = time.monotonic()
         for i in range(self.args.count):
             pc = RTCPeerConnection()
-            pc.addTransceiver("video", direction="recvonly")
+            for _ in range(self.args.slots):  # one slot per recvonly video m-line
+                pc.addTransceiver("video", direction="recvonly")
             self.pcs.append(pc)
         offers = await asyncio.gather(*(self.offer(pc) for pc in self.pcs))
         emit("offers_ready", count=len(offers), ms=round((time.monotonic() - t0) * 1000))
@@ -83,10 +87,12 @@ class Storm:
             pc = self.pcs[i]
             t_answer = time.monotonic()
 
+            slots = iter(range(self.args.slots))
+
             @pc.on("track")
-            def on_track(track, i=i, t_answer=t_answer):
+            def on_track(track, i=i, t_answer=t_answer, slots=slots):
                 if track.kind == "video":
-                    self.tasks.append(asyncio.ensure_future(self.consume(i, track, t_answer)))
+                    self.tasks.append(asyncio.ensure_future(self.consume(i, next(slots, -1), track, t_answer)))
 
             await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
             emit("session", id=i, ms=round((time.monotonic() - t1) * 1000))
@@ -126,6 +132,7 @@ def main():
     ap.add_argument("stream")
     ap.add_argument("--count", type=int, default=50)
     ap.add_argument("--layer", default="q")
+    ap.add_argument("--slots", type=int, default=1, help="video slots (m-lines) per viewer")
     ap.add_argument("--report", type=float, default=0.5)
     ap.add_argument("--lifetime", type=float, default=120.0, help="exit after this many seconds")
     args = ap.parse_args()
