@@ -34,7 +34,8 @@ function serveWebDir() {
   });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
-      resolve({ url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) });
+      const close = () => new Promise((r) => { server.close(r); server.closeAllConnections(); });
+      resolve({ url: `http://127.0.0.1:${server.address().port}/`, close });
     });
   });
 }
@@ -59,6 +60,12 @@ async function openDemo(ctx, server, query) {
   const page = await ctx.rawPage(await demoUrl(ctx, server, query));
   await page.waitForFunction(() => !!window.strataDemo, null, { timeout: 10000 });
   return page;
+}
+
+// n pages: the first alone (it launches the browser and the web/ server once), the others at once.
+async function openDemos(ctx, server, n, query) {
+  const first = await openDemo(ctx, server, query);
+  return [first, ...await Promise.all(Array.from({ length: n - 1 }, () => openDemo(ctx, server, query)))];
 }
 
 // Frames decoded so far: from strataDemo.stats() (any nested numeric framesDecoded, since the page's
@@ -182,7 +189,7 @@ interopTest('demo page: a host and a guest in one live, a viewer with two slots'
   const server = await ctx.startServer();
   const LIVE = 'show';
 
-  const [hostPage, guestPage, viewPage] = await Promise.all([1, 2, 3].map(() => openDemo(ctx, server)));
+  const [hostPage, guestPage, viewPage] = await openDemos(ctx, server, 3);
 
   // Host A goes live.
   await hostPage.evaluate((live) => { window.strataDemo.publish(live, { host: 'A' }); }, LIVE);
@@ -225,22 +232,29 @@ interopTest('demo page: a 3-person call', { timeoutMs: 90000 }, async (ctx) => {
   const CALL = 'standup';
   const people = ['ann', 'bob', 'cyd'];
 
-  const pages = await Promise.all(people.map(() => openDemo(ctx, server, { mode: 'call' })));
+  const t0 = Date.now();
+  const timeline = {};
+  const pages = await openDemos(ctx, server, people.length, { mode: 'call' });
+  timeline.pagesOpen = Date.now() - t0;
   // One after the other, so that the join order (and with it the order of the tiles) is known.
   for (const [i, page] of pages.entries()) {
     await page.evaluate(([call, who]) => { window.strataDemo.join(call, who, { slots: 2 }); }, [CALL, people[i]]);
     await waitState(page, '#publish', 'publishing', 20000);
+    timeline[`${people[i]}Publishing`] = Date.now() - t0;
   }
   for (const page of pages) await waitState(page, '.player', 'playing', 20000);
+  timeline.allPlaying = Date.now() - t0;
   // Everyone sees the two others, in join order, decoding.
   for (const [i, page] of pages.entries()) {
     const others = people.filter((_, j) => j !== i);
     const first = await waitTilesDecoding(page, others, 20000, `${people[i]} in the call`);
+    timeline[`${people[i]}Decoding`] = Date.now() - t0;
     const later = await assertTilesKeepDecoding(page, first, `${people[i]} in the call`);
     report(`${people[i]} sees`, later);
     assert.equal(await page.getAttribute('.tile[data-self]', 'data-host'), people[i], 'the own camera is the first tile');
   }
 
+  report('call timeline (ms)', timeline);
   const shot = path.join(artifactsDir(), 'demo-call.png');
   await pages[0].screenshot({ path: shot, fullPage: true });
   report('screenshot', shot);
