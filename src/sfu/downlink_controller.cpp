@@ -56,9 +56,13 @@ void DownlinkController::select(std::span<const DownlinkSlot> slots, Timestamp n
     if (s.filled && s.has_audio) audio += kAudioAllowance;
   }
   const bwe::Bitrate for_video = std::max<bwe::Bitrate>(0, estimate - audio);
-  const auto shares = room::split_downlink(uint64_t(for_video), kinds);
+  const room::BudgetConfig budget;
+  const auto shares = room::split_downlink(uint64_t(for_video), kinds, budget);
+  auto weight = [&](room::SlotKind k) -> uint64_t {
+    return k == room::SlotKind::kFavored ? budget.favored_weight : k == room::SlotKind::kRegular ? budget.regular_weight : 0;
+  };
   uint64_t weights = 0;
-  for (room::SlotKind k : kinds) weights += k == room::SlotKind::kFavored ? 2 : k == room::SlotKind::kRegular ? 1 : 0;
+  for (room::SlotKind k : kinds) weights += weight(k);
   media_rate_ = audio;
   bool reported = false;
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -75,8 +79,7 @@ void DownlinkController::select(std::span<const DownlinkSlot> slots, Timestamp n
     // Probes are measured by transport-cc feedback; with REMB alone they would prove
     // nothing. The probe tests the total that would give this slot what it asks for.
     if (decision.probe_to && !probe_ && video->info().transport_cc_ext) {
-      const uint64_t w = kinds[i] == room::SlotKind::kFavored ? 2 : 1;
-      start_probe(i, bwe::Bitrate(uint64_t(*decision.probe_to) * weights / w) + audio, now);
+      start_probe(i, bwe::Bitrate(uint64_t(*decision.probe_to) * weights / weight(kinds[i])) + audio, now);
     }
     if (reported) continue;
     reported = true;  // the first filled simulcast slot speaks for the session in /api

@@ -290,6 +290,8 @@ class SessionManager final : public worker::SessionEvents {
   // Re-points the viewers' slots showing `rec` at its current publisher (relay moved).
   void reshow_locked(const StreamRecord& rec);
   void end_live_viewers_locked(const std::string& live);
+  // Every track of the live's hosts here, in join order.
+  std::vector<const sfu::IngestTrackInfo*> live_tracks_locked(const std::string& live) const;
   std::optional<ApiError> check_host_codecs_locked(const std::string& live, const std::vector<sfu::IngestTrackInfo>& tracks) const;
   void heartbeat(Timestamp now);
   Timestamp now() const { return clock_.now(); }

@@ -34,6 +34,13 @@ const sfu::IngestTrackInfo* first_track(const std::vector<sfu::IngestTrackInfo>&
   return nullptr;
 }
 
+const sfu::IngestTrackInfo* first_track(const std::vector<const sfu::IngestTrackInfo*>& tracks, sfu::MediaKind kind) {
+  for (auto* t : tracks) {
+    if (t->kind == kind) return t;
+  }
+  return nullptr;
+}
+
 std::string filter_text(const room::ViewerFilter& f) {
   switch (f.kind) {
     case room::ViewerFilter::Kind::kAll: return "all";
@@ -102,24 +109,31 @@ worker::SlotSource SessionManager::slot_source(const StreamRecord& rec) const {
   return src;
 }
 
-// Every slot of every viewer of a live was negotiated with the codec of the live's first
-// host: a later host must send the same, or no viewer could show it.
-std::optional<ApiError> SessionManager::check_host_codecs_locked(const std::string& live,
-                                                                 const std::vector<sfu::IngestTrackInfo>& tracks) const {
+std::vector<const sfu::IngestTrackInfo*> SessionManager::live_tracks_locked(const std::string& live) const {
+  std::vector<const sfu::IngestTrackInfo*> out;
   auto snap = directory_.snapshot(live);
-  if (!snap) return std::nullopt;
+  if (!snap) return out;
   for (const auto& h : snap->hosts) {
     auto it = streams_.find(source_key(live, h.name));
     if (it == streams_.end()) continue;
-    for (sfu::MediaKind kind : {sfu::MediaKind::kVideo, sfu::MediaKind::kAudio}) {
-      auto* mine = first_track(tracks, kind);
-      auto* theirs = first_track(it->second.tracks, kind);
-      if (mine && theirs && !http::iequals(mine->codec.name, theirs->codec.name))
-        return ApiError{409, "codec-mismatch",
-                        std::string("the live's ") + sfu::to_string(kind) + " is " + theirs->codec.name +
-                            " (host '" + h.name + "'); this offer sends " + mine->codec.name};
-    }
-    return std::nullopt;  // the first host with tracks decides
+    for (auto& t : it->second.tracks) out.push_back(&t);
+  }
+  return out;
+}
+
+// Every slot of every viewer of a live is negotiated with the live's codecs (its first
+// video and audio track in join order, as view() does): a later host must send the same,
+// or no viewer could show it.
+std::optional<ApiError> SessionManager::check_host_codecs_locked(const std::string& live,
+                                                                 const std::vector<sfu::IngestTrackInfo>& tracks) const {
+  const auto live_tracks = live_tracks_locked(live);
+  for (sfu::MediaKind kind : {sfu::MediaKind::kVideo, sfu::MediaKind::kAudio}) {
+    auto* mine = first_track(tracks, kind);
+    auto* theirs = first_track(live_tracks, kind);
+    if (mine && theirs && !http::iequals(mine->codec.name, theirs->codec.name))
+      return ApiError{409, "codec-mismatch",
+                      std::string("the live's ") + sfu::to_string(kind) + " is " + theirs->codec.name +
+                          "; this offer sends " + mine->codec.name};
   }
   return std::nullopt;
 }
@@ -221,15 +235,9 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& l
   if (sessions_.size() >= options_.max_sessions)
     return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
   // Every slot is negotiated with the live's codecs (its hosts all send the same ones).
-  std::vector<const sfu::IngestTrackInfo*> host_tracks;
-  const sfu::IngestTrackInfo *video = nullptr, *audio = nullptr;
-  for (const auto& h : snap->hosts) {
-    auto it = streams_.find(source_key(live, h.name));
-    if (it == streams_.end()) continue;
-    for (auto& t : it->second.tracks) host_tracks.push_back(&t);
-    if (!video) video = first_track(it->second.tracks, sfu::MediaKind::kVideo);
-    if (!audio) audio = first_track(it->second.tracks, sfu::MediaKind::kAudio);
-  }
+  const auto host_tracks = live_tracks_locked(live);
+  const sfu::IngestTrackInfo* video = first_track(host_tracks, sfu::MediaKind::kVideo);
+  const sfu::IngestTrackInfo* audio = first_track(host_tracks, sfu::MediaKind::kAudio);
   auto max_layer = layer_index(host_tracks, options.layer);
   if (auto* e = std::get_if<ApiError>(&max_layer)) return *e;
   int w = pick_worker_locked();
@@ -332,15 +340,7 @@ std::optional<ApiError> SessionManager::set_layer(const std::string& public_id, 
     }
     if (!slot) return ApiError{400, "unknown-mid", "no video slot of this session has mid '" + *mid + "'"};
   }
-  std::vector<const sfu::IngestTrackInfo*> tracks;
-  if (auto snap = directory_.snapshot(s.live)) {
-    for (const auto& h : snap->hosts) {
-      auto st = streams_.find(source_key(s.live, h.name));
-      if (st == streams_.end()) continue;
-      for (auto& t : st->second.tracks) tracks.push_back(&t);
-    }
-  }
-  auto index = layer_index(tracks, layer);
+  auto index = layer_index(live_tracks_locked(s.live), layer);
   if (auto* e = std::get_if<ApiError>(&index)) return *e;
   uint64_t id = s.id;
   int max_layer = std::get<int>(index);

@@ -28,10 +28,6 @@ ViewerSession::ViewerSession(Worker& worker, uint64_t id, transport::TransportCo
   }
 }
 
-ViewerSession::~ViewerSession() {
-  // The worker forgets this session's subscriptions itself (remove_session).
-}
-
 bool ViewerSession::shows(SourceId source) const {
   for (const Slot& s : slots_) {
     if (s.source.source == source) return true;

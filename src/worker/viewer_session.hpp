@@ -37,7 +37,6 @@ class ViewerSession final : public TransportSession {
   // `layer_stats` (optional) receives the automatic layer choice for the control plane.
   ViewerSession(Worker& worker, uint64_t id, transport::TransportConfig config, std::vector<SlotTracks> slots,
                 SessionEvents& events, std::shared_ptr<sfu::ViewerLayerStats> layer_stats = nullptr);
-  ~ViewerSession() override;
 
   // Control plane: slot `slot` shows `source` from now on (SlotSource{} empties it). The
   // session subscribes to the new source on this worker and unsubscribes from the old one

@@ -29,7 +29,6 @@ import asyncio
 import fractions
 import http.client
 import json
-import math
 import os
 import re
 import signal
@@ -42,12 +41,14 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import numpy as np  # noqa: E402
-from av import AudioFrame, VideoFrame  # noqa: E402
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack  # noqa: E402
+from av import VideoFrame  # noqa: E402
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack  # noqa: E402
 from aiortc.codecs import HEADER_EXTENSIONS  # noqa: E402
 from aiortc.mediastreams import MediaStreamError  # noqa: E402
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter  # noqa: E402
 from aiortc.rtcrtpreceiver import RTCRtpReceiver  # noqa: E402
+from tone_track import ToneAudioTrack  # noqa: E402
+from whip_http import delete_session  # noqa: E402
 
 # aiortc 1.4 offers id 2 for ssrc-audio-level (audio) and for abs-send-time (video) in one BUNDLE
 # (RFC 8843 §9.2 forbids one id for two extensions there) and parses every packet of the bundle
@@ -159,33 +160,6 @@ class SolidVideoTrack(VideoStreamTrack):
         return frame
 
 
-class ToneTrack(MediaStreamTrack):
-    """20 ms frames of a sine at 48 kHz mono, paced in real time; amplitude 0 is silence."""
-    kind = "audio"
-    RATE, SAMPLES = 48000, 960
-
-    def __init__(self, amplitude, freq=440.0):
-        super().__init__()
-        self.amplitude, self.freq = amplitude, freq
-        self.pts = 0
-        self.start = None
-
-    async def recv(self):
-        if self.start is None:
-            self.start = time.monotonic()
-        wait = self.start + self.pts / self.RATE - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        t = (np.arange(self.SAMPLES) + self.pts) / self.RATE
-        samples = (np.sin(2 * math.pi * self.freq * t) * self.amplitude).astype(np.int16)
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = self.RATE
-        frame.pts = self.pts
-        frame.time_base = fractions.Fraction(1, self.RATE)
-        self.pts += self.SAMPLES
-        return frame
-
-
 # --- HTTP --------------------------------------------------------------------------------------
 
 def post_sdp(url, sdp, timeout=10):
@@ -197,17 +171,6 @@ def post_sdp(url, sdp, timeout=10):
             return res.status, res.headers, res.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.headers, err.read().decode(errors="replace")
-
-
-def delete(url, timeout=5):
-    req = urllib.request.Request(url, method="DELETE")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            return res.status
-    except urllib.error.HTTPError as err:
-        return err.code
-    except OSError:
-        return None
 
 
 def sse_link(headers, base_url):
@@ -560,7 +523,7 @@ async def run(args):
         w, h = parse_size(args.size)
         video = SolidVideoTrack(w, h, parse_color(args.color), args.fps)
         if not args.no_audio_publish:
-            pub_pc.addTransceiver(ToneTrack(args.tone_amp, args.tone_freq), direction="sendonly")
+            pub_pc.addTransceiver(ToneAudioTrack(args.tone_amp, args.tone_freq), direction="sendonly")
         pub_pc.addTransceiver(video, direction="sendonly")
         await pub_pc.setLocalDescription(await pub_pc.createOffer())
         offer = pub_pc.localDescription.sdp
@@ -641,8 +604,8 @@ async def run(args):
              unrouted=UNROUTED)
 
     stop_thread.set()
-    view_delete = delete(view_loc) if view_loc and args.delete else None
-    pub_delete = delete(pub_loc) if pub_loc and args.delete else None
+    view_delete = delete_session(view_loc) if view_loc and args.delete else None
+    pub_delete = delete_session(pub_loc) if pub_loc and args.delete else None
     emit("done", ms=ms(), watch_delete=view_delete, publish_delete=pub_delete, unrouted=UNROUTED,
          pub={"connection": pub_pc.connectionState, "frames_sent": video.count} if pub_pc else None,
          watch={"connection": view_pc.connectionState, "slots": [s.summary() for s in slots]} if view_pc else None)

@@ -10,12 +10,14 @@ from av import AudioFrame
 
 
 class ToneAudioTrack(MediaStreamTrack):
-    """20 ms frames of a 440 Hz sine at 48 kHz mono, paced in real time."""
+    """20 ms frames of a sine (440 Hz by default) at 48 kHz mono, paced in real time;
+    amplitude 0 is silence."""
     kind = "audio"
     RATE, SAMPLES = 48000, 960
 
-    def __init__(self):
+    def __init__(self, amplitude=8000, freq=440.0):
         super().__init__()
+        self.amplitude, self.freq = amplitude, freq
         self.pts = 0
         self.start = None
 
@@ -26,7 +28,7 @@ class ToneAudioTrack(MediaStreamTrack):
         if wait > 0:
             await asyncio.sleep(wait)
         t = (np.arange(self.SAMPLES) + self.pts) / self.RATE
-        samples = (np.sin(2 * math.pi * 440 * t) * 8000).astype(np.int16)
+        samples = (np.sin(2 * math.pi * self.freq * t) * self.amplitude).astype(np.int16)
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = self.RATE
         frame.pts = self.pts
