@@ -69,6 +69,7 @@ void AimdRateControl::decrease(std::optional<Bitrate> acked, Duration rtt, Times
   Bitrate next = Bitrate(double(acked.value_or(estimate_)) * kBeta);
   if (next > estimate_ && link_capacity_) next = Bitrate(double(*link_capacity_) * kBeta);
   estimate_ = clamp(std::min(next, estimate_));
+  measured_ = true;
   if (acked) {
     const bool outlier = link_capacity_ && (*acked < *link_capacity_ * 7 / 10 || *acked > *link_capacity_ * 13 / 10);
     link_capacity_ = (!link_capacity_ || outlier) ? *acked : (*link_capacity_ * 4 + *acked) / 5;
@@ -77,6 +78,7 @@ void AimdRateControl::decrease(std::optional<Bitrate> acked, Duration rtt, Times
 }
 
 void AimdRateControl::raise_to(Bitrate rate, Timestamp now) {
+  measured_ = true;
   if (rate <= estimate_) return;
   estimate_ = clamp(rate);
   if (link_capacity_ && estimate_ > *link_capacity_) link_capacity_.reset();

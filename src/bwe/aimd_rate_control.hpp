@@ -18,6 +18,9 @@ class AimdRateControl {
   // Jump (probe result): never lowers the estimate.
   void raise_to(Bitrate rate, Timestamp now);
   Bitrate estimate() const { return estimate_; }
+  // False while the estimate is still the initial guess, or grew from it only by the
+  // additive increase, which a path that carries the current layers never contradicts.
+  bool measured() const { return measured_; }
 
  private:
   enum class State { kHold, kIncrease };
@@ -26,6 +29,7 @@ class AimdRateControl {
   Bitrate clamp(Bitrate b) const;
 
   Bitrate estimate_, min_, max_;
+  bool measured_ = false;  // an overuse or a probe has set the estimate (else: the guess)
   State state_ = State::kIncrease;
   std::optional<Timestamp> last_increase_;
   std::optional<Timestamp> last_decrease_;

@@ -16,6 +16,8 @@ constexpr int kMinProbePackets = 5;
 constexpr double kProbeAckedShare = 0.8;
 constexpr double kProbeBackoff = 0.95;    // jump to 95 % of what the probe measured
 constexpr double kProbeSuccessShare = 0.85;  // measured >= 85 % of the probe rate
+constexpr double kSaturatedShare = 0.85;     // of a saturated link's rate, as AIMD's beta
+constexpr int64_t kMinDeliverySpanUs = 20'000;  // a probe's arrivals span this to tell a rate
 
 double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 }  // namespace
@@ -80,7 +82,14 @@ void DownlinkEstimator::on_transport_feedback(const rtp::TransportFeedback& fb, 
     account_probe(*p, arrival_us);
   }
   if (overuse) last_overuse_ = now;
-  aimd_.update(overuse ? BandwidthUsage::kOverusing : detector_.signal(), acked_.rate(), rtt_, now);
+  std::optional<Bitrate> acked = acked_.rate();
+  // An overuse while a probe runs is the probe filling the link: its packets arrive at the
+  // link's rate, while the 500 ms acked window still holds mostly the media sent before it.
+  // Cutting from the window would sink the estimate far below a link just measured.
+  if (overuse) {
+    if (auto delivered = probe_delivery_rate()) acked = std::max(acked.value_or(0), *delivered);
+  }
+  aimd_.update(overuse ? BandwidthUsage::kOverusing : detector_.signal(), acked, rtt_, now);
 
   if (!loss_window_start_) loss_window_start_ = now;
   if (fb_total_ >= kMinLossSamplePackets && now - *loss_window_start_ >= kMinLossSampleTime) {
@@ -154,10 +163,44 @@ void DownlinkEstimator::account_probe(const SentPacket& p, int64_t arrival_us) {
   }
 }
 
+// The rate at which the packets sent during the probe arrived (n packets over the span
+// cover n-1 intervals).
+std::optional<Bitrate> DownlinkEstimator::delivered(const Probe& pr) {
+  const int64_t span = pr.recv_hi - pr.recv_lo;
+  if (pr.packets < kMinProbePackets || span < kMinDeliverySpanUs) return std::nullopt;
+  return Bitrate(double(pr.bytes) * 8e6 / double(span) * double(pr.packets - 1) / double(pr.packets));
+}
+
+std::optional<Bitrate> DownlinkEstimator::probe_delivery_rate() const {
+  std::optional<Bitrate> best;
+  for (const Probe& pr : probes_) {
+    if (pr.id < 0 || pr.result) continue;
+    if (auto rate = delivered(pr)) best = std::max(best.value_or(0), *rate);
+  }
+  return best;
+}
+
+// A probe filled the link: it carries about `measured`. That is also the best base for the
+// estimate (what an overuse cuts to: kSaturatedShare of what got through), which climbing
+// from the media's acked rate alone (x1.25 at most) would not reach.
+void DownlinkEstimator::note_saturated(Bitrate measured, Timestamp now) {
+  ceiling_ = measured;
+  ceiling_at_ = now;
+  aimd_.raise_to(Bitrate(double(measured) * kSaturatedShare), now);
+}
+
+std::optional<Bitrate> DownlinkEstimator::link_ceiling() const {
+  if (!ceiling_ || last_now_ - ceiling_at_ >= kCeilingHold) return std::nullopt;
+  return ceiling_;
+}
+
 void DownlinkEstimator::decide_probes(Timestamp now) {
   for (Probe& pr : probes_) {
     if (pr.id < 0 || pr.result) continue;
     if (now - pr.start > cfg_.probe_timeout) {
+      // Too few probe packets acknowledged: the link dropped them, full at what got through.
+      if (auto rate = delivered(pr); rate && pr.sent > 0 && double(*rate) < kProbeSuccessShare * double(pr.rate))
+        note_saturated(*rate, now);
       pr.result = false;
       continue;
     }
@@ -182,6 +225,11 @@ void DownlinkEstimator::finish_probe(Probe& pr, Timestamp now) {
     if (loss_ < kLowLoss) loss_bound_ = std::max(loss_bound_, jump);
   }
   pr.result = !overuse && measured >= kProbeSuccessShare * double(pr.rate);
+  if (measured < kProbeSuccessShare * double(pr.rate)) {
+    note_saturated(Bitrate(measured), now);  // the link delivered less than was sent
+  } else if (*pr.result && ceiling_ && pr.rate > *ceiling_) {
+    ceiling_.reset();  // the link carries more now
+  }
 }
 
 std::optional<bool> DownlinkEstimator::probe_result(int cluster_id) const {
@@ -195,6 +243,10 @@ Bitrate DownlinkEstimator::target() const {
   Bitrate base = aimd_.estimate();
   if (remb_) base = twcc_active(last_now_) ? std::min(base, *remb_) : *remb_;
   return std::clamp(std::min(base, loss_bound_), cfg_.min, cfg_.max);
+}
+
+bool DownlinkEstimator::measured() const {
+  return aimd_.measured() || remb_.has_value() || loss_bound_ < cfg_.max;
 }
 
 EstimatorState DownlinkEstimator::state() const {

@@ -5,7 +5,11 @@
 //   delay-based: DelayDetector (trendline) -> AimdRateControl, fed the acked bitrate;
 //   loss-based:  > 10 % loss cuts the target by loss/2, < 2 % lets it grow 8 %/s;
 //   probing:     tagged packets sent at a higher rate; if they got through without
-//                overuse, the estimate jumps to what was received.
+//                overuse, the estimate jumps to what was received. A probe the link
+//                could not carry measured the link instead: an overuse during it cuts
+//                from the rate its packets arrived at, and that rate is kept as the
+//                link's ceiling for a while (link_ceiling()), so that nobody probes
+//                beyond a link just found full.
 // target = min(delay-based or REMB, loss-based), clamped to [min, max].
 #pragma once
 #include <array>
@@ -63,7 +67,14 @@ class DownlinkEstimator {
   std::optional<bool> probe_result(int cluster_id) const;
 
   Bitrate target() const;
+  // The target rests on a measurement (an overuse, a probe, REMB, a loss cut), not on the
+  // configured initial guess.
+  bool measured() const;
   EstimatorState state() const;
+  // What a recent probe that saturated the link measured it to carry; nullopt when no
+  // probe failed that way within kCeilingHold (or one got through above it since).
+  std::optional<Bitrate> link_ceiling() const;
+  static constexpr Duration kCeilingHold = std::chrono::seconds(20);
   const EstimatorCounters& counters() const { return counters_; }
 
  private:
@@ -86,6 +97,9 @@ class DownlinkEstimator {
   void decide_probes(Timestamp now);
   void finish_probe(Probe& pr, Timestamp now);
   void on_loss_sample(double loss, Timestamp now);
+  static std::optional<Bitrate> delivered(const Probe& pr);
+  std::optional<Bitrate> probe_delivery_rate() const;
+  void note_saturated(Bitrate measured, Timestamp now);
   void observe(Timestamp now);
   bool twcc_active(Timestamp now) const;
   Probe* probe_slot(int id);
@@ -104,6 +118,8 @@ class DownlinkEstimator {
   Duration rtt_ = std::chrono::milliseconds(100);
   std::optional<Timestamp> last_twcc_, last_loss_update_, last_loss_decrease_, last_overuse_;
   Timestamp last_now_{};
+  std::optional<Bitrate> ceiling_;
+  Timestamp ceiling_at_{};
   int64_t fb_lost_ = 0, fb_total_ = 0;
   int64_t newest_delay_send_us_ = INT64_MIN;
   std::optional<Timestamp> loss_window_start_;

@@ -45,6 +45,12 @@ int LayerSelector::highest_fitting(const Steps& steps, Bitrate estimate, double 
   return best;
 }
 
+int LayerSelector::last_of_lowest_spatial(const Steps& steps) {
+  int last = 0;
+  for (size_t i = 1; i < steps.size && steps.items[i].choice.spatial == steps.items[0].choice.spatial; ++i) last = int(i);
+  return last;
+}
+
 // The next step up: a reduced frame rate of a higher spatial layer is skipped (the viewer
 // goes from full rate to full rate), one of the current spatial layer is not.
 int LayerSelector::next_up(const Steps& steps, int cur) {
@@ -62,7 +68,8 @@ void LayerSelector::change_to(const Steps& steps, int index, Timestamp now) {
   below_since_.reset();
 }
 
-SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates, int max_spatial, Timestamp now) {
+SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates, int max_spatial, Timestamp now,
+                                       bool estimate_measured) {
   const Steps steps = build_steps(rates, max_spatial);
   if (steps.size == 0) {
     current_ = LayerChoice{};
@@ -71,7 +78,9 @@ SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates
   }
   const int cur = find(steps, current_);
   if (cur < 0) {  // first choice, or the current layer stopped flowing / got capped
-    change_to(steps, std::max(highest_fitting(steps, estimate, 1.0), 0), now);
+    int first = std::max(highest_fitting(steps, estimate, 1.0), 0);
+    if (rates.young) first = std::min(first, last_of_lowest_spatial(steps));
+    change_to(steps, first, now);
     return {current_, std::nullopt};
   }
   const Bitrate cur_rate = steps.items[size_t(cur)].rate;
@@ -101,7 +110,7 @@ SelectorDecision LayerSelector::update(Bitrate estimate, const LayerRates& rates
     above_since_.reset();
     return {current_, std::nullopt};
   }
-  if (double(estimate) >= double(steps.items[size_t(next)].rate) * cfg_.upgrade_margin) {
+  if (estimate_measured && double(estimate) >= double(steps.items[size_t(next)].rate) * cfg_.upgrade_margin) {
     if (!above_since_) above_since_ = now;
     if (now - *above_since_ >= cfg_.upgrade_hold) {
       ++counters_.upgrades;
@@ -133,7 +142,15 @@ std::optional<Bitrate> LayerSelector::maybe_probe(const Steps& steps, int next, 
 void LayerSelector::on_probe_result(bool success, Timestamp now) {
   if (!probe_pending_) return;
   probe_pending_ = false;
-  if (!success) on_probe_failed(now);
+  if (!success) {
+    on_probe_failed(now);
+    return;
+  }
+  // The path carried more than before, though not yet enough for the next step (a probe
+  // goes at most to 2x the estimate, or just above a ceiling found earlier): keep climbing
+  // at the first interval instead of the backoff that failures under a cap left behind.
+  backoff_ = cfg_.probe_interval;
+  next_probe_at_ = now + backoff_;
 }
 
 void LayerSelector::on_probe_failed(Timestamp now) {

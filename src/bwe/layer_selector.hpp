@@ -23,6 +23,10 @@ struct LayerRates {
   std::array<std::array<Bitrate, 3>, 4> rate{};
   int spatial_layers = 0;
   int temporal_layers = 1;
+  // The rates come from less than a few hundred ms of the source (a new viewer, a slot's
+  // new host): a layer whose frames have not come yet looks cheap. A first choice on young
+  // rates stays on the lowest spatial layer and climbs from there.
+  bool young = false;
 };
 
 struct LayerChoice {
@@ -69,7 +73,11 @@ class LayerSelector {
   // estimate: bits/s available for this video stream. max_spatial: -1 = no cap, else
   // the viewer's explicit request (wins over "keep video going" unless nothing at or
   // below it flows).
-  SelectorDecision update(Bitrate estimate, const LayerRates& rates, int max_spatial, Timestamp now);
+  // `estimate_measured` false: the estimate is still the estimator's initial guess, which
+  // may exceed the path (a 1 Mbit/s guess behind a 500 kbit/s cap that q never fills):
+  // climbing from a guess takes a probe, never the hold alone.
+  SelectorDecision update(Bitrate estimate, const LayerRates& rates, int max_spatial, Timestamp now,
+                          bool estimate_measured = true);
   void on_probe_result(bool success, Timestamp now);
 
   LayerChoice current() const { return current_; }
@@ -96,6 +104,7 @@ class LayerSelector {
   // Highest step fitting the estimate; downgrade-only steps count only for `from_spatial`.
   static int highest_fitting(const Steps& steps, Bitrate estimate, double margin, int from_spatial = -1);
   static int next_up(const Steps& steps, int cur);
+  static int last_of_lowest_spatial(const Steps& steps);
   void change_to(const Steps& steps, int index, Timestamp now);
   std::optional<Bitrate> maybe_probe(const Steps& steps, int next, Timestamp now);
   void on_probe_failed(Timestamp now);

@@ -41,6 +41,7 @@ bwe::LayerRates DownlinkController::layer_rates(Consumer& video, Timestamp now) 
   bwe::LayerRates r;
   r.spatial_layers = int(std::min<uint32_t>(video.info().source_layers, LayerRateMeter::kMaxSpatial));
   r.temporal_layers = meter.temporal_layers(now);
+  r.young = meter.young(now);
   for (size_t s = 0; s < r.rate.size() && s < measured.size(); ++s)
     for (size_t t = 0; t < r.rate[s].size() && t < measured[s].size(); ++t) r.rate[s][t] = measured[s][t];
   return r;
@@ -64,29 +65,49 @@ void DownlinkController::select(std::span<const DownlinkSlot> slots, Timestamp n
   uint64_t weights = 0;
   for (room::SlotKind k : kinds) weights += weight(k);
   media_rate_ = audio;
-  bool reported = false;
   for (size_t i = 0; i < slots.size(); ++i) {
     Consumer* video = slots[i].video;
-    if (!slots[i].filled || !video || !video->selects_layers()) continue;
+    SlotLayerStats* slot_stats = stats_->slot(i);
+    if (slot_stats) slot_stats->requested.store(video ? video->max_layer() : -1, std::memory_order_relaxed);
+    if (!slots[i].filled || !video || !video->selects_layers()) {
+      if (slot_stats) slot_stats->current.store(-1, std::memory_order_relaxed);
+      continue;
+    }
     bwe::LayerRates rates = layer_rates(*video, now);
-    auto decision = selectors_[i].update(bwe::Bitrate(shares[i]), rates, video->max_layer(), now);
+    auto decision = selectors_[i].update(bwe::Bitrate(shares[i]), rates, video->max_layer(), now, estimator_.measured());
     video->set_target(decision.target.spatial, decision.target.temporal);
     int cur = video->current_layer();
+    bwe::Bitrate layer_rate = 0;
     if (cur >= 0 && cur < int(rates.rate.size())) {
       int t = video->temporal_layer() >= 0 ? video->temporal_layer() : rates.temporal_layers - 1;
-      media_rate_ += rates.rate[size_t(cur)][size_t(std::clamp(t, 0, int(rates.rate[0].size()) - 1))];
+      layer_rate = rates.rate[size_t(cur)][size_t(std::clamp(t, 0, int(rates.rate[0].size()) - 1))];
+      media_rate_ += layer_rate;
     }
     // Probes are measured by transport-cc feedback; with REMB alone they would prove
     // nothing. The probe tests the total that would give this slot what it asks for.
     if (decision.probe_to && !probe_ && video->info().transport_cc_ext) {
-      start_probe(i, bwe::Bitrate(uint64_t(*decision.probe_to) * weights / weight(kinds[i])) + audio, now);
+      bwe::Bitrate total = bwe::Bitrate(uint64_t(*decision.probe_to) * weights / weight(kinds[i])) + audio;
+      // At most twice the estimate per probe (libwebrtc's ProbeController doubles too): a
+      // probe to 2.7x it overflowed a 1 Mbit/s link's queue by 85 KB in 400 ms. A larger
+      // step is reached by successive probes.
+      total = std::min<bwe::Bitrate>(total, estimate * kMaxProbeGain);
+      // A probe found the link full a moment ago: probing far beyond it again would only
+      // overflow it (loss, a queue) and prove the same. Just above it, a probe still finds
+      // out when the link got better, without costing the other slots their layers.
+      if (auto ceiling = estimator_.link_ceiling();
+          ceiling && double(total) > double(*ceiling) * kCeilingProbeGain) {
+        total = bwe::Bitrate(double(*ceiling) * kCeilingProbeGain);
+        ++probes_capped_;
+      }
+      start_probe(i, total, now);
     }
-    if (reported) continue;
-    reported = true;  // the first filled simulcast slot speaks for the session in /api
-    stats_->current.store(cur, std::memory_order_relaxed);
-    stats_->target.store(decision.target.spatial, std::memory_order_relaxed);
-    stats_->temporal.store(video->temporal_layer(), std::memory_order_relaxed);
-    stats_->switches.store(video->layer_switches(), std::memory_order_relaxed);
+    if (!slot_stats) continue;
+    slot_stats->current.store(cur, std::memory_order_relaxed);
+    slot_stats->target.store(decision.target.spatial, std::memory_order_relaxed);
+    slot_stats->temporal.store(video->temporal_layer(), std::memory_order_relaxed);
+    slot_stats->switches.store(video->layer_switches(), std::memory_order_relaxed);
+    slot_stats->share_bps.store(int64_t(shares[i]), std::memory_order_relaxed);
+    slot_stats->layer_bps.store(layer_rate, std::memory_order_relaxed);
   }
   stats_->estimate_bps.store(estimate, std::memory_order_relaxed);
 }

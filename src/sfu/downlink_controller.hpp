@@ -35,6 +35,8 @@ class DownlinkController : private TransportSequencer::Listener {
   static constexpr Duration kUpdateInterval = std::chrono::milliseconds(100);
   static constexpr Duration kProbeDuration = std::chrono::milliseconds(400);
   static constexpr Duration kProbeResultTimeout = std::chrono::milliseconds(1500);
+  static constexpr int64_t kMaxProbeGain = 2;  // a probe tests at most 2x the estimate
+  static constexpr double kCeilingProbeGain = 1.15;  // ... and 1.15x the link's ceiling
   // What audio takes from the estimate before video layers are chosen.
   static constexpr bwe::Bitrate kAudioAllowance = 40'000;  // Opus at browser defaults + headers
   // Packets remembered for feedback: ~1 s at 1000 packets/s (feedback comes every 50-100 ms).
@@ -49,8 +51,6 @@ class DownlinkController : private TransportSequencer::Listener {
   // RTCP from the viewer. True when the packet was bandwidth feedback (transport-cc, REMB).
   bool on_rtcp(const rtp::RtcpPacketView& v, Timestamp now);
   void on_report_block(const rtp::ReportBlock& block, std::optional<Duration> rtt, Timestamp now);
-  // The viewer's explicit maximum layer changed (-1: none).
-  void on_max_layer(int layer) { stats_->requested.store(layer, std::memory_order_relaxed); }
 
   // Once per worker tick: re-selects the layer of every filled slot's simulcast consumer
   // every kUpdateInterval and paces probes. Returns how many probe bytes to send now, as
@@ -65,6 +65,8 @@ class DownlinkController : private TransportSequencer::Listener {
 
   bwe::Bitrate estimate() const { return estimator_.target(); }
   uint64_t probes() const { return probes_; }
+  // Probes lowered to just above the link's measured ceiling.
+  uint64_t probes_capped() const { return probes_capped_; }
 
  private:
   struct Probe {
@@ -89,7 +91,7 @@ class DownlinkController : private TransportSequencer::Listener {
   Timestamp next_update_{};
   std::optional<Probe> probe_;
   int next_cluster_ = 1;
-  uint64_t probes_ = 0;
+  uint64_t probes_ = 0, probes_capped_ = 0;
   bwe::Bitrate media_rate_ = 0;
   bool have_feedback_ = false;
 };

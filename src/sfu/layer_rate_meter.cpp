@@ -60,6 +60,11 @@ LayerRateMeter::Rates LayerRateMeter::rates(Timestamp now) {
   return out;
 }
 
+bool LayerRateMeter::young(Timestamp now) {
+  roll(now);
+  return !started_ || kBucket * complete_ + (now - bucket_start_) < kSettle;
+}
+
 int LayerRateMeter::temporal_layers(Timestamp now) {
   roll(now);
   int highest = 0;

@@ -28,6 +28,9 @@ class LayerRateMeter {
   // `temporal` < 0 when the payload carries no temporal layer id (counted as layer 0).
   void on_packet(int spatial, int temporal, size_t bytes, Timestamp now);
   Rates rates(Timestamp now);
+  // Less than kSettle of the source seen since the meter (re)started: its rates are guesses.
+  static constexpr Duration kSettle = std::chrono::milliseconds(500);
+  bool young(Timestamp now);
   // Highest temporal layer id seen in the window + 1 (1 when the source has none).
   int temporal_layers(Timestamp now);
 

@@ -16,17 +16,26 @@ nlohmann::json tracks_json(const std::vector<sfu::IngestTrackInfo>& tracks) {
 }
 
 // Per simulcast viewer: the layer it gets and why (explicit cap, downlink estimate).
+nlohmann::json slot_layer_json(const SlotLayerView& l) {
+  return {{"current", l.current},
+          {"target", l.target},
+          {"requested", l.requested},
+          {"temporal", l.temporal},
+          {"switches", l.switches},
+          {"share_bps", l.share_bps},
+          {"layer_bps", l.layer_bps}};
+}
+
 nlohmann::json viewer_layers_json(const std::vector<ViewerLayerView>& layers) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& v : layers) {
-    out.push_back({{"session", v.session},
-                   {"current", v.current},
-                   {"target", v.target},
-                   {"requested", v.requested},
-                   {"temporal", v.temporal},
-                   {"estimate_bps", v.estimate_bps},
-                   {"switches", v.switches},
-                   {"probes", v.probes}});
+    nlohmann::json j = slot_layer_json(v.layer);
+    j.update({{"session", v.session},
+              {"slot", v.slot},
+              {"mid", v.mid},
+              {"estimate_bps", v.estimate_bps},
+              {"probes", v.probes}});
+    out.push_back(std::move(j));
   }
   return out;
 }
@@ -68,9 +77,13 @@ nlohmann::json one_live_json(const LiveView& l) {
     for (const SlotView& s : v.slots) {
       slots.push_back({{"mid", s.video_mid.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.video_mid)},
                        {"audio_mid", s.audio_mid.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.audio_mid)},
-                       {"host", s.host ? nlohmann::json(*s.host) : nlohmann::json(nullptr)}});
+                       {"host", s.host ? nlohmann::json(*s.host) : nlohmann::json(nullptr)},
+                       {"layer", s.layer ? slot_layer_json(*s.layer) : nlohmann::json(nullptr)}});
     }
-    viewers.push_back({{"session", v.session}, {"filter", v.filter}, {"slots", slots}});
+    viewers.push_back({{"session", v.session},
+                       {"filter", v.filter},
+                       {"slots", slots},
+                       {"estimate_bps", v.estimate_bps ? nlohmann::json(*v.estimate_bps) : nlohmann::json(nullptr)}});
   }
   return {{"live", l.live},
           {"hosts", hosts},

@@ -314,15 +314,27 @@ DirectoryView SessionManager::directory_view() const {
   return view;
 }
 
+SlotLayerView slot_layer_view(const sfu::SlotLayerStats& st) {
+  auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+  return {get(st.current), get(st.target), get(st.requested), get(st.temporal), get(st.switches), get(st.share_bps),
+          get(st.layer_bps)};
+}
+
 std::vector<ViewerLayerView> SessionManager::viewer_layers_locked(const StreamRecord& rec) const {
   std::vector<ViewerLayerView> out;
   for (uint64_t id : rec.viewers) {
     auto it = sessions_.find(id);
     if (it == sessions_.end() || !it->second.layer_stats) continue;
-    const sfu::ViewerLayerStats& st = *it->second.layer_stats;
-    auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
-    out.push_back({it->second.public_id, get(st.current), get(st.target), get(st.requested), get(st.temporal),
-                   get(st.estimate_bps), get(st.switches), get(st.probes)});
+    const SessionRecord& viewer = it->second;
+    const sfu::ViewerLayerStats& st = *viewer.layer_stats;
+    // The slot showing this host: its selector's choice, not the session's first slot.
+    for (size_t i = 0; i < viewer.slots.size(); ++i) {
+      if (viewer.slots[i].host != rec.host) continue;
+      const sfu::SlotLayerStats* slot = st.slot(i);
+      if (slot == nullptr) continue;
+      out.push_back({viewer.public_id, int(i), viewer.slots[i].video_mid, slot_layer_view(*slot),
+                     st.estimate_bps.load(std::memory_order_relaxed), st.probes.load(std::memory_order_relaxed)});
+    }
   }
   return out;
 }

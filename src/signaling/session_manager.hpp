@@ -51,11 +51,19 @@ struct SessionCreated {
 
 // What the HTTP layer renders (/api/v1/streams, /metrics; signaling/api_render.hpp): plain
 // copies taken under the manager's lock, so rendering holds no lock.
-struct ViewerLayerView {  // a simulcast viewer's layer choice (sfu::ViewerLayerStats)
-  std::string session;
+struct SlotLayerView {  // one slot's layer choice (sfu::SlotLayerStats)
   int current = -1, target = -1, requested = -1, temporal = -1;
-  int64_t estimate_bps = 0;
-  uint64_t switches = 0, probes = 0;
+  uint64_t switches = 0;
+  int64_t share_bps = 0, layer_bps = 0;
+};
+SlotLayerView slot_layer_view(const sfu::SlotLayerStats& st);
+struct ViewerLayerView {  // a simulcast viewer's layer choice for one host (the slot showing it)
+  std::string session;
+  int slot = -1;
+  std::string mid;  // the slot's video mid
+  SlotLayerView layer;
+  int64_t estimate_bps = 0;  // the whole session's downlink estimate
+  uint64_t probes = 0;
 };
 struct StreamView {  // one host's media in a live
   std::string name;   // the live
@@ -81,11 +89,13 @@ struct HostView {
 struct SlotView {
   std::string video_mid, audio_mid;  // empty when the slot has no m-line of that kind
   std::optional<std::string> host;
+  std::optional<SlotLayerView> layer;  // simulcast viewers: the slot's layer choice
 };
 struct LiveViewerView {
   std::string session;
   std::string filter;  // "all", "only:<host>", "exclude:<host>"
   std::vector<SlotView> slots;
+  std::optional<int64_t> estimate_bps;  // simulcast viewers: the downlink estimate
 };
 struct LiveView {
   std::string live;

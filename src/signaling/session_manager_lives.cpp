@@ -309,7 +309,7 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& l
   s.live = live;
   s.slots = std::move(slot_records);
   s.pinned = filter.kind == room::ViewerFilter::Kind::kOnly;
-  s.layer_stats = std::make_shared<sfu::ViewerLayerStats>();
+  s.layer_stats = std::make_shared<sfu::ViewerLayerStats>(s.slots.size());
   workers_.at(w).post([this, id, config = transport_config(opts, negotiated), slot_tracks = std::move(slot_tracks),
                        ufrag = opts.ice_ufrag, stats = s.layer_stats](worker::Worker& wk) mutable {
     wk.add_session(std::make_unique<worker::ViewerSession>(wk, id, std::move(config), std::move(slot_tracks), *this,
@@ -536,7 +536,13 @@ LivesView SessionManager::lives_view() const {
       LiveViewerView& vv = lv.viewers.emplace_back();
       vv.session = sit->second.public_id;
       vv.filter = filter_text(v.filter);
-      for (const auto& slot : sit->second.slots) vv.slots.push_back({slot.video_mid, slot.audio_mid, slot.host});
+      const sfu::ViewerLayerStats* layers = sit->second.layer_stats.get();
+      if (layers) vv.estimate_bps = layers->estimate_bps.load(std::memory_order_relaxed);
+      for (size_t i = 0; i < sit->second.slots.size(); ++i) {
+        const SlotRecord& slot = sit->second.slots[i];
+        SlotView& sv = vv.slots.emplace_back(SlotView{slot.video_mid, slot.audio_mid, slot.host, std::nullopt});
+        if (const sfu::SlotLayerStats* st = layers ? layers->slot(i) : nullptr) sv.layer = slot_layer_view(*st);
+      }
     }
   }
   return out;

@@ -65,7 +65,6 @@ void ViewerSession::set_max_layer(std::optional<size_t> slot, int layer) {
     if (slot && *slot != i) continue;
     if (slots_[i].video) slots_[i].video->set_max_layer(layer);
   }
-  if (downlink_) downlink_->on_max_layer(layer);
 }
 
 void ViewerSession::on_media(const FanoutItem& item, Timestamp now) {

@@ -58,6 +58,25 @@ INSTANTIATE_TEST_SUITE_P(
                       InitialCase{"temporal_nothing_fits", 1'000, -1, true, {0, 0}}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// room_bwe: a slot's first choice 100 ms after its host appeared, with 1 Mbit/s of guessed
+// estimate, went to f (f's first frames had not come: it looked cheap) and flooded the link.
+TEST(LayerSelector, FirstChoiceOnYoungRatesIsTheLowestLayerAtFullRate) {
+  LayerRates r = simulcast3();
+  r.young = true;
+  LayerSelector sel;
+  EXPECT_EQ(sel.update(5'000'000, r, -1, t0()).target, (LayerChoice{0, -1}));
+  LayerRates rt = simulcast3_temporal();
+  rt.young = true;
+  LayerSelector sel2;
+  EXPECT_EQ(sel2.update(5'000'000, rt, -1, t0()).target, (LayerChoice{0, 2}));
+  LayerSelector sel3;  // below q's full rate: the temporal step that fits
+  EXPECT_EQ(sel3.update(80'000, rt, -1, t0()).target, (LayerChoice{0, 0}));
+  // Once settled the selector climbs as usual: above h x margin for the upgrade hold.
+  r.young = false;
+  sel.update(5'000'000, r, -1, t0() + 100ms);
+  EXPECT_EQ(sel.update(5'000'000, r, -1, t0() + 100ms + SelectorConfig{}.upgrade_hold).target.spatial, 2);
+}
+
 TEST(LayerSelector, SkipsLayersThatAreNotFlowing) {
   LayerRates r = simulcast3();
   r.rate[1][0] = 0;
@@ -234,6 +253,50 @@ TEST(LayerSelector, SuccessfulUpgradeResetsBackoff) {
   EXPECT_TRUE(probed);
   EXPECT_EQ(sel.current().spatial, 1);
   EXPECT_EQ(sel.probe_backoff(), 1500ms);
+}
+
+// After a cap is lifted, the first probe (to 2x the estimate at most) gets through but
+// does not reach the next step yet: the next probe follows at the first interval, not at
+// the 8 s the failures under the cap had backed off to.
+TEST(LayerSelector, SuccessfulProbeResetsBackoff) {
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(300'000, simulcast3(), -1, now);
+  for (int i = 0; i < 150; ++i) {
+    if (sel.update(300'000, simulcast3(), -1, now += 100ms).probe_to) sel.on_probe_result(false, now);
+  }
+  ASSERT_EQ(sel.probe_backoff(), 8s);
+  std::vector<Timestamp> probes;
+  for (int i = 0; i < 200 && probes.size() < 2; ++i) {
+    if (sel.update(300'000, simulcast3(), -1, now += 100ms).probe_to) {
+      probes.push_back(now);
+      sel.on_probe_result(true, now);  // got through, the estimate did not reach h
+    }
+  }
+  ASSERT_EQ(probes.size(), 2u);
+  EXPECT_EQ(probes[1] - probes[0], 1500ms);
+  EXPECT_EQ(sel.probe_backoff(), 1500ms);
+  EXPECT_EQ(sel.current().spatial, 0);
+}
+
+// simulcast_bwe: behind 500 kbit/s, q never contradicts the estimator's 1 Mbit/s initial
+// guess; climbing on the hold alone took the viewer to h into the cap 2.5 s after joining.
+// From a guess the selector probes instead, and climbs on the hold once it is measured.
+TEST(LayerSelector, AGuessedEstimateTakesAProbeNotTheHold) {
+  LayerRates r = simulcast3();
+  r.young = true;
+  LayerSelector sel;
+  Timestamp now = t0();
+  sel.update(1'000'000, r, -1, now, false);
+  r.young = false;
+  std::optional<Bitrate> probe;
+  for (int i = 0; i < 40 && !probe; ++i) probe = sel.update(1'000'000, r, -1, now += 100ms, false).probe_to;
+  EXPECT_EQ(sel.current().spatial, 0) << "no climb on a guess";
+  ASSERT_TRUE(probe.has_value());
+  EXPECT_EQ(*probe, 625'000);
+  sel.on_probe_result(true, now);
+  for (int i = 0; i < 25; ++i) sel.update(1'000'000, r, -1, now += 100ms, true);
+  EXPECT_EQ(sel.current().spatial, 1) << "measured now: the hold climbs";
 }
 
 }  // namespace

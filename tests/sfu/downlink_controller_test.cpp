@@ -45,14 +45,17 @@ EgressTrackInfo video_info(uint8_t twcc) {
 class Link {
  public:
   void set_capacity(int64_t bps) { capacity_ = bps; }
+  void set_max_queue(Duration d) { max_queue_us_ = to_micros(Timestamp(d)); }
+  int64_t dropped() const { return dropped_; }
   void send(const uint8_t* data, size_t len, Timestamp now) {
     auto p = rtp::RtpPacket::parse(const_cast<uint8_t*>(data), len);
     ASSERT_TRUE(p);
     auto seq = rtp::read_transport_cc_seq(*p, kTwccId);
     ASSERT_TRUE(seq) << "every packet to a simulcast viewer carries transport-cc";
     int64_t now_us = to_micros(now);
-    if (free_at_us_ - now_us > 300'000) {  // queue longer than 300 ms: tail drop
+    if (free_at_us_ - now_us > max_queue_us_) {  // queue longer than that: tail drop
       arrivals_[*seq] = -1;
+      ++dropped_;
       return;
     }
     free_at_us_ = std::max(free_at_us_, now_us) + int64_t(len + 28) * 8 * 1'000'000 / capacity_;
@@ -95,7 +98,8 @@ class Link {
 
  private:
   int64_t capacity_ = 10'000'000;
-  int64_t free_at_us_ = 0;
+  int64_t max_queue_us_ = 300'000;
+  int64_t free_at_us_ = 0, dropped_ = 0;
   std::map<uint16_t, int64_t> arrivals_;  // transport seq → arrival µs (-1: lost)
   uint8_t count_ = 0;
 };
@@ -189,22 +193,21 @@ TEST_F(DownlinkControllerTest, SettlesLowBehindACapAndClimbsBackWhenLifted) {
   EXPECT_EQ(consumer_->current_layer(), 2) << "estimate " << controller_.estimate();
   std::printf("climbed to the top layer %d s after the cap was lifted (%llu probes)\n", seconds,
               (unsigned long long)controller_.probes());
-  EXPECT_EQ(stats_->current.load(), 2);
+  EXPECT_EQ(stats_->slots[0].current.load(), 2);
   EXPECT_GE(stats_->estimate_bps.load(), 1'500'000);
 }
 
 TEST_F(DownlinkControllerTest, ViewerCapWinsOverAGoodEstimate) {
   consumer_->set_max_layer(1);
-  controller_.on_max_layer(1);
   run(15s);
   EXPECT_EQ(consumer_->current_layer(), 1);
-  EXPECT_EQ(stats_->requested.load(), 1);
+  EXPECT_EQ(stats_->slots[0].requested.load(), 1);
 }
 
 TEST_F(DownlinkControllerTest, RembAloneSteersAViewerWithoutTransportCc) {
   consumer_ = std::make_unique<Consumer>(video_info(0));  // no transport-cc negotiated
   run(2s);
-  EXPECT_EQ(stats_->target.load(), -1) << "nothing to estimate from, no target";
+  EXPECT_EQ(stats_->slots[0].target.load(), -1) << "nothing to estimate from, no target";
   EXPECT_EQ(consumer_->current_layer(), 2);
   Bytes remb;
   ASSERT_TRUE(rtp::append_remb(remb, rtp::Remb{9, 200'000, {1}}));
@@ -213,7 +216,7 @@ TEST_F(DownlinkControllerTest, RembAloneSteersAViewerWithoutTransportCc) {
   ASSERT_TRUE(v);
   EXPECT_TRUE(controller_.on_rtcp(*v, clock_.now()));
   run(3s);
-  EXPECT_EQ(stats_->target.load(), 0) << "200 kbit/s fits only the lowest layer";
+  EXPECT_EQ(stats_->slots[0].target.load(), 0) << "200 kbit/s fits only the lowest layer";
   EXPECT_EQ(consumer_->current_layer(), 0);
   EXPECT_EQ(controller_.probes(), 0u) << "no probing without transport-cc to measure it";
 }
@@ -225,7 +228,7 @@ TEST(DownlinkSlots, TheFavoredSlotGetsTheLargerShareAndTheSumFits) {
   constexpr int64_t kRate[3] = {150'000, 500'000, 1'500'000};
   BufferPool pool(4096);
   FakeClock clock;
-  auto stats = std::make_shared<ViewerLayerStats>();
+  auto stats = std::make_shared<ViewerLayerStats>(2);
   DownlinkController controller(stats);
   Consumer a(video_info(0)), b(video_info(0));
   double credit[2][3] = {};
@@ -274,9 +277,92 @@ TEST(DownlinkSlots, TheFavoredSlotGetsTheLargerShareAndTheSumFits) {
   EXPECT_EQ(a.current_layer(), 1);
   EXPECT_EQ(b.current_layer(), 0);
   EXPECT_LE(kRate[a.current_layer()] + kRate[b.current_layer()], 1'300'000);
+  // /api reports each slot's own choice.
+  EXPECT_EQ(stats->slots[0].current.load(), 1);
+  EXPECT_EQ(stats->slots[1].current.load(), 0);
   run(4s, false);  // the other host speaks now
   EXPECT_EQ(a.current_layer(), 0);
   EXPECT_EQ(b.current_layer(), 1);
+  EXPECT_EQ(stats->slots[0].current.load(), 0);
+  EXPECT_EQ(stats->slots[1].current.load(), 1);
+}
+
+// room_bwe on fake time: a viewer behind a 1 Mbit/s link (100 ms drop-tail queue) with
+// two slots of simulcast hosts at 150/350/1500 kbit/s, A speaking. The speaker's share
+// fits h, B's third never does: B's slot still asks for probes to the total that would
+// carry its h (~1.4 Mbit/s). Such a probe overflows the link; it must neither sink the
+// estimate below what A's h needs nor be repeated far beyond the link's measured ceiling.
+TEST(DownlinkSlots, ASlotAskingBeyondTheLinkDoesNotCostTheSpeakerItsLayer) {
+  constexpr int64_t kRate[3] = {150'000, 350'000, 1'500'000};
+  BufferPool pool(8192);
+  FakeClock clock;
+  auto stats = std::make_shared<ViewerLayerStats>();
+  DownlinkController controller(stats);
+  Consumer a(video_info(kTwccId)), b(video_info(kTwccId));
+  a.set_transport_sequencer(&controller.sequencer());
+  b.set_transport_sequencer(&controller.sequencer());
+  Link link;
+  link.set_capacity(1'000'000);
+  link.set_max_queue(100ms);
+  double credit[2][3] = {};
+  uint16_t seq[2][3] = {{1, 2000, 4000}, {8000, 10000, 12000}};
+  Timestamp next_keyframe[2][3]{}, next_feedback{};
+  Consumer* consumers[2] = {&a, &b};
+  int speaker_on_h = 0, speaker_samples = 0;
+  const Timestamp start = clock.now();
+  while (clock.now() - start < 40s) {
+    clock.advance(1ms);
+    const Timestamp now = clock.now();
+    for (int c = 0; c < 2; ++c) {
+      for (int l = 0; l < 3; ++l) {
+        credit[c][l] += double(kRate[l]) / 8 / 1000;
+        if (credit[c][l] < 1000) continue;
+        credit[c][l] -= 1000;
+        const bool keyframe = now >= next_keyframe[c][l];
+        if (keyframe) next_keyframe[c][l] = now + 2s;
+        std::vector<uint8_t> payload(988, 0x55);
+        payload[0] = 0x10;
+        payload[1] = keyframe ? 0x00 : 0x01;
+        rtp::RtpPacketBuilder builder;
+        builder.payload_type(100).sequence(seq[c][l]++).timestamp(uint32_t(to_micros(now) * 9 / 100)).ssrc(100 + 10 * c + l);
+        builder.payload(ByteSpan(payload.data(), payload.size()));
+        PacketRef ref = pool.acquire();
+        ref->size = builder.write(ref.data(), PacketBuffer::kCapacity);
+        uint8_t out[PacketBuffer::kCapacity];
+        if (size_t n = consumers[c]->write_layer_media(ref, uint8_t(l), now, out, sizeof out)) link.send(out, n, now);
+      }
+    }
+    if (to_micros(now) % 10'000 == 0) {
+      const DownlinkSlot slots[2] = {{&a, true, true, true}, {&b, true, false, true}};
+      size_t probe = controller.on_tick(slots, now);
+      Consumer& prober = *consumers[controller.probe_slot()];
+      while (probe > 0) {
+        uint8_t out[PacketBuffer::kCapacity];
+        const size_t n = prober.write_probe(controller.probe_cluster(), now, out, sizeof out);
+        if (n == 0) break;
+        link.send(out, n, now);
+        probe -= std::min(probe, n);
+      }
+    }
+    if (now >= next_feedback) {
+      next_feedback = now + 50ms;
+      if (auto fb = link.feedback(now)) {
+        rtp::RtcpIterator it(*fb);
+        while (auto v = it.next()) EXPECT_TRUE(controller.on_rtcp(*v, now));
+      }
+    }
+    if (now - start >= 20s && to_micros(now) % 100'000 == 0) {
+      ++speaker_samples;
+      if (a.current_layer() == 1 && b.current_layer() == 0) ++speaker_on_h;
+    }
+  }
+  std::printf("speaker on h, other on q: %d of %d samples (20-40 s); estimate %lld; probes %llu, capped %llu; "
+              "link drops %lld\n", speaker_on_h, speaker_samples, (long long)controller.estimate(),
+              (unsigned long long)controller.probes(), (unsigned long long)controller.probes_capped(),
+              (long long)link.dropped());
+  EXPECT_GE(speaker_on_h, speaker_samples * 95 / 100);
+  EXPECT_GE(controller.estimate(), 700'000);
+  EXPECT_GE(controller.probes_capped(), 1u);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ DirectoryView one_stream() {
   s.viewers = 2;
   s.relays = 1;
   s.uptime = std::chrono::milliseconds(2500);
-  s.viewer_layers.push_back({"v1", 1, 2, -1, 2, 750000, 3, 4});
+  s.viewer_layers.push_back({"v1", 1, "2", {1, 2, -1, 2, 3, 500000, 480000}, 750000, 4});
   view.publishers = 1;
   view.viewers = 2;
   view.relays_out = 1;
@@ -52,6 +52,12 @@ TEST(ApiRender, StreamsJsonCarriesTheDirectory) {
   EXPECT_EQ(s["viewer_layers"][0]["session"], "v1");
   EXPECT_EQ(s["viewer_layers"][0]["target"], 2);
   EXPECT_EQ(s["viewer_layers"][0]["estimate_bps"], 750000);
+  EXPECT_EQ(s["viewer_layers"][0]["slot"], 1);
+  EXPECT_EQ(s["viewer_layers"][0]["mid"], "2");
+  EXPECT_EQ(s["viewer_layers"][0]["current"], 1);
+  EXPECT_EQ(s["viewer_layers"][0]["switches"], 3);
+  EXPECT_EQ(s["viewer_layers"][0]["share_bps"], 500000);
+  EXPECT_EQ(s["viewer_layers"][0]["layer_bps"], 480000);
   EXPECT_EQ(streams_json(DirectoryView{})["streams"], nlohmann::json::array());
 }
 

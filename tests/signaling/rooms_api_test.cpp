@@ -183,8 +183,12 @@ TEST_F(RoomsApiTest, TwoHostsFillATwoSlotViewerInJoinOrder) {
   ASSERT_EQ(l["viewers"].size(), 1u);
   json slots = l["viewers"][0]["slots"];
   ASSERT_EQ(slots.size(), 2u);
-  EXPECT_EQ(slots[0], json({{"mid", "1"}, {"audio_mid", "0"}, {"host", "A"}}));
-  EXPECT_EQ(slots[1], json({{"mid", "3"}, {"audio_mid", "2"}, {"host", "B"}}));
+  // Each slot carries its own layer choice (nothing forwarded yet: no media, no layer).
+  const json no_layer = {{"current", -1}, {"target", -1}, {"requested", -1}, {"temporal", -1}, {"switches", 0},
+                         {"share_bps", 0}, {"layer_bps", 0}};
+  EXPECT_EQ(slots[0], json({{"mid", "1"}, {"audio_mid", "0"}, {"host", "A"}, {"layer", no_layer}}));
+  EXPECT_EQ(slots[1], json({{"mid", "3"}, {"audio_mid", "2"}, {"host", "B"}, {"layer", no_layer}}));
+  EXPECT_TRUE(l["viewers"][0].contains("estimate_bps"));
   EXPECT_EQ(call("GET", "/api/v1/lives").status, 200);
   expect_error(call("GET", "/api/v1/lives/nosuch"), 404, "unknown-live");
 }
