@@ -558,8 +558,8 @@ function sessionId(location) {
 }
 
 // The server's view of each player's layer choice (GET /api/v1/streams: one entry per host of
-// a live, each listing viewer_layers per viewer session): current/target layer, the downlink
-// estimate, the cap. It is per session, not per slot: the first entry naming the session says it.
+// a live, each listing viewer_layers per viewer slot showing that host): current/target layer, the
+// downlink estimate, the cap. A player shows one line: the first entry naming its session.
 async function pollLayers() {
   if (players.size === 0) return;
   let list = [];
