@@ -35,6 +35,13 @@ void add_media_options(CLI::App* cmd, strata::app::ServerConfig& cfg) {
   cmd->add_option("--max-hosts", cfg.max_hosts, "hosts per live (and slots per viewer) at most")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--keyframe-cache-ms", cfg.keyframe_cache_ms,
+                  "new viewers start from a cached keyframe at most this old (0 = off: they ask the host)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
+  cmd->add_option("--keyframe-cache-bytes", cfg.keyframe_cache_bytes, "RTP bytes the keyframe cache keeps per track and layer")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t(16384), size_t(64) << 20));
 }
 
 // Waits for SIGINT/SIGTERM.

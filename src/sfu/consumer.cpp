@@ -31,12 +31,12 @@ size_t Consumer::write_media(const PacketRef& source, Timestamp now, uint8_t* ou
 }
 
 size_t Consumer::write(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out,
-                       size_t capacity) {
-  if (selects_layers()) return write_layer(source, facts, now, out, capacity);
+                       size_t capacity, bool replayed) {
+  if (selects_layers()) return write_layer(source, facts, now, out, capacity, replayed);
   if (facts.layer != 0) return 0;
   auto src = view(source);
   if (!src) return 0;
-  return write_media_parsed(source, *src, facts, now, out, capacity);
+  return write_media_parsed(source, *src, facts, now, out, capacity, replayed);
 }
 
 void Consumer::set_source(uint32_t source_track, uint32_t source_layers) {
@@ -50,7 +50,7 @@ void Consumer::set_source(uint32_t source_track, uint32_t source_layers) {
 }
 
 size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, const PacketFacts& facts,
-                                    Timestamp now, uint8_t* out, size_t capacity) {
+                                    Timestamp now, uint8_t* out, size_t capacity, bool replayed) {
   bool source_switch = rewriter_.started() && src.ssrc() != last_source_ssrc_;
   if (source_switch && info_.kind == MediaKind::kVideo) waiting_for_keyframe_ = true;
   if (waiting_for_keyframe_) {
@@ -64,7 +64,7 @@ size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacke
     return 0;
   }
   if (!source_switch && drop_filtered_temporal(src, facts)) return 0;
-  auto o = rewriter_.rewrite(src.sequence(), src.timestamp(), now, source_switch);
+  auto o = rewriter_.rewrite(src.sequence(), src.timestamp(), now, source_switch, replayed);
   if (!o) return 0;
   last_source_ssrc_ = src.ssrc();
   Header h{info_.codec.payload_type, info_.ssrc, o->seq, o->ts, src.marker()};
@@ -180,15 +180,17 @@ size_t Consumer::write_layer_media(const PacketRef& source, uint8_t layer, Times
                                    size_t capacity) {
   auto src = view(source);
   if (!src) return 0;
-  return write_layer(source, packet_facts(info_.codec.codec, info_.kind, src->payload(), layer), now, out, capacity);
+  return write_layer(source, packet_facts(info_.codec.codec, info_.kind, src->payload(), layer), now, out, capacity,
+                     false);
 }
 
 size_t Consumer::write_layer(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out,
-                             size_t capacity) {
+                             size_t capacity, bool replayed) {
   const uint8_t layer = facts.layer;
   if (layer >= layer_seen_.size()) return 0;
   layer_seen_[layer] = now;
-  rates_.on_packet(layer, facts.temporal, source.size(), now);
+  // A replay runs faster than the layer: metering it would make the layer look costlier.
+  if (!replayed) rates_.on_packet(layer, facts.temporal, source.size(), now);
   if (layer != current_layer_) {
     // Only the layer we want, and only from one of its keyframes: the decoder must not see
     // a delta frame of a stream it has no reference for.
@@ -199,7 +201,7 @@ size_t Consumer::write_layer(const PacketRef& source, const PacketFacts& facts, 
   }
   auto src = view(source);
   if (!src) return 0;
-  return write_media_parsed(source, *src, facts, now, out, capacity);
+  return write_media_parsed(source, *src, facts, now, out, capacity, replayed);
 }
 
 size_t Consumer::write_rtx(const Sent& s, uint16_t seq, Timestamp now, int probe_cluster, uint8_t* out,

@@ -33,8 +33,11 @@ class Consumer {
 
   // Writes the viewer's RTP packet for `source` (its facts computed by the producer) into
   // out[0..capacity). Returns its length, or 0 when the packet is not forwarded (another
-  // layer, waiting for a keyframe, duplicate, padding).
-  size_t write(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity);
+  // layer, waiting for a keyframe, duplicate, padding). `replayed`: the packet comes from a
+  // keyframe cache's replay, sent faster than real time: its frame gets a timestamp from
+  // the wall clock (SeqRewriter retime) and it is not metered as the layer's live rate.
+  size_t write(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity,
+               bool replayed = false);
   // The same, computing the facts here (tests, and sources without a producer).
   size_t write_media(const PacketRef& source, Timestamp now, uint8_t* out, size_t capacity);
 
@@ -58,6 +61,9 @@ class Consumer {
     temporal_target_ = temporal;
   }
   int temporal_layer() const { return temporal_active_; }
+  // The layer a fresh start from a keyframe cache replays: the lowest, which is also the
+  // bandwidth selector's first choice on a young rate meter (0 for single-layer sources).
+  int start_layer() const { return 0; }
   int current_layer() const { return current_layer_; }
   // Bit rates of the source's layers as this consumer sees them (simulcast consumers).
   LayerRateMeter& layer_rates() { return rates_; }
@@ -108,13 +114,14 @@ class Consumer {
     bool marker;
   };
   size_t write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, const PacketFacts& facts,
-                            Timestamp now, uint8_t* out, size_t capacity);
+                            Timestamp now, uint8_t* out, size_t capacity, bool replayed = false);
   // RTP header (+ transport-cc extension when negotiated) then `payload` at `prefix` bytes
   // in. Returns the header length, or 0 if it does not fit.
   size_t write_packet(const Header& h, ByteSpan payload, size_t prefix, Timestamp now, int probe_cluster,
                       uint8_t* out, size_t capacity);
   size_t header_size() const;
-  size_t write_layer(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity);
+  size_t write_layer(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity,
+                     bool replayed);
   size_t write_rtx(const Sent& s, uint16_t seq, Timestamp now, int probe_cluster, uint8_t* out, size_t capacity);
   bool drop_filtered_temporal(const rtp::RtpPacket& src, const PacketFacts& facts);
   void record_picture_ids(Sent& s, const uint8_t* payload, size_t len) const;

@@ -9,7 +9,7 @@ namespace strata::sfu {
 SeqRewriter::SeqRewriter(uint32_t clock_rate) : clock_rate_(clock_rate) {}
 
 std::optional<SeqRewriter::Output> SeqRewriter::rewrite(uint16_t in_seq, uint32_t in_ts, Timestamp now,
-                                                        bool source_switch) {
+                                                        bool source_switch, bool retime) {
   if (!started_) {
     start(in_seq);
   } else if (source_switch) {
@@ -17,11 +17,13 @@ std::optional<SeqRewriter::Output> SeqRewriter::rewrite(uint16_t in_seq, uint32_
   }
   const int distance = seq_diff(in_seq, highest_in_);
   if (distance <= 0) return rewrite_older(in_seq, in_ts, distance);
+  if (retime && !source_switch && in_ts != last_in_ts_ && last_out_time_ != Timestamp{}) continue_timestamp(in_ts, now);
 
   advance_input(in_seq, distance);
   highest_out_ = uint16_t(highest_out_ + 1);
   slot(in_seq) = Slot{in_seq, highest_out_, SlotState::kUsed};
   last_out_ts_ = in_ts + ts_offset_;
+  last_in_ts_ = in_ts;
   last_out_time_ = now;
   return Output{highest_out_, last_out_ts_};
 }
@@ -47,13 +49,16 @@ void SeqRewriter::start(uint16_t in_seq) {
   clear_window();
 }
 
-void SeqRewriter::switch_source(uint16_t in_seq, uint32_t in_ts, Timestamp now) {
-  // Continue the timestamp by the wall time since the last output packet so the viewer's
-  // jitter buffer and A/V sync see real elapsed time; never repeat the last timestamp,
-  // which would merge two frames.
+void SeqRewriter::continue_timestamp(uint32_t in_ts, Timestamp now) {
+  // The wall time since the last output packet, so the viewer's jitter buffer and A/V sync
+  // see real elapsed time; never repeat the last timestamp, which would merge two frames.
   const int64_t elapsed_us = std::max<int64_t>(0, (now - last_out_time_).count());
   const int64_t ticks = std::max<int64_t>(1, elapsed_us * clock_rate_ / 1'000'000);
   ts_offset_ = uint32_t(last_out_ts_ + uint32_t(ticks) - in_ts);
+}
+
+void SeqRewriter::switch_source(uint16_t in_seq, uint32_t in_ts, Timestamp now) {
+  continue_timestamp(in_ts, now);
   highest_in_ = uint16_t(in_seq - 1);  // the new source's numbers start right after our last
   clear_window();
 }

@@ -16,6 +16,11 @@
 //   at last+1 and the timestamp at last + elapsed wall time * clock rate (at least +1).
 //   drop() applies to the current source only: don't call it for packets of a new source
 //   before that first switched packet.
+// * retime=true (a replay of a cached group of pictures, sent faster than real time): each
+//   new frame's timestamp continues from the last one by the wall time since it, as on a
+//   source switch, so the viewer plays the group as fast-forward that ends at "now" and
+//   its A/V sync (RTCP SR maps our timestamps to send time) stays true. Live packets after
+//   the replay continue from the last replayed frame at the source's own pace.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -35,7 +40,8 @@ class SeqRewriter {
 
   explicit SeqRewriter(uint32_t clock_rate);
 
-  std::optional<Output> rewrite(uint16_t in_seq, uint32_t in_ts, Timestamp now, bool source_switch = false);
+  std::optional<Output> rewrite(uint16_t in_seq, uint32_t in_ts, Timestamp now, bool source_switch = false,
+                                bool retime = false);
   void drop(uint16_t in_seq);
 
   bool started() const { return started_; }
@@ -54,6 +60,8 @@ class SeqRewriter {
 
   void start(uint16_t in_seq);
   void switch_source(uint16_t in_seq, uint32_t in_ts, Timestamp now);
+  // out(in_ts) = last output timestamp + wall time since it (at least one tick).
+  void continue_timestamp(uint32_t in_ts, Timestamp now);
   // Moves highest_in_ forward by `distance`, reserving outputs for skipped inputs.
   void advance_input(uint16_t in_seq, int distance);
   std::optional<Output> rewrite_older(uint16_t in_seq, uint32_t in_ts, int distance);
@@ -66,6 +74,7 @@ class SeqRewriter {
   uint16_t highest_out_ = 0;
   uint32_t ts_offset_ = 0;  // out_ts = in_ts + ts_offset_ (mod 2^32)
   uint32_t last_out_ts_ = 0;
+  uint32_t last_in_ts_ = 0;  // of the highest input forwarded
   Timestamp last_out_time_{};
   uint64_t duplicates_ = 0;
   uint64_t too_old_ = 0;

@@ -41,6 +41,10 @@ void ViewerSession::show(size_t index, const SlotSource& source) {
   const SourceId old = slot.source.source;
   const bool same = slot.source == source;
   slot.source = source;
+  if (!same) {
+    slot.replay.clear();  // the old host's pictures
+    slot.replay_tried = false;
+  }
   if (old && old != source.source && !shows(old)) worker_.unsubscribe(old, this);
   if (!source.source) return;
   worker_.subscribe(source.source, this);
@@ -53,7 +57,36 @@ void ViewerSession::show(size_t index, const SlotSource& source) {
   // Before DTLS is up a keyframe would arrive too early to be forwarded and its request
   // would hold back (coalescing) the one sent once connected (on_tick).
   if (transport_.state() != transport::TransportState::kConnected) return;
-  if (slot.video && source.video_track != SlotSource::kNoTrack) request_upstream_keyframe(slot, source.video_track);
+  start_video(slot, worker_.now());
+}
+
+void ViewerSession::start_video(Slot& slot, Timestamp now) {
+  if (!slot.video || !slot.source.source || slot.source.video_track == SlotSource::kNoTrack) return;
+  if (!start_replay(slot, now)) request_upstream_keyframe(slot, slot.source.video_track);
+}
+
+bool ViewerSession::start_replay(Slot& slot, Timestamp now) {
+  if (slot.replay_tried) return false;
+  slot.replay_tried = true;
+  const sfu::KeyframeCache* cache = worker_.keyframe_cache(slot.source.source);
+  if (!cache) return false;
+  const sfu::KeyframeCache::Group group = cache->group(slot.source.video_track, uint8_t(slot.video->start_layer()), now);
+  if (group.packets.empty()) return false;
+  const auto& config = cache->config();
+  const int64_t rate = std::max(int64_t(double(group.rate_bps) * config.pace_gain), config.min_pace_bps);
+  slot.replay.start(group.packets, rate, now);
+  worker_.metrics().keyframe_cache_replays.add();
+  drain_replay(slot, now);
+  return true;
+}
+
+// Sends what the pace allows of the slot's replay; once it is empty, the slot is live.
+void ViewerSession::drain_replay(Slot& slot, Timestamp now) {
+  while (const sfu::ReplayQueue::Entry* e = slot.replay.next(now)) {
+    const size_t sent = send_media(*slot.video, e->packet, e->facts, now, true);
+    if (sent) worker_.metrics().keyframe_cache_packets_out.add();
+    slot.replay.pop(sent);
+  }
 }
 
 void ViewerSession::set_favored(size_t slot, bool favored) {
@@ -70,16 +103,26 @@ void ViewerSession::set_max_layer(std::optional<size_t> slot, int layer) {
 void ViewerSession::on_media(const FanoutItem& item, Timestamp now) {
   for (Slot& s : slots_) {
     if (s.source.source != item.source) continue;
-    if (item.track == s.source.video_track && s.video) send_media(*s.video, item, now);
-    if (item.track == s.source.audio_track && s.audio) send_media(*s.audio, item, now);
+    if (item.track == s.source.video_track && s.video) {
+      if (s.replay.active()) {
+        s.replay.push({item.track, item.facts, item.packet, now});  // after the cached pictures
+      } else {
+        send_media(*s.video, item.packet, item.facts, now);
+      }
+    }
+    if (item.track == s.source.audio_track && s.audio) send_media(*s.audio, item.packet, item.facts, now);
   }
 }
 
-void ViewerSession::send_media(sfu::Consumer& c, const FanoutItem& item, Timestamp now) {
+size_t ViewerSession::send_media(sfu::Consumer& c, const PacketRef& packet, const sfu::PacketFacts& facts,
+                                 Timestamp now, bool replayed) {
+  size_t len = 0;
   const bool sent = send_protected(Protect::kRtp, [&](uint8_t* out, size_t capacity) {
-    return c.write(item.packet, item.facts, now, out, capacity);
+    return len = c.write(packet, facts, now, out, capacity, replayed);
   });
-  if (sent) worker_.metrics().rtp_out.add();
+  if (!sent) return 0;
+  worker_.metrics().rtp_out.add();
+  return len;
 }
 
 ViewerSession::Found ViewerSession::consumer_for_ssrc(uint32_t ssrc) {
@@ -197,9 +240,11 @@ void ViewerSession::request_upstream_keyframe(const Slot& slot, uint32_t track, 
 // next, and ask again while it still waits (the keyframe may have been lost). The
 // producer coalesces these across viewers.
 void ViewerSession::request_keyframes(Timestamp now) {
-  for (const Slot& s : slots_) {
+  for (Slot& s : slots_) {
     sfu::Consumer* c = s.video.get();
-    if (!c || !s.source.source || s.source.video_track == SlotSource::kNoTrack) continue;
+    if (!c || !s.source.source || s.source.video_track == SlotSource::kNoTrack || s.replay.active()) continue;
+    // The first chance of a slot to start: from the cache when it holds a fresh keyframe.
+    if (c->waiting_for_keyframe() && start_replay(s, now)) continue;
     if (c->selects_layers()) {
       // A simulcast consumer waits for a keyframe of the layer it switches to.
       if (int layer = c->pending_layer(now); layer >= 0) request_upstream_keyframe(s, s.source.video_track, layer);
@@ -216,6 +261,9 @@ void ViewerSession::on_tick(Timestamp now) {
   if (!was_connected || now >= next_keyframe_retry_) {
     next_keyframe_retry_ = now + kKeyframeRetry;
     request_keyframes(now);
+  }
+  for (Slot& s : slots_) {
+    if (s.replay.active()) drain_replay(s, now);
   }
   run_downlink(now);
   Bytes rtcp;

@@ -10,6 +10,7 @@
 
 #include "sfu/consumer.hpp"
 #include "sfu/downlink_controller.hpp"
+#include "sfu/replay_queue.hpp"
 #include "worker/sessions.hpp"
 
 namespace strata::worker {
@@ -64,6 +65,10 @@ class ViewerSession final : public TransportSession {
     std::unique_ptr<sfu::Consumer> video, audio;
     SlotSource source;
     bool favored = false;
+    // The video starts from this worker's keyframe cache when it can (one try per host
+    // shown; after that, keyframe requests to the host as before).
+    sfu::ReplayQueue replay;
+    bool replay_tried = false;
   };
   struct Found {
     Slot* slot = nullptr;
@@ -74,7 +79,14 @@ class ViewerSession final : public TransportSession {
   void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
   void request_upstream_keyframe(const Slot& slot, uint32_t track, int layer = -1);
   void request_keyframes(Timestamp now);
-  void send_media(sfu::Consumer& c, const FanoutItem& item, Timestamp now);
+  size_t send_media(sfu::Consumer& c, const PacketRef& packet, const sfu::PacketFacts& facts, Timestamp now,
+                    bool replayed = false);
+  // Starts the slot's video from the cached group of its host's current keyframe: false
+  // when there is none (or it is stale, or was tried already for this host).
+  bool start_replay(Slot& slot, Timestamp now);
+  void drain_replay(Slot& slot, Timestamp now);
+  // At connection, or when a connected slot gets a host: the cache, else the host.
+  void start_video(Slot& slot, Timestamp now);
   void handle_report_block(const rtp::ReportBlock& block, Timestamp now);
   void on_viewer_keyframe_request(Slot& slot, sfu::Consumer& c);
   void resend(sfu::Consumer& c, uint16_t seq, Timestamp now);

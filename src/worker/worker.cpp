@@ -276,7 +276,10 @@ void Worker::remove_session(uint64_t id) {
   raw->on_close(now_);
   std::erase_if(by_ufrag_, [raw](auto& kv) { return kv.second == raw; });
   std::erase_if(by_address_, [raw](auto& kv) { return kv.second == raw; });
-  for (auto& [source, f] : sources_) std::erase(f.local, raw);
+  for (auto& [source, f] : sources_) {
+    std::erase(f.local, raw);
+    if (f.local.empty()) f.cache.reset();
+  }
   std::erase_if(sources_, [](auto& kv) { return kv.second.local.empty() && kv.second.remote_workers.empty(); });
   for (auto& ss : session_sockets_) {
     if (ss.session != raw) continue;
@@ -297,15 +300,22 @@ void Worker::bind_ufrag(const std::string& ufrag, Session* s) { by_ufrag_[ufrag]
 void Worker::unbind_ufrag(const std::string& ufrag) { by_ufrag_.erase(ufrag); }
 
 void Worker::subscribe(SourceId source, Session* subscriber) {
-  auto& v = sources_[source].local;
-  if (std::find(v.begin(), v.end(), subscriber) == v.end()) v.push_back(subscriber);
+  SourceFanout& f = sources_[source];
+  if (std::find(f.local.begin(), f.local.end(), subscriber) == f.local.end()) f.local.push_back(subscriber);
+  if (!f.cache && group_.keyframe_cache().enabled) f.cache = std::make_unique<sfu::KeyframeCache>(group_.keyframe_cache());
 }
 
 void Worker::unsubscribe(SourceId source, Session* subscriber) {
   auto it = sources_.find(source);
   if (it == sources_.end()) return;
   std::erase(it->second.local, subscriber);
+  if (it->second.local.empty()) it->second.cache.reset();  // its buffers go back to their pool
   forget_if_unused(source);
+}
+
+const sfu::KeyframeCache* Worker::keyframe_cache(SourceId source) const {
+  auto it = sources_.find(source);
+  return it == sources_.end() ? nullptr : it->second.cache.get();
 }
 
 void Worker::set_remote_subscriber(SourceId source, int worker_index, bool on) {
@@ -339,7 +349,8 @@ void Worker::deliver_local(const FanoutItem& item) {
   if (it != sources_.end()) deliver(it->second, item);
 }
 
-void Worker::deliver(const SourceFanout& f, const FanoutItem& item) {
+void Worker::deliver(SourceFanout& f, const FanoutItem& item) {
+  if (f.cache) f.cache->add(item.track, item.facts, item.packet, now_);
   for (Session* s : f.local) s->on_media(item, now_);
 }
 

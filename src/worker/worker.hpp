@@ -18,6 +18,7 @@
 
 #include "common/socket_address.hpp"
 #include "common/time.hpp"
+#include "sfu/keyframe_cache.hpp"
 #include "sfu/track.hpp"
 #include "worker/metrics.hpp"
 #include "common/packet_buffer.hpp"
@@ -129,6 +130,9 @@ class Worker {
   void set_remote_subscriber(SourceId source, int worker_index, bool on);
   // Producer side: deliver a packet to every subscriber of the source on every worker.
   void fan_out(const FanoutItem& item);
+  // The source's packets from its last keyframe on, as this worker received them (kept
+  // while the source has subscribers here), or nullptr.
+  const sfu::KeyframeCache* keyframe_cache(SourceId source) const;
 
   // Cross-worker ring from `from_worker` to this worker (used by WorkerGroup).
   SpscRing<FanoutItem>& inbox_from(int from_worker) { return *inboxes_[size_t(from_worker)]; }
@@ -146,7 +150,7 @@ class Worker {
   void deliver_local(const FanoutItem& item);
   void tick();
   struct SourceFanout;
-  void deliver(const SourceFanout& f, const FanoutItem& item);
+  void deliver(SourceFanout& f, const FanoutItem& item);
   void forget_if_unused(SourceId source);
 
   WorkerGroup& group_;
@@ -175,6 +179,7 @@ class Worker {
   struct SourceFanout {
     std::vector<Session*> local;
     std::vector<int> remote_workers;
+    std::unique_ptr<sfu::KeyframeCache> cache;  // while `local` is not empty
   };
   std::unordered_map<SourceId, SourceFanout> sources_;
 
@@ -206,9 +211,13 @@ class WorkerGroup {
   Worker& at(int i) { return *workers_[size_t(i)]; }
   // Sum of every worker's metrics (relaxed reads; for /metrics).
   WorkerMetricsSnapshot metrics() const;
+  // Set before start(): the keyframe cache of every worker.
+  void set_keyframe_cache(const sfu::KeyframeCacheConfig& config) { keyframe_cache_ = config; }
+  const sfu::KeyframeCacheConfig& keyframe_cache() const { return keyframe_cache_; }
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;
+  sfu::KeyframeCacheConfig keyframe_cache_;
 };
 
 }  // namespace strata::worker

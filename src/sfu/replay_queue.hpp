@@ -1,0 +1,42 @@
+// The replay of a cached group of pictures to one viewer slot (KeyframeCache): the cached
+// packets, then the live packets that arrive meanwhile, released at a paced rate until the
+// queue is empty and the slot is live. Pacing is a token bucket over the bytes actually
+// sent (a simulcast consumer forwards one layer of what it is given). Pure: time passed in.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <span>
+
+#include "common/time.hpp"
+#include "sfu/keyframe_cache.hpp"
+
+namespace strata::sfu {
+
+class ReplayQueue {
+ public:
+  using Entry = KeyframeCache::Entry;
+  // The bucket holds this much of the pace rate at most (and at least one full packet), so
+  // the group goes out in bursts no larger than a few packets.
+  static constexpr Duration kBurst = std::chrono::milliseconds(20);
+  static constexpr int64_t kMinBurstBytes = 1500;
+
+  // Starts over with `group`, released at `rate_bps`.
+  void start(std::span<const Entry> group, int64_t rate_bps, Timestamp now);
+  bool active() const { return !queue_.empty(); }
+  size_t queued() const { return queue_.size(); }
+  // A live packet that arrived while the replay runs: it goes after the cached ones.
+  void push(Entry entry) { queue_.push_back(std::move(entry)); }
+  // The next packet if the pace allows one now, else nullptr. Call pop() after handling it.
+  const Entry* next(Timestamp now);
+  // The packet from next() was handled: `sent_bytes` went to the viewer (0: filtered out).
+  void pop(size_t sent_bytes);
+  void clear() { queue_.clear(); }
+
+ private:
+  std::deque<Entry> queue_;
+  double rate_bytes_per_s_ = 0;
+  double tokens_ = 0, capacity_ = 0;
+  Timestamp refilled_{};
+};
+
+}  // namespace strata::sfu

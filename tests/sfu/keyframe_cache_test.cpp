@@ -1,0 +1,292 @@
+// Keyframe cache and replay (sfu::KeyframeCache, sfu::ReplayQueue, and the consumer's
+// replayed writes), on fake time: bounds, pacing, invalidation, continuity, NACK of a
+// replayed packet, A/V timestamps.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "rtp/rtp_packet.hpp"
+#include "rtp/rtp_packet_builder.hpp"
+#include "sfu/consumer.hpp"
+#include "sfu/keyframe_cache.hpp"
+#include "sfu/replay_queue.hpp"
+#include "sfu/seq_rewriter.hpp"
+
+namespace strata::sfu {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint32_t kSsrc = 0x1234;
+// VP8 (RFC 7741): descriptor S=1 PID=0, then the payload header (P bit 0 = keyframe).
+const std::vector<uint8_t> kKey = {0x10, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
+const std::vector<uint8_t> kDelta = {0x10, 0x01, 0x02, 0x03, 0x04};
+
+class KeyframeCacheTest : public testing::Test {
+ protected:
+  // One RTP packet of a 30 fps video source: frame `frame`, `size` bytes in all.
+  PacketRef packet(uint16_t seq, uint32_t frame, bool key, size_t size = 0, uint32_t ssrc = kSsrc, uint8_t pt = 96) {
+    std::vector<uint8_t> payload = key ? kKey : kDelta;
+    if (size > 12 + payload.size()) payload.resize(size - 12, 0x55);
+    rtp::RtpPacketBuilder b;
+    b.payload_type(pt).sequence(seq).timestamp(frame * 3000).ssrc(ssrc).marker(true);
+    b.payload(ByteSpan(payload.data(), payload.size()));
+    PacketRef ref = pool_.acquire();
+    ref->size = b.write(ref.data(), PacketBuffer::kCapacity);
+    return ref;
+  }
+  static PacketFacts facts(bool key, uint8_t layer = 0) {
+    return PacketFacts{.layer = layer, .keyframe = key, .frame_start = true, .temporal = -1};
+  }
+  // Frames 0..n-1 at 30 fps from now on, the first a keyframe, one packet each.
+  void add_frames(KeyframeCache& cache, uint16_t first_seq, int n, size_t size = 0, uint8_t layer = 0) {
+    for (int i = 0; i < n; ++i) {
+      const bool key = i == 0;
+      cache.add(0, facts(key, layer), packet(uint16_t(first_seq + i), uint32_t(first_seq + i), key, size), clock_.now());
+      clock_.advance(33ms);
+    }
+  }
+
+  BufferPool pool_{256};
+  FakeClock clock_;
+};
+
+TEST_F(KeyframeCacheTest, KeepsEverythingFromTheLastKeyframeOn) {
+  KeyframeCache cache;
+  cache.add(0, facts(false), packet(1, 1, false), clock_.now());
+  EXPECT_TRUE(cache.group(0, 0, clock_.now()).packets.empty()) << "no keyframe yet: nothing to serve";
+  add_frames(cache, 10, 5);
+  auto g = cache.group(0, 0, clock_.now());
+  ASSERT_EQ(g.packets.size(), 5u);
+  EXPECT_TRUE(g.packets.front().facts.keyframe);
+  for (size_t i = 0; i < g.packets.size(); ++i)
+    EXPECT_EQ(rtp::RtpPacket::parse(g.packets[i].packet.data(), g.packets[i].packet.size())->sequence(), 10 + i);
+  // The next keyframe starts over.
+  add_frames(cache, 20, 2);
+  g = cache.group(0, 0, clock_.now());
+  ASSERT_EQ(g.packets.size(), 2u);
+  EXPECT_EQ(rtp::RtpPacket::parse(g.packets[0].packet.data(), g.packets[0].packet.size())->sequence(), 20);
+  EXPECT_EQ(cache.counters().groups, 2u);
+}
+
+TEST_F(KeyframeCacheTest, IsZeroCopy) {
+  KeyframeCache cache;
+  PacketRef key = packet(1, 1, true);
+  cache.add(0, facts(true), key, clock_.now());
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).packets[0].packet.get(), key.get()) << "the same buffer, not a copy";
+}
+
+TEST_F(KeyframeCacheTest, AStaleGroupIsNeverServedAndLetsItsBuffersGo) {
+  KeyframeCache cache(KeyframeCacheConfig{.max_age = 1s});
+  add_frames(cache, 1, 20);  // 660 ms
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).packets.size(), 20u);
+  clock_.advance(400ms);  // the keyframe is now 1.06 s old
+  EXPECT_TRUE(cache.group(0, 0, clock_.now()).packets.empty());
+  cache.add(0, facts(false), packet(30, 30, false), clock_.now());
+  EXPECT_EQ(cache.packets(), 0u) << "an expired group holds no buffers";
+  EXPECT_EQ(cache.counters().expired, 1u);
+  // The next keyframe is served again.
+  add_frames(cache, 40, 3);
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).packets.size(), 3u);
+}
+
+TEST_F(KeyframeCacheTest, AGroupOverTheByteBoundIsDroppedUntilTheNextKeyframe) {
+  KeyframeCache cache(KeyframeCacheConfig{.max_bytes = 10'000});
+  add_frames(cache, 1, 9, 1000);
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).packets.size(), 9u);
+  cache.add(0, facts(false), packet(10, 10, false, 1200), clock_.now());  // 10,200 bytes
+  EXPECT_TRUE(cache.group(0, 0, clock_.now()).packets.empty());
+  cache.add(0, facts(false), packet(11, 11, false, 100), clock_.now());
+  EXPECT_TRUE(cache.group(0, 0, clock_.now()).packets.empty()) << "a group with a hole is no group";
+  EXPECT_EQ(cache.counters().over_bytes, 1u);
+  add_frames(cache, 20, 2, 1000);
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).packets.size(), 2u);
+}
+
+TEST_F(KeyframeCacheTest, AnotherSsrcOrPayloadTypeInvalidatesTheLayer) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 3);
+  cache.add(0, facts(false), packet(4, 4, false, 0, kSsrc + 1), clock_.now());  // the host restarted
+  EXPECT_TRUE(cache.group(0, 0, clock_.now()).packets.empty());
+  add_frames(cache, 10, 3);
+  cache.add(0, facts(false), packet(13, 13, false, 0, kSsrc, 98), clock_.now());  // another codec
+  EXPECT_TRUE(cache.group(0, 0, clock_.now()).packets.empty());
+  EXPECT_EQ(cache.counters().invalidated, 2u);
+}
+
+TEST_F(KeyframeCacheTest, AKeyframeOfSeveralKeyframePacketsIsOneGroup) {
+  // H.264: the STAP-A with SPS/PPS and the IDR slice's first fragment both say keyframe.
+  KeyframeCache cache;
+  cache.add(0, facts(true), packet(1, 7, true), clock_.now());
+  cache.add(0, facts(true), packet(2, 7, true), clock_.now());
+  cache.add(0, facts(false), packet(3, 8, false), clock_.now());
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).packets.size(), 3u);
+}
+
+TEST_F(KeyframeCacheTest, TracksAndLayersAreCachedApartAndAudioIsNot) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 4, 0, 0);
+  add_frames(cache, 100, 2, 0, 2);
+  cache.add(1, facts(false), packet(500, 1, false), clock_.now());  // audio: never a keyframe
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).packets.size(), 4u);
+  EXPECT_EQ(cache.group(0, 2, clock_.now()).packets.size(), 2u);
+  EXPECT_TRUE(cache.group(0, 1, clock_.now()).packets.empty());
+  EXPECT_TRUE(cache.group(1, 0, clock_.now()).packets.empty());
+  EXPECT_EQ(cache.packets(), 6u);
+}
+
+TEST_F(KeyframeCacheTest, TheGroupsRateIsMeasured) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 31, 1000);  // 31 packets of 1000 bytes over 990 ms
+  const auto g = cache.group(0, 0, clock_.now());
+  EXPECT_NEAR(double(g.rate_bps), 31'000 * 8 / 0.990, 2000);
+}
+
+TEST_F(KeyframeCacheTest, DisabledKeepsNothing) {
+  KeyframeCache cache(KeyframeCacheConfig{.enabled = false});
+  add_frames(cache, 1, 3);
+  EXPECT_EQ(cache.packets(), 0u);
+  EXPECT_TRUE(cache.group(0, 0, clock_.now()).packets.empty());
+}
+
+// ---- ReplayQueue ----
+
+TEST_F(KeyframeCacheTest, AReplayIsPacedAtItsRateAfterASmallFirstBurst) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 60, 1000);  // 2 s of 240 kbit/s
+  ReplayQueue q;
+  const int64_t rate = 800'000;  // 100 kB/s: a 1000-byte packet every 10 ms
+  q.start(cache.group(0, 0, clock_.now()).packets, rate, clock_.now());
+  size_t at_once = 0;
+  while (q.next(clock_.now())) {
+    q.pop(1000);
+    ++at_once;
+  }
+  EXPECT_EQ(at_once, 2u) << "the burst holds 20 ms of the rate";
+  size_t sent = at_once;
+  for (int tick = 0; tick < 30; ++tick) {  // 300 ms of 10 ms ticks
+    clock_.advance(10ms);
+    while (q.next(clock_.now())) {
+      q.pop(1000);
+      ++sent;
+    }
+  }
+  EXPECT_NEAR(double(sent), 2 + 30, 1) << "100 kB/s for 300 ms after the burst";
+}
+
+TEST_F(KeyframeCacheTest, APacketTheConsumerFiltersCostsNothing) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 10, 1000);
+  ReplayQueue q;
+  q.start(cache.group(0, 0, clock_.now()).packets, 800'000, clock_.now());
+  size_t handled = 0;
+  while (q.next(clock_.now())) {
+    q.pop(0);  // another simulcast layer: not sent
+    ++handled;
+  }
+  EXPECT_EQ(handled, 10u);
+  EXPECT_FALSE(q.active());
+}
+
+TEST_F(KeyframeCacheTest, LivePacketsWaitBehindTheReplay) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 3);
+  ReplayQueue q;
+  q.start(cache.group(0, 0, clock_.now()).packets, 8'000'000, clock_.now());
+  q.push(KeyframeCache::Entry{0, facts(false), packet(4, 4, false), clock_.now()});
+  std::vector<uint16_t> order;
+  while (const auto* e = q.next(clock_.now())) {
+    order.push_back(rtp::RtpPacket::parse(e->packet.data(), e->packet.size())->sequence());
+    q.pop(100);
+  }
+  EXPECT_EQ(order, (std::vector<uint16_t>{1, 2, 3, 4}));
+}
+
+// ---- the consumer's replayed writes ----
+
+EgressTrackInfo video_info() {
+  EgressTrackInfo info;
+  info.kind = MediaKind::kVideo;
+  info.codec.payload_type = 100;
+  info.codec.rtx_payload_type = 101;
+  info.codec.name = "VP8";
+  info.codec.clock_rate = 90000;
+  info.codec.codec = codecs::Codec::kVp8;
+  info.codec.nack = true;
+  info.ssrc = 0xAAAA;
+  info.rtx_ssrc = 0xBBBB;
+  info.cname = "c";
+  return info;
+}
+
+struct Written {
+  uint16_t seq;
+  uint32_t ts;
+};
+
+TEST_F(KeyframeCacheTest, AReplayedGroupPlaysFastAndJoinsNowWithContinuousNumbers) {
+  // 2 s of group (60 frames) replayed in 0.5 s, then the live frames that follow.
+  KeyframeCache cache;
+  add_frames(cache, 1000, 60);
+  Consumer c(video_info());
+  uint8_t out[PacketBuffer::kCapacity];
+  std::vector<Written> w;
+  auto record = [&](size_t n) {
+    ASSERT_GT(n, 0u);
+    auto p = rtp::RtpPacket::parse(out, n);
+    w.push_back({p->sequence(), p->timestamp()});
+  };
+  const auto group = cache.group(0, 0, clock_.now());
+  const Timestamp start = clock_.now();
+  for (size_t i = 0; i < group.packets.size(); ++i) {
+    const auto& e = group.packets[i];
+    record(c.write(e.packet, e.facts, start + std::chrono::microseconds(500'000 * i / 59), out, sizeof out, true));
+  }
+  clock_.set(start + 500ms + 33ms);
+  record(c.write(packet(1060, 1060, false), facts(false), clock_.now(), out, sizeof out));  // live
+  clock_.advance(33ms);
+  record(c.write(packet(1061, 1061, false), facts(false), clock_.now(), out, sizeof out));
+  for (size_t i = 1; i < w.size(); ++i) EXPECT_EQ(uint16_t(w[i].seq - w[i - 1].seq), 1) << "at " << i;
+  // The replayed frames' timestamps follow the wall clock of their sending (0.5 s), not
+  // the 2 s they span at the source, so A/V sync (SR: timestamp <-> send time) holds.
+  EXPECT_NEAR(double(w[59].ts - w[0].ts), 0.5 * 90000, 200);
+  // Live frames continue at the source's pace from the last replayed one.
+  EXPECT_EQ(w[60].ts - w[59].ts, 3000u);
+  EXPECT_EQ(w[61].ts - w[60].ts, 3000u);
+}
+
+TEST_F(KeyframeCacheTest, AReplayedPacketCanBeRetransmitted) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 5);
+  Consumer c(video_info());
+  uint8_t out[PacketBuffer::kCapacity];
+  std::vector<uint16_t> seqs;
+  for (const auto& e : cache.group(0, 0, clock_.now()).packets) {
+    const size_t n = c.write(e.packet, e.facts, clock_.now(), out, sizeof out, true);
+    ASSERT_GT(n, 0u);
+    seqs.push_back(rtp::RtpPacket::parse(out, n)->sequence());
+  }
+  clock_.advance(50ms);
+  const size_t n = c.write_retransmission(seqs[2], clock_.now(), out, sizeof out);
+  ASSERT_GT(n, 0u) << "NACK of a replayed packet";
+  auto rtx = rtp::RtpPacket::parse(out, n);
+  EXPECT_EQ(rtx->ssrc(), 0xBBBBu);
+  EXPECT_EQ(load_be16(rtx->payload().data()), seqs[2]) << "RFC 4588 OSN";
+}
+
+TEST(SeqRewriterRetime, EachNewFrameOfAReplayContinuesByWallTime) {
+  SeqRewriter r(90000);
+  const Timestamp t0 = Timestamp(std::chrono::seconds(100));
+  auto a = r.rewrite(10, 0, t0, false, true);
+  auto b = r.rewrite(11, 3000, t0 + 10ms, false, true);   // next frame, 10 ms later
+  auto b2 = r.rewrite(12, 3000, t0 + 11ms, false, true);  // same frame
+  auto live = r.rewrite(13, 6000, t0 + 40ms);             // live: source pace
+  ASSERT_TRUE(a && b && b2 && live);
+  EXPECT_EQ(b->ts - a->ts, 900u);
+  EXPECT_EQ(b2->ts, b->ts);
+  EXPECT_EQ(live->ts - b->ts, 3000u);
+  EXPECT_EQ(uint16_t(live->seq - a->seq), 3);
+}
+
+}  // namespace
+}  // namespace strata::sfu
