@@ -31,6 +31,8 @@ class ReplayQueue {
   // The packet from next() was handled: `sent_bytes` went to the viewer (0: filtered out).
   void pop(size_t sent_bytes);
   void clear() { queue_.clear(); }
+  // Whether the last packet queued is `packet` (the same buffer).
+  bool ends_with(const PacketRef& packet) const { return !queue_.empty() && queue_.back().packet.get() == packet.get(); }
 
  private:
   std::deque<Entry> queue_;

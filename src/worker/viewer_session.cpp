@@ -104,6 +104,13 @@ void ViewerSession::on_media(const FanoutItem& item, Timestamp now) {
   for (Slot& s : slots_) {
     if (s.source.source != item.source) continue;
     if (item.track == s.source.video_track && s.video) {
+      // Connected since the last tick: start from the cache before a live packet of
+      // another layer makes the consumer wait for that layer's keyframe instead. The cache
+      // took this packet before handing it out, so the group may end with it already.
+      if (!s.replay_tried && s.video->waiting_for_keyframe() &&
+          transport_.state() == transport::TransportState::kConnected && start_replay(s, now) &&
+          s.replay.ends_with(item.packet))
+        continue;
       if (s.replay.active()) {
         s.replay.push({item.track, item.facts, item.packet, now});  // after the cached pictures
       } else {
