@@ -4,8 +4,8 @@
 // sent (a simulcast consumer forwards one layer of what it is given). Pure: time passed in.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <span>
+#include <vector>
 
 #include "common/time.hpp"
 #include "sfu/keyframe_cache.hpp"
@@ -22,20 +22,23 @@ class ReplayQueue {
 
   // Starts over with `group`, released at `rate_bps`.
   void start(std::span<const Entry> group, int64_t rate_bps, Timestamp now);
-  bool active() const { return !queue_.empty(); }
-  size_t queued() const { return queue_.size(); }
+  bool active() const { return head_ < queue_.size(); }
+  size_t queued() const { return queue_.size() - head_; }
   // A live packet that arrived while the replay runs: it goes after the cached ones.
   void push(Entry entry) { queue_.push_back(std::move(entry)); }
   // The next packet if the pace allows one now, else nullptr. Call pop() after handling it.
   const Entry* next(Timestamp now);
   // The packet from next() was handled: `sent_bytes` went to the viewer (0: filtered out).
   void pop(size_t sent_bytes);
-  void clear() { queue_.clear(); }
+  void clear();
   // Whether the last packet queued is `packet` (the same buffer).
-  bool ends_with(const PacketRef& packet) const { return !queue_.empty() && queue_.back().packet.get() == packet.get(); }
+  bool ends_with(const PacketRef& packet) const { return active() && queue_.back().packet.get() == packet.get(); }
 
  private:
-  std::deque<Entry> queue_;
+  // queue_[head_..] waits; the storage is released when the replay ends (a slot replays
+  // rarely, and an idle viewer should not hold it).
+  std::vector<Entry> queue_;
+  size_t head_ = 0;
   double rate_bytes_per_s_ = 0;
   double tokens_ = 0, capacity_ = 0;
   Timestamp refilled_{};
