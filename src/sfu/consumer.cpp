@@ -44,6 +44,7 @@ void Consumer::set_source(uint32_t source_track, uint32_t source_layers) {
   info_.source_layers = std::max<uint32_t>(1, source_layers);
   current_layer_ = -1;
   layer_seen_ = {};
+  source_seen_ = {};
   rates_ = LayerRateMeter();
   temporal_active_ = -1;
   waiting_for_keyframe_ = info_.kind == MediaKind::kVideo;
@@ -164,7 +165,11 @@ int Consumer::desired_layer(Timestamp now) const {
   for (int l = max; l >= 0; --l) {
     if (layer_seen_[size_t(l)] != Timestamp{} && now - layer_seen_[size_t(l)] < kLayerSilence) return l;
   }
-  // Nothing at or below the maximum flows: better a higher layer than a frozen picture.
+  // Nothing at or below the maximum flows: better a higher layer than a frozen picture. But
+  // not in the first moments of a source, when a lower layer may simply not have sent yet
+  // (the top layer sends the most packets, so it is often seen first): that would cost the
+  // host a keyframe of a layer this viewer does not want.
+  if (source_seen_ == Timestamp{} || now - source_seen_ < kLayerSilence) return -1;
   for (int l = max + 1; l <= top; ++l) {
     if (layer_seen_[size_t(l)] != Timestamp{} && now - layer_seen_[size_t(l)] < kLayerSilence) return l;
   }
@@ -188,6 +193,7 @@ size_t Consumer::write_layer(const PacketRef& source, const PacketFacts& facts, 
                              size_t capacity, bool replayed) {
   const uint8_t layer = facts.layer;
   if (layer >= layer_seen_.size()) return 0;
+  if (source_seen_ == Timestamp{}) source_seen_ = now;
   layer_seen_[layer] = now;
   // A replay runs faster than the layer: metering it would make the layer look costlier.
   if (!replayed) rates_.on_packet(layer, facts.temporal, source.size(), now);

@@ -139,6 +139,7 @@ class Consumer {
   int desired_layer(Timestamp now) const;
   int current_layer_ = -1;
   std::array<Timestamp, 4> layer_seen_{};  // last packet per layer (at most 4 encodings)
+  Timestamp source_seen_{};                // first packet of the current source
   std::optional<Duration> rtt_;
   int target_layer_ = -1;
   int temporal_target_ = -1, temporal_active_ = -1;

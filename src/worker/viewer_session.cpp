@@ -62,7 +62,10 @@ void ViewerSession::show(size_t index, const SlotSource& source) {
 
 void ViewerSession::start_video(Slot& slot, Timestamp now) {
   if (!slot.video || !slot.source.source || slot.source.video_track == SlotSource::kNoTrack) return;
-  if (!start_replay(slot, now)) request_upstream_keyframe(slot, slot.source.video_track);
+  if (start_replay(slot, now)) return;
+  // A simulcast slot starts on the layer the selector picks first (the lowest): a keyframe
+  // of the top layer would be of no use to it.
+  request_upstream_keyframe(slot, slot.source.video_track, slot.video->selects_layers() ? slot.video->start_layer() : -1);
 }
 
 bool ViewerSession::start_replay(Slot& slot, Timestamp now) {

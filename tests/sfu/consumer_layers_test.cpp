@@ -132,6 +132,20 @@ TEST_F(ConsumerLayersTest, SilentLayerIsReplacedByOneThatFlows) {
   EXPECT_EQ(c.current_layer(), 1);
 }
 
+TEST_F(ConsumerLayersTest, AHigherLayerThanWantedOnlyWhenTheWantedOneHadTimeToShowUp) {
+  // A viewer capped at q whose first packets happen to be of f (it sends the most): asking
+  // for an f keyframe would cost the host one this viewer does not want.
+  Consumer c(simulcast_info());
+  c.set_max_layer(0);
+  EXPECT_FALSE(feed(c, 2, 1, vp8(500, 0, 0, true)).ok());
+  EXPECT_EQ(c.pending_layer(clock_.now()), -1) << "q may simply not have sent yet";
+  clock_.advance(Consumer::kLayerSilence);
+  // Still only f after the silence period: better f than a frozen picture.
+  EXPECT_EQ(c.pending_layer(clock_.now()), -1) << "f was last seen 500 ms ago: it is silent now too";
+  EXPECT_TRUE(feed(c, 2, 2, vp8(501, 0, 0, true)).ok());
+  EXPECT_EQ(c.current_layer(), 2);
+}
+
 TEST_F(ConsumerLayersTest, PictureIdsAndSequenceStayContinuousAcrossSwitches) {
   Consumer c(simulcast_info());
   c.set_target(0, -1);
