@@ -114,6 +114,7 @@ class PublisherSession final : public TransportSession {
   void on_close(Timestamp now) override;
   void request_keyframe(uint32_t track, Timestamp now, int layer = -1);
   SourceId source() const { return source_; }
+  SourceId hosted_source() const override { return source_; }
   const std::vector<std::unique_ptr<sfu::Producer>>& producers() const { return producers_; }
 
  private:

@@ -267,6 +267,7 @@ void Worker::add_session(std::unique_ptr<Session> s, const std::string& local_uf
   Session* raw = s.get();
   sessions_[raw->id()] = std::move(s);
   if (!local_ufrag.empty()) by_ufrag_[local_ufrag] = raw;
+  if (SourceId hosted = raw->hosted_source()) set_hosted(hosted, true);
 }
 
 void Worker::remove_session(uint64_t id) {
@@ -274,13 +275,14 @@ void Worker::remove_session(uint64_t id) {
   if (it == sessions_.end()) return;
   Session* raw = it->second.get();
   raw->on_close(now_);
+  if (SourceId hosted = raw->hosted_source()) set_hosted(hosted, false);
   std::erase_if(by_ufrag_, [raw](auto& kv) { return kv.second == raw; });
   std::erase_if(by_address_, [raw](auto& kv) { return kv.second == raw; });
   for (auto& [source, f] : sources_) {
     std::erase(f.local, raw);
-    if (f.local.empty()) f.cache.reset();
+    update_cache(f);
   }
-  std::erase_if(sources_, [](auto& kv) { return kv.second.local.empty() && kv.second.remote_workers.empty(); });
+  std::erase_if(sources_, [](auto& kv) { return !kv.second.needs_cache() && kv.second.remote_workers.empty(); });
   for (auto& ss : session_sockets_) {
     if (ss.session != raw) continue;
     ss.sender->flush();  // the goodbye on_close queued
@@ -302,14 +304,30 @@ void Worker::unbind_ufrag(const std::string& ufrag) { by_ufrag_.erase(ufrag); }
 void Worker::subscribe(SourceId source, Session* subscriber) {
   SourceFanout& f = sources_[source];
   if (std::find(f.local.begin(), f.local.end(), subscriber) == f.local.end()) f.local.push_back(subscriber);
-  if (!f.cache && group_.keyframe_cache().enabled) f.cache = std::make_unique<sfu::KeyframeCache>(group_.keyframe_cache());
+  update_cache(f);
+}
+
+void Worker::set_hosted(SourceId source, bool hosted) {
+  SourceFanout& f = sources_[source];
+  f.hosted = std::max(0, f.hosted + (hosted ? 1 : -1));
+  update_cache(f);
+  forget_if_unused(source);
+}
+
+// A cache while someone here may start from it; dropping it gives its buffers back.
+void Worker::update_cache(SourceFanout& f) {
+  if (!f.needs_cache()) {
+    f.cache.reset();
+  } else if (!f.cache && group_.keyframe_cache().enabled) {
+    f.cache = std::make_unique<sfu::KeyframeCache>(group_.keyframe_cache());
+  }
 }
 
 void Worker::unsubscribe(SourceId source, Session* subscriber) {
   auto it = sources_.find(source);
   if (it == sources_.end()) return;
   std::erase(it->second.local, subscriber);
-  if (it->second.local.empty()) it->second.cache.reset();  // its buffers go back to their pool
+  update_cache(it->second);
   forget_if_unused(source);
 }
 
@@ -327,7 +345,7 @@ void Worker::set_remote_subscriber(SourceId source, int worker_index, bool on) {
 
 void Worker::forget_if_unused(SourceId source) {
   auto it = sources_.find(source);
-  if (it != sources_.end() && it->second.local.empty() && it->second.remote_workers.empty()) sources_.erase(it);
+  if (it != sources_.end() && !it->second.needs_cache() && it->second.remote_workers.empty()) sources_.erase(it);
 }
 
 void Worker::fan_out(const FanoutItem& item) {

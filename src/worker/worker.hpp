@@ -53,6 +53,8 @@ class Session {
   virtual ~Session() = default;
   virtual uint64_t id() const = 0;
   virtual Kind kind() const { return Kind::kOther; }
+  // The source this session publishes (a host, or an edge's relay ingest); 0 for others.
+  virtual SourceId hosted_source() const { return 0; }
   // One datagram from `from` that demux attributed to this session. `packet` is uniquely
   // owned: the session may decrypt it in place and keep references to it. `local`: the
   // address it was sent to when the socket reports it (several advertised addresses on a
@@ -130,8 +132,12 @@ class Worker {
   void set_remote_subscriber(SourceId source, int worker_index, bool on);
   // Producer side: deliver a packet to every subscriber of the source on every worker.
   void fan_out(const FanoutItem& item);
+  // A host's session on this worker publishes `source` (or stops): the worker keeps the
+  // source's keyframe cache from the start, not only while it has subscribers here, so the
+  // first viewer of a host that just went live, and the second viewer of any, start from it.
+  void set_hosted(SourceId source, bool hosted);
   // The source's packets from its last keyframe on, as this worker received them (kept
-  // while the source has subscribers here), or nullptr.
+  // while the source has subscribers or its host here), or nullptr.
   const sfu::KeyframeCache* keyframe_cache(SourceId source) const;
 
   // Cross-worker ring from `from_worker` to this worker (used by WorkerGroup).
@@ -179,8 +185,11 @@ class Worker {
   struct SourceFanout {
     std::vector<Session*> local;
     std::vector<int> remote_workers;
-    std::unique_ptr<sfu::KeyframeCache> cache;  // while `local` is not empty
+    std::unique_ptr<sfu::KeyframeCache> cache;  // while `local` is not empty or hosted
+    int hosted = 0;                              // the source's host sessions here
+    bool needs_cache() const { return !local.empty() || hosted > 0; }
   };
+  void update_cache(SourceFanout& f);
   std::unordered_map<SourceId, SourceFanout> sources_;
 
   struct SessionSocket {

@@ -73,6 +73,20 @@ class FakeSession final : public Session {
   std::shared_ptr<SessionLog> log_;
 };
 
+// A host's session: it publishes `source` (Session::hosted_source).
+class FakeHostSession final : public Session {
+ public:
+  FakeHostSession(uint64_t id, SourceId source) : id_(id), source_(source) {}
+  uint64_t id() const override { return id_; }
+  SourceId hosted_source() const override { return source_; }
+  void on_datagram(PacketRef&, const SocketAddress&, const SocketAddress&, Timestamp) override {}
+  void on_tick(Timestamp) override {}
+
+ private:
+  uint64_t id_;
+  SourceId source_;
+};
+
 // A session whose on_tick blocks while `hold` is set, to pause its worker after the
 // inbox-draining stage of a loop iteration.
 class SlowTickSession final : public Session {
@@ -430,6 +444,39 @@ TEST_F(WorkerGroupTest, OversizedDatagramIsDroppedAndCounted) {
   std::lock_guard lock(log_b_->mu);
   EXPECT_EQ(log_b_->datagrams[0], small);
   EXPECT_EQ(group_.metrics().drop_malformed, 1u);
+}
+
+}  // namespace
+}  // namespace strata::worker
+
+namespace strata::worker {
+namespace {
+
+// The host's worker keeps its source's keyframe cache from the start (the first viewer of
+// a host that just went live starts from it); with the host gone and no subscriber left,
+// the cache lets its buffers go.
+TEST_F(WorkerGroupTest, TheHostsWorkerCachesItsKeyframeBeforeAnyViewer) {
+  constexpr uint64_t kHost = 9;
+  PacketBuffer* buffer = nullptr;
+  ASSERT_TRUE(run_on(group_.at(0), [&](Worker& w) {
+    w.add_session(std::make_unique<FakeHostSession>(kHost, kStream), "");
+    PacketRef ref = w.pool().acquire();
+    const auto bytes = media_bytes(1);
+    std::copy(bytes.begin(), bytes.end(), ref.data());
+    ref->size = bytes.size();
+    buffer = ref.get();
+    w.fan_out(FanoutItem{kStream, 1, sfu::PacketFacts{.keyframe = true, .frame_start = true}, ref});
+  }));
+  size_t cached = 0;
+  ASSERT_TRUE(run_on(group_.at(0), [&](Worker& w) {
+    const sfu::KeyframeCache* cache = w.keyframe_cache(kStream);
+    cached = cache ? cache->group(1, 0, w.now()).packets.size() : 0;
+  }));
+  EXPECT_EQ(cached, 1u) << "no viewer yet, but the host's worker keeps its keyframe";
+  EXPECT_EQ(buffer->refs.load(), 1u);
+  ASSERT_TRUE(run_on(group_.at(0), [&](Worker& w) { w.remove_session(kHost); }));
+  ASSERT_TRUE(run_on(group_.at(0), [&](Worker& w) { EXPECT_EQ(w.keyframe_cache(kStream), nullptr); }));
+  EXPECT_EQ(buffer->refs.load(), 0u) << "the cache gave its buffer back";
 }
 
 }  // namespace
