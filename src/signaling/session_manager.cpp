@@ -13,18 +13,38 @@
 
 namespace strata::signaling {
 
+namespace {
+
+ClusterLinkOptions cluster_link_options(const SessionManagerOptions& o, std::shared_ptr<const dtls::Certificate> cert) {
+  ClusterLinkOptions c;
+  c.role = o.role;
+  c.node_id = o.node_id;
+  c.region = o.region;
+  c.http_url = o.http_url;
+  c.public_ip = o.public_ip;
+  c.cluster_secret = o.cluster_secret;
+  c.certificate = std::move(cert);
+  c.consent_timeout = o.consent_timeout;
+  c.claim_ttl = o.claim_ttl;
+  c.node_ttl = o.node_ttl;
+  c.capacity = o.max_sessions;
+  c.process_cpu_time = o.process_cpu_time;
+  c.cpu_count = o.cpu_count;
+  return c;
+}
+
+}  // namespace
+
 SessionManager::SessionManager(worker::WorkerGroup& workers, std::shared_ptr<const dtls::Certificate> cert,
                                SessionManagerOptions options)
     : workers_(workers), cert_(std::move(cert)), options_(std::move(options)),
       clock_(options_.clock ? *options_.clock : steady_clock_),
-      cpu_load_(options_.cpu_count ? options_.cpu_count : strata::cpu_count()),
+      cluster_(make_cluster_link(options_.registry, clock_, options_.http_request,
+                                 cluster_link_options(options_, cert_))),
       sessions_per_worker_(size_t(workers.size()), 0),
       // Cluster nodes serve one host per live until lives span origins (each host's claim).
       directory_(room::Config{.max_hosts = options_.role == NodeRole::kDev ? options_.max_hosts : 1,
-                              .max_slots = options_.max_hosts}) {
-  if (!options_.process_cpu_time) options_.process_cpu_time = process_cpu_time;
-  if (!options_.http_request) options_.http_request = http::http_request;
-}
+                              .max_slots = options_.max_hosts}) {}
 
 SessionManager::~SessionManager() = default;
 
@@ -103,23 +123,20 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
     return ApiError{400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'"};
   auto offer = parse_offer(offer_text);
   if (auto* e = std::get_if<ApiError>(&offer)) return *e;
-  // One stream, one origin (docs/ARCHITECTURE.md, "Cluster"): claim it in the registry before serving it.
-  registry::StreamClaim claim{stream, options_.node_id, options_.region, options_.http_url};
-  if (options_.registry) {
-    auto r = options_.registry->claim_stream(claim, options_.claim_ttl);
-    if (r == registry::ClaimResult::kError)
-      return ApiError{503, "registry-unavailable", "the cluster registry is unreachable; retry shortly", 2};
-    if (r == registry::ClaimResult::kTaken)
-      return ApiError{409, "stream-exists", "stream '" + stream + "' is already live on another origin"};
-  }
+  // One stream, one origin (docs/ARCHITECTURE.md, "Cluster"): claim it before serving it.
+  if (auto refused = cluster_->claim_stream(stream)) return *refused;
   auto result = publish_claimed(stream, host, std::get<sdp::SessionDescription>(offer));
-  if (options_.registry && std::holds_alternative<ApiError>(result) &&
-      std::get<ApiError>(result).error != "stream-exists") {
-    options_.registry->release_claim(claim);
-  } else if (options_.registry && std::holds_alternative<SessionCreated>(result)) {
-    // Edges still relaying this stream from an origin that died re-attach here at once
-    // instead of at their next claim re-read (docs/ARCHITECTURE.md, "Cluster", failures).
-    options_.registry->publish({registry::Event::Kind::kStreamMoved, stream, options_.node_id});
+  if (std::holds_alternative<ApiError>(result)) {
+    // Refused: give the name back, unless the live has a host here (a second host refused
+    // as host-taken or too-many-hosts must not release the running live's claim).
+    bool live_here = false;
+    {
+      std::lock_guard lock(mu_);
+      live_here = find_live_source_locked(stream) != nullptr;
+    }
+    if (!live_here) cluster_->release_stream(stream);
+  } else {
+    cluster_->announce_stream(stream);
   }
   return result;
 }
@@ -224,11 +241,7 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
   apply_changes_locked(changes);
   if (last_host) {
     end_live_viewers_locked(live);
-    if (options_.registry && !rec.relayed) {
-      // Origin: give the name back and tell the edges at once (they also see the relay close).
-      pending_releases_.push_back(live);
-      pending_events_.push_back(registry::Event{registry::Event::Kind::kStreamEnded, live, options_.node_id});
-    }
+    if (!rec.relayed) cluster_->queue_stream_ended(live);  // sent by poll(), without mu_
   }
   uint64_t pub = rec.publisher;
   if (auto sit = sessions_.find(pub); sit != sessions_.end()) {

@@ -2,9 +2,10 @@
 // keeps the lives (room::LiveDirectory: which hosts, which viewer slot shows which host),
 // turns the directory's changes into fan-out rewiring on the workers and into events, and
 // reacts to sessions that end by themselves. Thread-safe (one mutex); never waits on a
-// worker or another node while holding it. The cluster half (relays, registry) is in
-// session_manager_cluster.cpp, the lives half (hosts, slots, events) in
-// session_manager_lives.cpp.
+// worker or another node while holding it. What it needs from the cluster (registry,
+// other nodes) goes through a ClusterLink (cluster_link.hpp); its relay sessions, poll and
+// registry events are in session_manager_cluster.cpp, the lives half (hosts, slots,
+// events) in session_manager_lives.cpp.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -20,9 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/cpu_load.hpp"
 #include "dtls/certificate.hpp"
-#include "http/client.hpp"
 #include "http/event_stream.hpp"
 #include "ice/host_candidates.hpp"
 #include "registry/registry.hpp"
@@ -30,18 +29,13 @@
 #include "sdp/answer.hpp"
 #include "sfu/track.hpp"
 #include "sfu/viewer_layer_stats.hpp"
+#include "signaling/api_error.hpp"
+#include "signaling/cluster_link.hpp"
 #include "worker/sessions.hpp"
 #include "worker/viewer_session.hpp"
 #include "worker/worker.hpp"
 
 namespace strata::signaling {
-
-struct ApiError {
-  int status = 400;
-  std::string error;   // short machine-readable code
-  std::string detail;  // what was wrong, for people
-  int retry_after = 0; // seconds; > 0 adds Retry-After
-};
 
 struct SessionCreated {
   std::string session_id;  // public id, used in the session URL
@@ -113,9 +107,6 @@ struct DirectoryView {
   uint64_t publishes_total = 0, views_total = 0, rejected_total = 0;  // since start
 };
 
-enum class NodeRole { kDev, kOrigin, kEdge };
-const char* to_string(NodeRole role);
-
 struct SessionManagerOptions {
   std::string public_ip = "127.0.0.1";
   // The host candidates WHIP/WHEP answers and ICE restarts advertise, highest priority
@@ -133,7 +124,7 @@ struct SessionManagerOptions {
   std::string region = "local";
   std::string http_url;          // how other servers reach this node
   std::string cluster_secret;    // authenticates relay requests; empty = relays refused
-  registry::Registry* registry = nullptr;
+  registry::Registry* registry = nullptr;  // nullptr: no cluster (StandaloneClusterLink)
   Duration relay_linger = std::chrono::seconds(10);
   Duration claim_ttl = std::chrono::seconds(5);
   Duration node_ttl = std::chrono::seconds(3);
@@ -143,10 +134,7 @@ struct SessionManagerOptions {
   // Injected for tests; nullptr / empty = the real ones.
   const Clock* clock = nullptr;
   // Server-to-server requests (an edge asking an origin for a relay): http::http_request.
-  std::function<std::optional<http::ClientResponse>(const std::string& method, const std::string& url,
-                                                    const std::vector<std::pair<std::string, std::string>>& headers,
-                                                    const std::string& body, Duration timeout, std::string* error)>
-      http_request;
+  HttpClient http_request;
   std::function<Duration()> process_cpu_time;  // this process's CPU time so far
   unsigned cpu_count = 0;                      // 0 = the machine's
 };
@@ -264,20 +252,13 @@ class SessionManager final : public worker::SessionEvents {
   transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
   SessionRecord& add_session_locked(Kind kind, const std::string& stream, int worker);
   void end_stream_locked(const std::string& name, const char* reason);
-  struct RelayPlan {
-    transport::TransportConfig config;
-    std::vector<sfu::IngestTrackInfo> tracks;
-    registry::StreamClaim claim;
-    Duration setup_rtt{};  // the relay POST's round trip: a first RTT for NACK timing
-  };
   std::optional<ApiError> ensure_relay(const std::string& stream);
-  // Relay set-ups of one stream are serialized (exactly one relay per edge and stream);
-  // different streams set up side by side, so one slow origin delays only its own streams.
-  std::shared_ptr<std::mutex> relay_setup_lock(const std::string& stream);
+  std::optional<ApiError> add_relayed_stream_locked(const std::string& stream, const RelayPlan& plan);
+  void collect_poll_work_locked(Timestamp now, bool beat, NodeStreams* kept,
+                                std::vector<std::pair<std::string, std::string>>* relayed_from);
   // Edge: re-attaches relayed streams whose claim names another origin now (from an event,
   // or found by the heartbeat's re-read).
   void reattach_moved_streams(const std::vector<std::pair<std::string, std::string>>& relayed_from);
-  std::variant<RelayPlan, ApiError> request_relay(const std::string& stream, const registry::StreamClaim& claim);
   void install_relay_locked(StreamRecord& rec, const RelayPlan& plan);
   void reattach_relay(const std::string& stream, const registry::StreamClaim& claim);
   void subscribe_to_stream_locked(StreamRecord& rec, int worker);
@@ -303,7 +284,6 @@ class SessionManager final : public worker::SessionEvents {
   // Every track of the live's hosts here, in join order.
   std::vector<const sfu::IngestTrackInfo*> live_tracks_locked(const std::string& live) const;
   std::optional<ApiError> check_host_codecs_locked(const std::string& live, const std::vector<sfu::IngestTrackInfo>& tracks) const;
-  void heartbeat(Timestamp now);
   Timestamp now() const { return clock_.now(); }
   void remove_viewer_locked(uint64_t viewer_id);
 
@@ -313,18 +293,11 @@ class SessionManager final : public worker::SessionEvents {
   mutable std::mutex mu_;
   SteadyClock steady_clock_;
   const Clock& clock_;
-  std::mutex relay_setup_mu_;  // guards relay_setup_locks_ only (never held with mu_)
-  std::map<std::string, std::weak_ptr<std::mutex>> relay_setup_locks_;
+  std::unique_ptr<ClusterLink> cluster_;  // after clock_: it keeps a reference to it
   // Streams a stream_moved event named, for poll() to re-attach (guarded by mu_).
   std::vector<std::string> moved_streams_;
   std::atomic<bool> draining_{false};
-  CpuLoad cpu_load_;
-  // Registry writes decided under mu_ and done later without it (they may block).
-  std::vector<registry::Event> pending_events_;
-  std::vector<std::string> pending_releases_;
   Timestamp next_heartbeat_{};
-  uint64_t last_egress_bytes_ = 0, egress_bps_ = 0;
-  Timestamp last_egress_at_{};
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, SessionRecord> sessions_;
   std::unordered_map<std::string, uint64_t> by_public_id_;

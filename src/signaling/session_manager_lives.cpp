@@ -177,8 +177,7 @@ std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std
   }
   // A previous run of this live may have queued its claim release and end event; they
   // must not hit the new run's claim.
-  std::erase(pending_releases_, live);
-  std::erase_if(pending_events_, [&](const registry::Event& e) { return e.stream == live; });
+  cluster_->cancel_queued(live);
   rec.name = source_key(live, host);
   rec.live = live;
   rec.host = host;

@@ -228,6 +228,17 @@ TEST_F(ClusterTest, SecondOriginGets409ForAClaimedName) {
   EXPECT_EQ(registry.stream("cam2")->origin_id, "origin-b");
 }
 
+TEST_F(ClusterTest, ARefusedSecondHostKeepsTheRunningLivesClaim) {
+  Node& a = make_node(NodeRole::kOrigin, "origin-a");
+  Node& b = make_node(NodeRole::kOrigin, "origin-b");
+  ASSERT_FALSE(a.create("/whip/cam", read_sdp(kPublishOffer)).empty());
+  // The same host name again on the origin that serves the live: 409 host-taken.
+  expect_json_error(a.post_sdp("/whip/cam", read_sdp(kPublishOffer)), 409);
+  ASSERT_TRUE(registry.stream("cam")) << "the refusal must not give away the running live's name";
+  EXPECT_EQ(registry.stream("cam")->origin_id, "origin-a");
+  expect_json_error(b.post_sdp("/whip/cam", read_sdp(kPublishOffer)), 409);
+}
+
 TEST_F(ClusterTest, RejectedOfferReleasesItsClaim) {
   Node& origin = make_node(NodeRole::kOrigin, "origin-1");
   // Parses (so the name is claimed first), but offers no codec the server can receive.
