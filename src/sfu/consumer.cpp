@@ -195,8 +195,11 @@ size_t Consumer::write_layer(const PacketRef& source, const PacketFacts& facts, 
   if (layer >= layer_seen_.size()) return 0;
   if (source_seen_ == Timestamp{}) source_seen_ = now;
   layer_seen_[layer] = now;
-  // A replay runs faster than the layer: metering it would make the layer look costlier.
-  if (!replayed) rates_.on_packet(layer, facts.temporal, source.size(), now);
+  // A replay (and the live packets queued behind it) arrives faster than the layer runs:
+  // metered as it is sent, the layer looks costlier for a window, which only delays an
+  // upgrade. Not metering it would make every layer look nearly free once the meter is no
+  // longer young, and the selector would climb beyond the link (cluster_bwe).
+  rates_.on_packet(layer, facts.temporal, source.size(), now);
   if (layer != current_layer_) {
     // Only the layer we want, and only from one of its keyframes: the decoder must not see
     // a delta frame of a stream it has no reference for.

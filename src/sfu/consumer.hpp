@@ -35,7 +35,7 @@ class Consumer {
   // out[0..capacity). Returns its length, or 0 when the packet is not forwarded (another
   // layer, waiting for a keyframe, duplicate, padding). `replayed`: the packet comes from a
   // keyframe cache's replay, sent faster than real time: its frame gets a timestamp from
-  // the wall clock (SeqRewriter retime) and it is not metered as the layer's live rate.
+  // the wall clock (SeqRewriter retime).
   size_t write(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity,
                bool replayed = false);
   // The same, computing the facts here (tests, and sources without a producer).

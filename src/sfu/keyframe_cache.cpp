@@ -37,6 +37,7 @@ void KeyframeCache::add(uint32_t track, const PacketFacts& facts, const PacketRe
     l->track = track;
     l->layer = facts.layer;
   }
+  meter(*l, packet.size(), now);
   if (l->open && (ssrc != l->ssrc || payload_type != l->payload_type)) {
     // Another encoder behind this layer: its old pictures are no reference for the new one.
     close(*l);
@@ -71,12 +72,18 @@ void KeyframeCache::add(uint32_t track, const PacketFacts& facts, const PacketRe
 KeyframeCache::Group KeyframeCache::group(uint32_t track, uint8_t layer, Timestamp now) const {
   const Layer* l = find(track, layer);
   if (!config_.enabled || !l || !l->open || l->entries.empty() || now - l->started > config_.max_age) return {};
-  Group g;
-  g.packets = l->entries;
-  const Duration span = l->entries.back().arrived - l->entries.front().arrived;
-  if (span >= std::chrono::milliseconds(100))
-    g.rate_bps = int64_t(double(l->bytes) * 8 / std::chrono::duration<double>(span).count());
-  return g;
+  return Group{l->entries, l->rate_bps};
+}
+
+void KeyframeCache::meter(Layer& l, size_t bytes, Timestamp now) {
+  if (l.window_start == Timestamp{}) l.window_start = now;
+  const Duration elapsed = now - l.window_start;
+  if (elapsed >= kRateWindow) {
+    l.rate_bps = int64_t(double(l.window_bytes) * 8 / std::chrono::duration<double>(elapsed).count());
+    l.window_start = now;
+    l.window_bytes = 0;
+  }
+  l.window_bytes += bytes;
 }
 
 size_t KeyframeCache::packets() const {

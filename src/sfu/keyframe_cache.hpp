@@ -26,9 +26,11 @@ struct KeyframeCacheConfig {
   size_t max_bytes = 2u << 20;  // RTP bytes per track and layer
   // A replay goes at this multiple of the cached group's own bit rate (loss from a
   // line-rate burst is what stopped other servers from shipping one).
-  double pace_gain = 3.0;
-  // Floor of the replay rate, for groups too young to have a meaningful rate.
-  int64_t min_pace_bps = 1'500'000;
+  // 2.5x: fast enough to be live again within max_age / 1.5, slow enough that a viewer
+  // whose link holds 2.5x the layer (the layer selector's margin) does not drop the burst.
+  double pace_gain = 2.5;
+  // Floor of the replay rate, for layers whose rate is not known yet.
+  int64_t min_pace_bps = 200'000;
 };
 
 class KeyframeCache {
@@ -41,7 +43,7 @@ class KeyframeCache {
   };
   struct Group {
     std::span<const Entry> packets;  // the keyframe's first packet first, in arrival order
-    int64_t rate_bps = 0;            // the group's bit rate as it arrived (0: too young)
+    int64_t rate_bps = 0;            // the layer's bit rate (0: not known yet)
   };
   struct Counters {
     uint64_t groups = 0;         // keyframes that started a group
@@ -73,7 +75,14 @@ class KeyframeCache {
     Timestamp started{};
     size_t bytes = 0;
     std::vector<Entry> entries;  // capacity kept across groups: no allocation once warm
+    // The layer's rate over the last whole window, whatever the groups (a group that holds
+    // only its keyframe has no rate of its own, and the keyframe is its costliest part).
+    Timestamp window_start{};
+    size_t window_bytes = 0;
+    int64_t rate_bps = 0;
   };
+  static constexpr Duration kRateWindow = std::chrono::milliseconds(500);
+  static void meter(Layer& l, size_t bytes, Timestamp now);
   Layer* find(uint32_t track, uint8_t layer);
   const Layer* find(uint32_t track, uint8_t layer) const;
   static void close(Layer& l);

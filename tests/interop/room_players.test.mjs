@@ -83,7 +83,7 @@ interopTest('one-slot aiortc and GStreamer players get the first host, then the 
   assert.equal(videoDir, 'sendonly', 'the slot is sendonly');
   assert.ok(videoSsrcs.length >= 1, 'the slot names its SSRC (a=ssrc)');
   // The tone is identified every 0.5 s of audio; the video may get its first 40 frames sooner
-  // (a start from the keyframe cache plays the cached pictures at 3x), so wait for both.
+  // (a start from the keyframe cache plays the cached pictures at 2.5x), so wait for both.
   await waitUntil(() => (slot0(view)?.frames ?? 0) >= MIN_FRAMES && slot0(view).audio_who != null, 20000,
     `aiortc viewer decodes ${MIN_FRAMES} frames and a tone`, () => JSON.stringify(slot0(view)));
   const beforeLeave = slot0(view);

@@ -135,11 +135,14 @@ TEST_F(KeyframeCacheTest, TracksAndLayersAreCachedApartAndAudioIsNot) {
   EXPECT_EQ(cache.packets(), 6u);
 }
 
-TEST_F(KeyframeCacheTest, TheGroupsRateIsMeasured) {
+TEST_F(KeyframeCacheTest, TheLayersRateIsKnownEvenForAGroupOfOneKeyframe) {
   KeyframeCache cache;
-  add_frames(cache, 1, 31, 1000);  // 31 packets of 1000 bytes over 990 ms
+  EXPECT_EQ(cache.group(0, 0, clock_.now()).rate_bps, 0);
+  add_frames(cache, 1, 31, 1000);  // 1000 bytes every 33 ms: 242 kbit/s
+  add_frames(cache, 100, 1, 1000);  // a new keyframe: the group holds one packet
   const auto g = cache.group(0, 0, clock_.now());
-  EXPECT_NEAR(double(g.rate_bps), 31'000 * 8 / 0.990, 2000);
+  ASSERT_EQ(g.packets.size(), 1u);
+  EXPECT_NEAR(double(g.rate_bps), 1000 * 8 / 0.033, 3000) << "the pace of its replay follows the layer's rate";
 }
 
 TEST_F(KeyframeCacheTest, DisabledKeepsNothing) {
@@ -272,6 +275,22 @@ TEST_F(KeyframeCacheTest, AReplayedPacketCanBeRetransmitted) {
   auto rtx = rtp::RtpPacket::parse(out, n);
   EXPECT_EQ(rtx->ssrc(), 0xBBBBu);
   EXPECT_EQ(load_be16(rtx->payload().data()), seqs[2]) << "RFC 4588 OSN";
+}
+
+TEST_F(KeyframeCacheTest, AReplayCountsInTheLayersRate) {
+  // Unmetered, a replay left the layer rate meter nearly empty once it was no longer young,
+  // every layer looked free and the selector climbed beyond a 500 kbit/s link.
+  KeyframeCache cache;
+  add_frames(cache, 1, 30, 1000);
+  EgressTrackInfo info = video_info();
+  info.source_layers = 3;
+  Consumer c(info);
+  uint8_t out[PacketBuffer::kCapacity];
+  for (const auto& e : cache.group(0, 0, clock_.now()).packets) {
+    c.write(e.packet, e.facts, clock_.now(), out, sizeof out, true);
+    clock_.advance(10ms);
+  }
+  EXPECT_GT(c.layer_rates().rates(clock_.now())[0][2], 200'000) << "30 kB in 300 ms";
 }
 
 TEST(SeqRewriterRetime, EachNewFrameOfAReplayContinuesByWallTime) {
