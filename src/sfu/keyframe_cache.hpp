@@ -8,6 +8,7 @@
 // max_bytes is dropped until the next keyframe. A change of SSRC or payload type on a layer
 // (the host restarted, or another codec) invalidates that layer. Pure: packets and time in.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -59,6 +60,10 @@ class KeyframeCache {
   // The cached group of `track`'s `layer`, or empty packets when there is none or it is
   // older than max_age.
   Group group(uint32_t track, uint8_t layer, Timestamp now) const;
+  // The rate a replay of `g` goes at: pace_gain times its layer's rate, at least min_pace_bps.
+  int64_t replay_rate_bps(const Group& g) const {
+    return std::max(int64_t(double(g.rate_bps) * config_.pace_gain), config_.min_pace_bps);
+  }
 
   const KeyframeCacheConfig& config() const { return config_; }
   const Counters& counters() const { return counters_; }

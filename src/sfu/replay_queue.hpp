@@ -23,7 +23,6 @@ class ReplayQueue {
   // Starts over with `group`, released at `rate_bps`.
   void start(std::span<const Entry> group, int64_t rate_bps, Timestamp now);
   bool active() const { return head_ < queue_.size(); }
-  size_t queued() const { return queue_.size() - head_; }
   // A live packet that arrived while the replay runs: it goes after the cached ones.
   void push(Entry entry) { queue_.push_back(std::move(entry)); }
   // The next packet if the pace allows one now, else nullptr. Call pop() after handling it.

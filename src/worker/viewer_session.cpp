@@ -75,9 +75,7 @@ bool ViewerSession::start_replay(Slot& slot, Timestamp now) {
   if (!cache) return false;
   const sfu::KeyframeCache::Group group = cache->group(slot.source.video_track, uint8_t(slot.video->start_layer()), now);
   if (group.packets.empty()) return false;
-  const auto& config = cache->config();
-  const int64_t rate = std::max(int64_t(double(group.rate_bps) * config.pace_gain), config.min_pace_bps);
-  slot.replay.start(group.packets, rate, now);
+  slot.replay.start(group.packets, cache->replay_rate_bps(group), now);
   worker_.metrics().keyframe_cache_replays.add();
   drain_replay(slot, now);
   return true;
