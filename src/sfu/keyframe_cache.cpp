@@ -71,8 +71,12 @@ void KeyframeCache::add(uint32_t track, const PacketFacts& facts, const PacketRe
 
 KeyframeCache::Group KeyframeCache::group(uint32_t track, uint8_t layer, Timestamp now) const {
   const Layer* l = find(track, layer);
-  if (!config_.enabled || !l || !l->open || l->entries.empty() || now - l->started > config_.max_age) return {};
-  return Group{l->entries, l->rate_bps};
+  return l ? fresh_group(*l, now) : Group{};
+}
+
+KeyframeCache::Group KeyframeCache::fresh_group(const Layer& l, Timestamp now) const {
+  if (!config_.enabled || !l.open || l.entries.empty() || now - l.started > config_.max_age) return {};
+  return Group{l.entries, l.rate_bps};
 }
 
 void KeyframeCache::meter(Layer& l, size_t bytes, Timestamp now) {

@@ -60,6 +60,15 @@ class KeyframeCache {
   // The cached group of `track`'s `layer`, or empty packets when there is none or it is
   // older than max_age.
   Group group(uint32_t track, uint8_t layer, Timestamp now) const;
+  // Calls f(track, layer, group) for every track and layer that has a fresh group, in the
+  // order the layers were first seen: for a subscriber that takes every layer (a relay).
+  template <class F>
+  void for_each_group(Timestamp now, F&& f) const {
+    for (const Layer& l : layers_) {
+      const Group g = fresh_group(l, now);
+      if (!g.packets.empty()) f(l.track, l.layer, g);
+    }
+  }
   // The rate a replay of `g` goes at: pace_gain times its layer's rate, at least min_pace_bps.
   int64_t replay_rate_bps(const Group& g) const {
     return std::max(int64_t(double(g.rate_bps) * config_.pace_gain), config_.min_pace_bps);
@@ -91,6 +100,7 @@ class KeyframeCache {
   Layer* find(uint32_t track, uint8_t layer);
   const Layer* find(uint32_t track, uint8_t layer) const;
   static void close(Layer& l);
+  Group fresh_group(const Layer& l, Timestamp now) const;
 
   KeyframeCacheConfig config_;
   std::vector<Layer> layers_;

@@ -23,7 +23,10 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
   if (!found || found->relayed)
     return ApiError{404, "unknown-stream", "stream '" + stream + "' has no host on this origin"};
   StreamRecord& rec = *found;
-  int w = pick_worker_locked();
+  // On the host's worker: its keyframe cache holds the host's current pictures from the
+  // start (another worker's cache would start empty with this relay), so the relay starts
+  // from it at once; and the relay's packets need no ring hop.
+  int w = rec.publisher_worker;
   SessionRecord& s = add_session_locked(Kind::kRelaySend, rec.name, w);
   s.live = rec.live;
   uint64_t sid = s.id, source = rec.id;

@@ -94,6 +94,8 @@ class Worker {
   // Test seam: the epoll_ctl this worker calls (tests make it fail; nothing else sets it).
   using EpollCtl = int (*)(int epfd, int op, int fd, epoll_event* event);
   void set_epoll_ctl_for_testing(EpollCtl fn) { epoll_ctl_ = fn; }
+  // Test seam: the time of an unstarted worker (the test thread plays the worker thread).
+  void set_now_for_testing(Timestamp now) { now_ = now; }
 
   // Control plane → worker (thread-safe). The function runs on the worker thread.
   void post(std::function<void(Worker&)> fn);
