@@ -105,7 +105,7 @@ if (isRoot() && !process.env[INNER_ENV]) {
     ctx.pages.push(viewerPage);
     const view = await viewerPage.evaluate((url, s) => window.strataClient.watch(url, s, { waitLiveMs: 10000 }), server.httpUrl, STREAM);
 
-    const first = await waitViewer(viewerPage, view.id, (s) => s.video.framesDecoded > 0, 20000, 'Firefox decodes a first frame');
+    const first = await waitViewer(viewerPage, view.id, (s) => s.video.framesDecoded > 0 && s.firstFrameMs !== null, 20000, 'Firefox decodes a first frame');
     report('firefox first frame after', `${first.firstFrameMs ?? '?'} ms`);
     const before = await waitViewer(viewerPage, view.id, (s) => s.video.frameWidth > 0, 5000, 'Firefox reports frameWidth');
     await sleep(SAMPLE_MS);

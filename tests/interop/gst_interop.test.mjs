@@ -17,7 +17,7 @@ interopTest('gstreamer publisher -> strata -> chromium viewer decodes', { timeou
 
   const page = await ctx.clientPage();
   const view = await page.evaluate(([url, s]) => window.strataClient.watch(url, s, { waitLiveMs: 10000 }), [server.httpUrl, STREAM]);
-  const first = await waitForStats(page, view.id, (s) => s.video.framesDecoded > 0, 15000, 'first decoded frame');
+  const first = await waitForStats(page, view.id, (s) => s.video.framesDecoded > 0 && s.firstFrameMs !== null, 15000, 'first decoded frame');
   report('chromium viewer first frame after SRD (ms)', Math.round(first.firstFrameMs));
   await sleep(3000);
   const later = await page.evaluate((id) => window.strataClient.stats(id), view.id);

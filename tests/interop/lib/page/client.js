@@ -1,6 +1,6 @@
 // In-page WHIP/WHEP client used by the interop tests (runs inside Chromium, and Firefox as a viewer).
-// Exposes window.strataClient = { publish, watch, stats, close, createOffer, loopback, restartIce, setLayer, sendCodecs,
-//   watchSlots, slotStats, startMonitor, monitorSamples, openEvents, eventLog, closeEvents, leave, requests }.
+// Exposes window.strataClient = { publish, watch, stats, firstFrame, close, createOffer, loopback, restartIce, setLayer,
+//   sendCodecs, watchSlots, slotStats, startMonitor, monitorSamples, openEvents, eventLog, closeEvents, leave, requests }.
 // Every function returns plain JSON-serialisable values so Playwright's page.evaluate can carry them.
 // Times meant to be compared across pages and with Node (event arrival, DELETE sent, POST sent) are
 // epoch milliseconds (Date.now()): every page of the machine shares that clock.
@@ -143,13 +143,15 @@
     return null;
   }
 
-  // POST the offer (WHIP or WHEP), return { location, etag, answer, link, eventsUrl, sentAt, answeredAt }.
+  // POST the offer (WHIP or WHEP), return { location, etag, answer, link, eventsUrl, sentAt, answeredAt, sentPerf }.
+  // sentPerf: performance.now() taken just before fetch() (the clock of the first-frame timing).
   // Throws with status + body on error.
   async function exchange(serverUrl, kind, stream, offerSdp) {
     const [name, query] = stream.split('?');
     const url = new URL(`/${kind}/${encodeURIComponent(name)}${query ? `?${query}` : ''}`, serverUrl);
     const logged = { kind, url: url.href, sentAt: Date.now(), status: null };
     requestLog.push(logged);
+    const sentPerf = performance.now();
     const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offerSdp });
     const body = await res.text();
     logged.status = res.status;
@@ -164,7 +166,7 @@
     // After a broker's 307, fetch reports the node's URL in res.url: the session lives there.
     const link = res.headers.get('Link');
     return { location: new URL(locationHeader, res.url || url).href, etag: res.headers.get('ETag'), answer: body,
-      link, eventsUrl: eventsUrlFromLink(link, res.url || url), sentAt: logged.sentAt, answeredAt: Date.now() };
+      link, eventsUrl: eventsUrlFromLink(link, res.url || url), sentAt: logged.sentAt, answeredAt: Date.now(), sentPerf };
   }
 
   function register(entry) {
@@ -198,17 +200,101 @@
     return { id, location, etag, gathered, offer: sdp, answer, width: settings.width, height: settings.height, link, eventsUrl, sentAt, answeredAt };
   }
 
-  // Polls framesDecoded every 20 ms after setRemoteDescription so the caller can measure
-  // time-to-first-frame (the join latency a viewer sees).
-  function watchFirstFrame(entry) {
-    const start = performance.now();
+  // Time to the first decoded video frame (the join latency a viewer sees), from two detectors started
+  // right after setRemoteDescription resolved:
+  //  - rVFC: requestVideoFrameCallback on the session's <video> element(s). Its first callback is the
+  //    first frame the element presented; Chromium's metadata for a WebRTC frame carry receiveTime (last
+  //    packet of the frame in) and processingDuration (from there to decoded), so that frame was decoded
+  //    at receiveTime + processingDuration (performance.now() clock, sub-millisecond). Without those
+  //    fields (another browser), the metadata's presentationTime (frame handed to the compositor).
+  //  - stats: getStats() framesDecoded polled every FIRST_FRAME_POLL_MS; the first poll that reads > 0
+  //    (late by at most the interval plus one getStats() call).
+  // Both are upper bounds of the first decode, so the first frame is at the earlier of the two; it is
+  // settled when rVFC fired, or 1 s after the stats poll saw a frame if rVFC stays silent (or there is
+  // no <video>). timing: srdAt, postAt (the successful POST's fetch() start; null for loopback), and
+  // firstFrameAt, firstFrameVia ('rvfc' | 'stats'), statsFrameAt, rvfcDecodedAt, rvfcPresentedAt.
+  const FIRST_FRAME_POLL_MS = 10;
+  const RVFC_GRACE_MS = 1000;
+
+  function watchFirstFrame(entry, videos = []) {
+    const t = entry.timing;
+    t.srdAt = performance.now();
+    t.postAt ??= null;
+    t.pollMs = FIRST_FRAME_POLL_MS;
+    t.waiters = [];
+    const rvfc = videos.filter((v) => v && typeof v.requestVideoFrameCallback === 'function');
+    t.rvfc = rvfc.length > 0;
+    const settle = () => {
+      if (t.firstFrameAt !== undefined) return;
+      const candidates = [['rvfc', t.rvfcDecodedAt], ['stats', t.statsFrameAt]].filter(([, at]) => at !== undefined);
+      if (!candidates.length) return;
+      const [via, at] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
+      t.firstFrameAt = at;
+      t.firstFrameVia = via;
+      t.firstFrameMs = at - t.srdAt;
+      for (const w of t.waiters.splice(0)) w();
+    };
+    for (const video of rvfc) {
+      video.requestVideoFrameCallback((now, meta) => {
+        if (t.rvfcPresentedAt !== undefined) return;
+        t.rvfcPresentedAt = meta.presentationTime ?? now;
+        const decoded = (meta.receiveTime !== undefined && meta.processingDuration !== undefined)
+          ? meta.receiveTime + meta.processingDuration * 1000 : undefined;
+        // A decode time before setRemoteDescription would be nonsense: use the presentation time then.
+        t.rvfcDecodedAt = decoded !== undefined && decoded >= t.srdAt && decoded <= t.rvfcPresentedAt + 1 ? decoded : t.rvfcPresentedAt;
+        t.rvfcMeta = { receiveTime: meta.receiveTime ?? null, processingDuration: meta.processingDuration ?? null,
+          presentationTime: meta.presentationTime ?? null, expectedDisplayTime: meta.expectedDisplayTime ?? null, now,
+          width: meta.width, height: meta.height, rtpTimestamp: meta.rtpTimestamp ?? null, presentedFrames: meta.presentedFrames };
+        settle();
+      });
+    }
+    let prevCallAt = t.srdAt;
     const poll = async () => {
-      if (entry.closed) return;
+      if (entry.closed) return;   // runs on after rVFC settled the time, to report its own reading
+      const callAt = performance.now();
       const s = await readStats(entry.pc);
-      if (s.video.framesDecoded > 0) { entry.timing.firstFrameMs = performance.now() - start; return; }
-      if (performance.now() - start < 30000) setTimeout(poll, 20);
+      if (s.video.framesDecoded > 0) {
+        t.statsFrameAt = performance.now();
+        // The frame was decoded between the previous poll's getStats() call and this one's answer.
+        t.statsWindowMs = t.statsFrameAt - prevCallAt;
+        t.statsCallMs = t.statsFrameAt - callAt;
+        if (!t.rvfc) settle();
+        else setTimeout(settle, RVFC_GRACE_MS);
+        return;
+      }
+      prevCallAt = callAt;
+      if (performance.now() - t.srdAt < 30000) setTimeout(poll, FIRST_FRAME_POLL_MS);
     };
     poll();
+  }
+
+  // The first-frame timing of a session (see watchFirstFrame), times in ms: afterSrdMs, afterPostMs
+  // (null without a POST), via, and each detector's own reading; all null until it is settled.
+  function firstFrameInfo(entry) {
+    const t = entry.timing;
+    const rel = (at, from) => (at === undefined || at === null || from === undefined || from === null ? null : at - from);
+    return {
+      afterSrdMs: rel(t.firstFrameAt, t.srdAt), afterPostMs: rel(t.firstFrameAt, t.postAt), via: t.firstFrameVia ?? null,
+      srdAfterPostMs: rel(t.srdAt, t.postAt), pollMs: t.pollMs ?? null, rvfc: t.rvfc ?? false,
+      statsAfterPostMs: rel(t.statsFrameAt, t.postAt), statsWindowMs: t.statsWindowMs ?? null, statsCallMs: t.statsCallMs ?? null,
+      rvfcDecodedAfterPostMs: rel(t.rvfcDecodedAt, t.postAt),
+      rvfcPresentedAfterPostMs: rel(t.rvfcPresentedAt, t.postAt), rvfcMeta: t.rvfcMeta ?? null,
+    };
+  }
+
+  // Resolves with firstFrameInfo() once the session's first frame is settled (rejects after timeoutMs).
+  async function firstFrame(id, { timeoutMs = 10000 } = {}) {
+    const entry = sessions.get(String(id));
+    if (!entry) throw new Error(`no session ${id}`);
+    const t = entry.timing;
+    if (t.firstFrameAt === undefined) {
+      if (!t.waiters) throw new Error(`session ${id} has no first-frame timing (not a viewer)`);
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`session ${id}: no first frame within ${timeoutMs} ms (${JSON.stringify(firstFrameInfo(entry))})`)), timeoutMs);
+        t.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+    return firstFrameInfo(entry);
   }
 
   // POST a WHEP offer; while the stream is not live (409, or 404) retry the same offer until
@@ -232,12 +318,12 @@
     const remote = new MediaStream();
     pc.addEventListener('track', (ev) => remote.addTrack(ev.track));
     const { sdp, gathered } = await localOffer(pc);
-    const { location, etag, answer, link, eventsUrl, sentAt, answeredAt } = await exchangeWhenLive(serverUrl, stream, sdp, waitLiveMs);
-    const entry = { pc, role: 'viewer', location, answer, eventsUrl, timing: {} };
+    const { location, etag, answer, link, eventsUrl, sentAt, answeredAt, sentPerf } = await exchangeWhenLive(serverUrl, stream, sdp, waitLiveMs);
+    const entry = { pc, role: 'viewer', location, answer, eventsUrl, timing: { postAt: sentPerf } };
     const id = register(entry);
     entry.video = attachVideo(id, remote);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-    watchFirstFrame(entry);
+    watchFirstFrame(entry, [entry.video]);
     return { id, location, etag, gathered, offer: sdp, answer, link, eventsUrl, sentAt, answeredAt };
   }
 
@@ -331,7 +417,11 @@
     if (!entry) throw new Error(`no session ${id}`);
     const s = await readStats(entry.pc);
     s.role = entry.role;
+    // First decoded frame (see watchFirstFrame): ms after setRemoteDescription, and after the start of
+    // the WHEP POST (null for loopback); null until settled.
     s.firstFrameMs = entry.timing.firstFrameMs ?? null;
+    s.firstFrameAfterPostMs = entry.timing.firstFrameAt !== undefined && entry.timing.postAt != null
+      ? entry.timing.firstFrameAt - entry.timing.postAt : null;
     return s;
   }
 
@@ -402,7 +492,7 @@
     const id = register(entry);
     entry.video = attachVideo(id, remote);
     register({ pc: sender, role: 'publisher', location: null, media, timing: {} });
-    watchFirstFrame(entry);
+    watchFirstFrame(entry, [entry.video]);
     return { id };
   }
 
@@ -440,8 +530,8 @@
       pc.close();
       throw err;
     }
-    const { location, etag, answer, link, eventsUrl, sentAt, answeredAt } = ex;
-    const entry = { pc, role: 'viewer', location, answer, eventsUrl, timing: {}, pairs, videos: [] };
+    const { location, etag, answer, link, eventsUrl, sentAt, answeredAt, sentPerf } = ex;
+    const entry = { pc, role: 'viewer', location, answer, eventsUrl, timing: { postAt: sentPerf }, pairs, videos: [] };
     const id = register(entry);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     entry.slots = pairs.map(({ v, a }, index) => ({ index, mid: v.mid, audioMid: a ? a.mid : null }));
@@ -450,7 +540,7 @@
       const el = attachVideo(`${id}-${index}`, media);
       entry.videos.push(el);
     }
-    watchFirstFrame(entry);
+    watchFirstFrame(entry, entry.videos);
     return { id, location, etag, gathered, offer: sdp, answer, link, eventsUrl, sentAt, answeredAt, slots: entry.slots };
   }
 
@@ -682,7 +772,7 @@
   }
 
   window.strataClient = {
-    publish, watch, stats, close, createOffer, loopback, restartIce, setLayer, sendCodecs,
+    publish, watch, stats, firstFrame, close, createOffer, loopback, restartIce, setLayer, sendCodecs,
     watchSlots, slotStats, startMonitor, monitorSamples, openEvents, eventLog, closeEvents, leave, requests,
   };
 })();
