@@ -1,5 +1,7 @@
 #include "bwe/send_history.hpp"
 
+#include <algorithm>
+
 namespace strata::bwe {
 
 namespace {
@@ -18,7 +20,7 @@ int64_t SendHistory::add(uint16_t seq, size_t bytes, Timestamp now, int probe_cl
   if (unwrapped < 0) unwrapped += 65536;  // a first step backwards below zero
   if (unwrapped > newest_) newest_ = unwrapped;
   SentPacket& p = ring_[size_t(unwrapped) & mask_];
-  p = SentPacket{unwrapped, to_micros(now), uint32_t(bytes), int32_t(probe_cluster), false, false};
+  p = SentPacket{unwrapped, to_micros(now), int32_t(probe_cluster), uint16_t(std::min<size_t>(bytes, 65535)), false, false};
   return unwrapped;
 }
 

@@ -10,14 +10,16 @@
 
 namespace strata::bwe {
 
+// One per packet sent to a viewer, so kept to 24 bytes (issue 14: memory per viewer).
 struct SentPacket {
   int64_t seq = -1;  // unwrapped; -1 = slot empty
   int64_t send_us = 0;
-  uint32_t bytes = 0;
   int32_t probe_cluster = -1;
+  uint16_t bytes = 0;     // an RTP packet fits a datagram: at most 65535
   bool reported = false;  // seen in some feedback (received or not)
   bool received = false;
 };
+static_assert(sizeof(SentPacket) <= 24);
 
 class SendHistory {
  public:

@@ -55,7 +55,6 @@ class DtlsTransport::Impl {
   Impl(std::shared_ptr<const Certificate> cert, Role role, const std::string& algorithm,
        Bytes fingerprint, TransportOptions options)
       : cert_(std::move(cert)), role_(role), options_(std::move(options)) {
-    read_buffer_.resize(kMaxRecordPlaintext + 1024);
     setup(algorithm, std::move(fingerprint));
   }
 
@@ -92,6 +91,9 @@ class DtlsTransport::Impl {
   void fail(std::string reason);
   bool fail_false(std::string reason) { fail(std::move(reason)); return false; }
   void flush_output();
+  void renew_bios();
+  void release_idle_buffers();
+  bool reclaim_buffers();
   void update_timer(Timestamp now);
 
   std::shared_ptr<const Certificate> cert_;
@@ -108,8 +110,8 @@ class DtlsTransport::Impl {
   Timestamp next_timeout_ = kNever;
   std::vector<Bytes> outgoing_;
   std::vector<Bytes> application_in_;
-  Bytes read_buffer_;   // SSL_read target, reused
-  Bytes write_buffer_;  // drained wbio bytes, reused
+  bool bios_renewed_ = false;  // the handshake's grown memory BIOs were replaced
+  bool buffers_released_ = false;  // SSL_free_buffers succeeded; SSL_alloc_buffers before use
   Counters counters_;
 };
 
@@ -173,6 +175,7 @@ void DtlsTransport::Impl::handle_datagram(ByteSpan data, Timestamp now) {
     return;
   }
   ++counters_.datagrams_in;
+  if (!reclaim_buffers()) return;
   BIO_write(rbio_, data.data(), int(data.size()));
   if (state_ == State::kConnecting) drive_handshake();
   if (state_ == State::kConnected) read_application_records();
@@ -182,7 +185,7 @@ void DtlsTransport::Impl::handle_datagram(ByteSpan data, Timestamp now) {
 }
 
 void DtlsTransport::Impl::handle_timeout(Timestamp now) {
-  if (!active() || now < next_timeout_) return;
+  if (!active() || now < next_timeout_ || !reclaim_buffers()) return;
   ERR_clear_error();
   // Returns 0 when OpenSSL's own clock says the timer has not expired yet; the timer is
   // then simply re-armed below with the remaining time.
@@ -194,7 +197,7 @@ void DtlsTransport::Impl::handle_timeout(Timestamp now) {
 }
 
 void DtlsTransport::Impl::close(Timestamp now) {
-  if (state_ == State::kConnected) {
+  if (state_ == State::kConnected && reclaim_buffers()) {
     ERR_clear_error();
     SSL_shutdown(ssl_.get());  // close_notify (RFC 5246 §7.2.1); no reply is awaited
     ERR_clear_error();
@@ -206,6 +209,7 @@ void DtlsTransport::Impl::close(Timestamp now) {
 
 bool DtlsTransport::Impl::send_application_data(ByteSpan data, Timestamp now) {
   if (state_ != State::kConnected || data.empty() || data.size() > kMaxRecordPlaintext) return false;
+  if (!reclaim_buffers()) return false;
   ERR_clear_error();
   int n = SSL_write(ssl_.get(), data.data(), int(data.size()));
   if (n <= 0) {
@@ -289,11 +293,14 @@ bool DtlsTransport::Impl::export_srtp_keys() {
 void DtlsTransport::Impl::read_application_records() {
   // Also processes post-handshake records: a retransmitted final flight from the peer makes
   // OpenSSL resend ours, and alerts end up here.
+  // One SSL_read target per thread, not per transport: 17 KB that every viewer would hold
+  // for the rare record (issue 14: memory per viewer).
+  static thread_local Bytes read_buffer(kMaxRecordPlaintext + 1024);
   while (state_ == State::kConnected) {
     ERR_clear_error();
-    int n = SSL_read(ssl_.get(), read_buffer_.data(), int(read_buffer_.size()));
+    int n = SSL_read(ssl_.get(), read_buffer.data(), int(read_buffer.size()));
     if (n > 0) {
-      application_in_.emplace_back(read_buffer_.begin(), read_buffer_.begin() + n);
+      application_in_.emplace_back(read_buffer.begin(), read_buffer.begin() + n);
       continue;
     }
     int err = SSL_get_error(ssl_.get(), n);
@@ -327,13 +334,60 @@ void DtlsTransport::Impl::fail(std::string reason) {
 void DtlsTransport::Impl::flush_output() {
   if (!wbio_) return;
   size_t pending = BIO_ctrl_pending(wbio_);
-  if (pending == 0) return;
-  write_buffer_.resize(pending);
-  int n = BIO_read(wbio_, write_buffer_.data(), int(pending));
-  if (n <= 0) return;
-  size_t before = outgoing_.size();
-  pack_records_into_datagrams(ByteSpan(write_buffer_.data(), size_t(n)), options_.mtu, outgoing_);
-  counters_.datagrams_out += outgoing_.size() - before;
+  if (pending > 0) {
+    // Drained wbio bytes: one buffer per thread, not one per transport (memory per viewer).
+    static thread_local Bytes write_buffer;
+    write_buffer.resize(pending);
+    int n = BIO_read(wbio_, write_buffer.data(), int(pending));
+    if (n <= 0) return;
+    size_t before = outgoing_.size();
+    pack_records_into_datagrams(ByteSpan(write_buffer.data(), size_t(n)), options_.mtu, outgoing_);
+    counters_.datagrams_out += outgoing_.size() - before;
+  }
+  if (state_ == State::kConnected) release_idle_buffers();
+}
+
+// Once connected, DTLS is idle on a media transport (SRTP bypasses it): give back what the
+// handshake grew. OpenSSL keeps its 16.7 KB read and write record buffers for the life of a
+// DTLS connection (SSL_MODE_RELEASE_BUFFERS applies to TLS only); SSL_free_buffers returns
+// them when no record is pending, and OpenSSL allocates them again for the rare later
+// record (a retransmitted flight, an alert, DataChannel data): its read path does that by
+// itself, its DTLS write path does not, so reclaim_buffers() runs before every SSL call.
+void DtlsTransport::Impl::release_idle_buffers() {
+  if (!bios_renewed_) renew_bios();
+  // 0 = a record is pending: keep them this time.
+  if (!buffers_released_) buffers_released_ = SSL_free_buffers(ssl_.get()) == 1;
+}
+
+bool DtlsTransport::Impl::reclaim_buffers() {
+  if (!buffers_released_) return true;
+  if (SSL_alloc_buffers(ssl_.get()) != 1) {
+    fail("DTLS: out of memory for record buffers");
+    return false;
+  }
+  buffers_released_ = false;
+  return true;
+}
+
+// A memory BIO keeps the largest buffer it ever held: after the handshake's flights that is
+// several KB per transport, idle from then on (media bypasses DTLS). Once connected and both
+// BIOs are empty, fresh ones take their place.
+void DtlsTransport::Impl::renew_bios() {
+  if (BIO_ctrl_pending(wbio_) > 0 || BIO_ctrl_pending(rbio_) > 0) return;
+  BIO* rbio = BIO_new(BIO_s_mem());
+  BIO* wbio = BIO_new(BIO_s_mem());
+  if (!rbio || !wbio) {
+    BIO_free(rbio);
+    BIO_free(wbio);
+    return;
+  }
+  BIO_set_mem_eof_return(rbio, -1);
+  BIO_set_mem_eof_return(wbio, -1);
+  SSL_set0_rbio(ssl_.get(), rbio);  // frees the old ones
+  SSL_set0_wbio(ssl_.get(), wbio);
+  rbio_ = rbio;
+  wbio_ = wbio;
+  bios_renewed_ = true;
 }
 
 void DtlsTransport::Impl::update_timer(Timestamp now) {

@@ -18,7 +18,8 @@ std::optional<rtp::RtpPacket> view(const PacketRef& p) { return rtp::RtpPacket::
 Consumer::Consumer(EgressTrackInfo info)
     : info_(std::move(info)),
       rewriter_(info_.codec.clock_rate),
-      sent_(kRetransmissionSlots, std::chrono::seconds(2)),
+      sent_(info_.codec.nack ? kRetransmissionGrowth : RetransmissionGrowth{.initial = 1, .max = 1},
+            std::chrono::seconds(2)),
       waiting_for_keyframe_(info_.kind == MediaKind::kVideo),
       rtx_seq_(uint16_t(random_u32())),
       pictures_(info_.codec.codec) {}
@@ -84,7 +85,7 @@ size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacke
     s.source = source;
     s.out_ts = o->ts;
     if (rewrite_ids) record_picture_ids(s, payload, src.payload_size());
-    sent_.insert(o->seq, std::move(s), now);
+    sent_.insert(o->seq, std::move(s), now, !replayed);
   }
   return len;
 }
@@ -139,22 +140,29 @@ void Consumer::record_picture_ids(Sent& s, const uint8_t* payload, size_t len) c
     if (!d || !d->has_picture_id) return;
     s.has_picture_id = true;
     s.picture_id = d->picture_id;
-    if (d->has_tl0picidx) s.tl0picidx = d->tl0picidx;
+    if (d->has_tl0picidx) {
+      s.has_tl0picidx = true;
+      s.tl0picidx = d->tl0picidx;
+    }
   } else if (info_.codec.codec == codecs::Codec::kVp9) {
     auto d = codecs::parse_vp9(ByteSpan(payload, len));
     if (!d || !d->has_picture_id) return;
     s.has_picture_id = true;
     s.picture_id = d->picture_id;
-    if (d->has_tl0picidx) s.tl0picidx = d->tl0picidx;
+    if (d->has_tl0picidx) {
+      s.has_tl0picidx = true;
+      s.tl0picidx = d->tl0picidx;
+    }
   }
 }
 
 void Consumer::restore_picture_ids(const Sent& s, uint8_t* payload, size_t len) const {
   if (!s.has_picture_id) return;
   if (info_.codec.codec == codecs::Codec::kVp8) {
-    codecs::rewrite_vp8_picture_id(payload, len, s.picture_id, s.tl0picidx.value_or(0));
+    codecs::rewrite_vp8_picture_id(payload, len, s.picture_id, s.has_tl0picidx ? s.tl0picidx : 0);
   } else if (info_.codec.codec == codecs::Codec::kVp9) {
-    codecs::rewrite_vp9_picture_id(payload, len, s.picture_id, s.tl0picidx);
+    codecs::rewrite_vp9_picture_id(payload, len, s.picture_id,
+                                   s.has_tl0picidx ? std::optional<uint8_t>(s.tl0picidx) : std::nullopt);
   }
 }
 

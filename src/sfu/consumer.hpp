@@ -24,7 +24,11 @@ namespace strata::sfu {
 class Consumer {
  public:
   static constexpr Duration kReportInterval = std::chrono::seconds(1);
-  static constexpr size_t kRetransmissionSlots = 1024;  // ~1 s of 8 Mbit/s video
+  // Packets kept for NACKs: at least 1 s of the track at its rate (libwebrtc's
+  // RtpPacketHistory keeps max(1 s, 3 RTT)), up to 4096 (1 s of ~30 Mbit/s video);
+  // tracks without NACK keep nothing. Found again up to 2 s after sending.
+  static constexpr RetransmissionGrowth kRetransmissionGrowth{
+      .initial = 64, .max = 4096, .min_coverage = std::chrono::seconds(1)};
 
   explicit Consumer(EgressTrackInfo info);
 
@@ -98,14 +102,17 @@ class Consumer {
   std::optional<Duration> rtt() const { return rtt_; }
 
  private:
+  // One per packet kept for NACKs, so kept to 16 bytes (issue 14: memory per viewer).
   struct Sent {
     PacketRef source;
     uint32_t out_ts = 0;
     // The codec picture ids as sent (VP8/VP9), re-applied to retransmissions.
-    bool has_picture_id = false;
     uint16_t picture_id = 0;
-    std::optional<uint8_t> tl0picidx;
+    uint8_t tl0picidx = 0;
+    bool has_picture_id : 1 = false;
+    bool has_tl0picidx : 1 = false;
   };
+  static_assert(sizeof(Sent) <= 16);
   struct Header {
     uint8_t payload_type;
     uint32_t ssrc;

@@ -1,7 +1,14 @@
 // Stores the last N sent/received items (packet handles) keyed by 16-bit RTP sequence
 // number so NACKed packets can be retransmitted (RFC 4585 §6.2.1, RFC 4588). Same role as
-// mediasoup's RtpRetransmissionBuffer. All storage is allocated at construction; insert and
-// find never allocate. Items are released (reset to T{}) as soon as they leave the window.
+// mediasoup's RtpRetransmissionBuffer. Items are released (reset to T{}) as soon as they
+// leave the window.
+//
+// Sizing: a fixed buffer allocates all its slots at construction. A growing one (Growth)
+// starts small and doubles, up to a cap, whenever the item about to leave the window is
+// younger than `min_coverage`: it ends up holding min_coverage of the stream at its rate
+// (a 50 packet/s audio track 64 slots, a 2.5 Mbit/s video track 512) instead of the worst
+// case for every viewer. Growing allocates a few times while a stream ramps up, never in
+// steady state; insert and find never allocate otherwise.
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -14,6 +21,13 @@
 
 namespace strata::sfu {
 
+// How a growing RetransmissionBuffer is sized (see above).
+struct RetransmissionGrowth {
+  size_t initial = 64;
+  size_t max = 4096;
+  Duration min_coverage = std::chrono::seconds(1);
+};
+
 template <class T>
 class RetransmissionBuffer {
  public:
@@ -22,36 +36,44 @@ class RetransmissionBuffer {
   static constexpr size_t kResetDistance = 3000;
   static constexpr size_t kMaxCapacity = 32768;  // half the sequence space
 
+  using Growth = RetransmissionGrowth;
+
   // `capacity` is rounded up to a power of two (clamped to [1, kMaxCapacity]).
   RetransmissionBuffer(size_t capacity, Duration max_age)
-      : slots_(std::bit_ceil(std::clamp<size_t>(capacity, 1, kMaxCapacity))),
+      : slots_(round(capacity)), mask_(slots_.size() - 1), max_capacity_(slots_.size()), max_age_(max_age) {}
+  RetransmissionBuffer(Growth growth, Duration max_age)
+      : slots_(round(growth.initial)),
         mask_(slots_.size() - 1),
+        max_capacity_(std::max(slots_.size(), round(growth.max))),
         max_age_(max_age),
-        reset_distance_(std::max(kResetDistance, slots_.size())) {}
+        min_coverage_(growth.min_coverage) {}
 
-  // Returns false when the item was not stored (duplicate or too old).
-  bool insert(uint16_t seq, T item, Timestamp now) {
+  // Returns false when the item was not stored (duplicate or too old). `at_stream_rate`:
+  // false for items sent in a burst faster than the stream (a keyframe-cache replay),
+  // which must not size a growing buffer for the rest of its life.
+  bool insert(uint16_t seq, T item, Timestamp now, bool at_stream_rate = true) {
     if (!started_) {
       started_ = true;
       highest_ = seq;
-      return store(seq, std::move(item), now);
+      return store(seq, std::move(item), now, at_stream_rate);
     }
     const int distance = seq_diff(seq, highest_);
     if (distance > 0) {
+      while (at_stream_rate && should_grow(distance, now)) grow();
       advance(seq, distance);
-      return store(seq, std::move(item), now);
+      return store(seq, std::move(item), now, at_stream_rate);
     }
     const size_t back = size_t(-distance);
     if (back >= slots_.size()) {
-      if (back < reset_distance_) return false;  // a straggler too old to keep
+      if (back < std::max(kResetDistance, slots_.size())) return false;  // a straggler too old to keep
       clear();
       started_ = true;
       highest_ = seq;
-      return store(seq, std::move(item), now);
+      return store(seq, std::move(item), now, at_stream_rate);
     }
     const Slot& s = slot(seq);
     if (s.used && s.seq == seq) return false;  // duplicate
-    return store(seq, std::move(item), now);
+    return store(seq, std::move(item), now, at_stream_rate);
   }
 
   // The stored item, or nullptr when absent, outside the window or older than max_age.
@@ -80,9 +102,31 @@ class RetransmissionBuffer {
     Timestamp stored_at{};
     uint16_t seq = 0;
     bool used = false;
+    bool at_stream_rate = true;  // see insert()
   };
 
   Slot& slot(uint16_t seq) { return slots_[seq & mask_]; }
+  static size_t round(size_t n) { return std::bit_ceil(std::clamp<size_t>(n, 1, kMaxCapacity)); }
+
+  // The oldest item, next to leave the window when `distance` new numbers arrive, is still
+  // younger than min_coverage: the window covers less time than wanted.
+  bool should_grow(int distance, Timestamp now) {
+    if (slots_.size() >= max_capacity_ || size_t(distance) >= slots_.size()) return false;
+    const Slot& oldest = slot(uint16_t(highest_ + 1));
+    return oldest.used && oldest.at_stream_rate && now - oldest.stored_at < min_coverage_;
+  }
+
+  // Doubles the ring; the items keep their sequence numbers (no two collide in the bigger
+  // ring because they span less than the old size).
+  void grow() {
+    std::vector<Slot> bigger(slots_.size() * 2);
+    const size_t mask = bigger.size() - 1;
+    for (Slot& s : slots_) {
+      if (s.used) bigger[s.seq & mask] = std::move(s);
+    }
+    slots_ = std::move(bigger);
+    mask_ = mask;
+  }
 
   void advance(uint16_t seq, int distance) {
     if (size_t(distance) >= slots_.size()) {
@@ -94,13 +138,14 @@ class RetransmissionBuffer {
     highest_ = seq;
   }
 
-  bool store(uint16_t seq, T&& item, Timestamp now) {
+  bool store(uint16_t seq, T&& item, Timestamp now, bool at_stream_rate) {
     Slot& s = slot(seq);
     if (!s.used) ++count_;
     s.item = std::move(item);
     s.stored_at = now;
     s.seq = seq;
     s.used = true;
+    s.at_stream_rate = at_stream_rate;
     return true;
   }
 
@@ -113,8 +158,9 @@ class RetransmissionBuffer {
 
   std::vector<Slot> slots_;
   size_t mask_;
+  size_t max_capacity_;
   Duration max_age_;
-  size_t reset_distance_;
+  Duration min_coverage_{};
   bool started_ = false;
   uint16_t highest_ = 0;
   size_t count_ = 0;

@@ -40,6 +40,70 @@ TEST(RetransmissionBuffer, InsertFindAndAge) {
   EXPECT_EQ(*b.find(4, clock.now()), 44);
 }
 
+// A growing buffer ends up holding min_coverage of the stream at its packet rate: a table
+// of rates (packets per second) and the capacity each settles on.
+TEST(RetransmissionBuffer, GrowsToCoverOneSecondAtTheStreamsRate) {
+  struct Case {
+    int packets_per_second;
+    size_t want;
+  };
+  for (auto c : {Case{50, 64}, Case{100, 128}, Case{270, 512}, Case{800, 1024}, Case{20000, 4096}}) {
+    FakeClock clock;
+    RetransmissionBuffer<int> b(RetransmissionGrowth{.initial = 64, .max = 4096, .min_coverage = 1s}, 2s);
+    const auto gap = std::chrono::microseconds(1'000'000 / c.packets_per_second);
+    for (int i = 0; i < 3 * c.packets_per_second; ++i) {  // 3 s of the stream
+      ASSERT_TRUE(b.insert(uint16_t(i), i, clock.now()));
+      clock.advance(gap);
+    }
+    EXPECT_EQ(b.capacity(), c.want) << c.packets_per_second << " packets/s";
+  }
+}
+
+TEST(RetransmissionBuffer, GrowingKeepsEveryStoredItem) {
+  FakeClock clock;
+  RetransmissionBuffer<int> b(RetransmissionGrowth{.initial = 4, .max = 64, .min_coverage = 1s}, 2s);
+  for (int i = 0; i < 40; ++i) {  // 40 packets in 0.4 s: grows 4 -> 64
+    ASSERT_TRUE(b.insert(uint16_t(65520 + i), i, clock.now()));  // across the wrap, too
+    clock.advance(10ms);
+  }
+  EXPECT_EQ(b.capacity(), 64u);
+  EXPECT_EQ(b.size(), 40u);
+  for (int i = 0; i < 40; ++i) {
+    int* item = b.find(uint16_t(65520 + i), clock.now());
+    ASSERT_NE(item, nullptr) << i;
+    EXPECT_EQ(*item, i);
+  }
+}
+
+// A keyframe-cache replay sends 2 s of packets in 0.2 s: kept for NACKs, but neither the
+// burst nor the stream after it (whose oldest neighbours are the replayed packets) sizes
+// the buffer.
+TEST(RetransmissionBuffer, AReplayBurstDoesNotSizeTheBuffer) {
+  FakeClock clock;
+  RetransmissionBuffer<int> b(RetransmissionGrowth{.initial = 64, .max = 4096, .min_coverage = 1s}, 2s);
+  uint16_t seq = 0;
+  for (int i = 0; i < 100; ++i) {  // 100 packets/s stream after a 100-packet burst
+    ASSERT_TRUE(b.insert(seq++, i, clock.now(), false));
+    clock.advance(2ms);
+  }
+  EXPECT_EQ(b.capacity(), 64u);
+  ASSERT_NE(b.find(uint16_t(seq - 1), clock.now()), nullptr);  // still NACK-able
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(b.insert(seq++, i, clock.now()));
+    clock.advance(10ms);
+  }
+  EXPECT_EQ(b.capacity(), 128u);  // 1 s at 100 packets/s, as without the burst
+}
+
+TEST(RetransmissionBuffer, AFixedBufferNeverGrows) {
+  FakeClock clock;
+  RetransmissionBuffer<int> b(8, 10s);
+  for (int i = 0; i < 100; ++i) b.insert(uint16_t(i), i, clock.now());  // all at once
+  EXPECT_EQ(b.capacity(), 8u);
+  EXPECT_EQ(b.find(91, clock.now()), nullptr);
+  ASSERT_NE(b.find(92, clock.now()), nullptr);
+}
+
 TEST(RetransmissionBuffer, WindowAcrossWrap) {
   FakeClock clock;
   RetransmissionBuffer<int> b(8, 10s);
