@@ -1,6 +1,8 @@
 // DTLS fuzz body: a fresh server-role DtlsTransport gets the input as a datagram (twice, as
-// a retransmitted flight would arrive), runs its timer and closes; then the record packer
-// splits the input at several MTUs and must neither lose nor reorder a byte.
+// a retransmitted flight would arrive), runs its timer and closes; a connected server that
+// retired its OpenSSL connection (RetiredDtls) gets it too and must stay connected (an
+// alert that closes it needs the record keys); then the record packer splits the input at
+// several MTUs and must neither lose nor reorder a byte.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -20,6 +22,38 @@ volatile size_t g_sink = 0;
 const std::shared_ptr<const dtls::Certificate>& server_certificate() {
   static const auto cert = dtls::Certificate::generate();
   return cert;
+}
+
+// One handshake per process: a client and a retiring server, datagrams moved until both
+// are connected.
+dtls::DtlsTransport& retired_server() {
+  static const auto client_cert = dtls::Certificate::generate();
+  static dtls::DtlsTransport client(client_cert, dtls::Role::kClient, "sha-256",
+                                    *dtls::digest_of(server_certificate()->x509(), "sha-256"));
+  static dtls::DtlsTransport server(server_certificate(), dtls::Role::kServer, "sha-256",
+                                    *dtls::digest_of(client_cert->x509(), "sha-256"),
+                                    dtls::TransportOptions{.retire_after_handshake = true});
+  static const bool connected = [] {
+    const Timestamp now = FakeClock().now();
+    client.start(now);
+    server.start(now);
+    for (int i = 0; i < 20; ++i) {
+      for (const Bytes& d : client.take_outgoing()) server.handle_datagram(d, now);
+      for (const Bytes& d : server.take_outgoing()) client.handle_datagram(d, now);
+    }
+    return client.state() == dtls::State::kConnected && server.retired();
+  }();
+  STRATA_FUZZ_CHECK("dtls", connected);
+  return server;
+}
+
+void exercise_retired(ByteSpan datagram) {
+  dtls::DtlsTransport& server = retired_server();
+  server.handle_datagram(datagram, FakeClock().now());
+  size_t sum = 0;
+  for (const Bytes& d : server.take_outgoing()) sum += d.size();
+  STRATA_FUZZ_CHECK("dtls", server.state() == dtls::State::kConnected && !server.peer_closed());
+  g_sink = g_sink + sum;
 }
 
 void exercise_server(ByteSpan datagram) {
@@ -76,6 +110,7 @@ int dtls_one_input(const uint8_t* data, size_t size) {
   const ByteSpan span(buf.data(), buf.size());
   g_sink = g_sink + dtls::looks_like_dtls(span);
   exercise_server(span);
+  exercise_retired(span);
   exercise_packer(span);
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "dtls/datagram_packer.hpp"
+#include "dtls/retired_dtls.hpp"
 #include "dtls/ssl_context.hpp"
 
 namespace strata::dtls {
@@ -64,8 +65,9 @@ class DtlsTransport::Impl {
   void close(Timestamp now);
   bool send_application_data(ByteSpan data, Timestamp now);
   size_t max_application_data_size() const {
-    return state_ == State::kConnected ? DTLS_get_data_mtu(ssl_.get()) : 0;
+    return state_ == State::kConnected && ssl_ ? DTLS_get_data_mtu(ssl_.get()) : 0;
   }
+  bool retired() const { return retired_.has_value(); }
 
   std::vector<Bytes> take_outgoing() { return std::exchange(outgoing_, {}); }
   std::vector<Bytes> take_application_data() { return std::exchange(application_in_, {}); }
@@ -95,6 +97,8 @@ class DtlsTransport::Impl {
   void release_idle_buffers();
   bool reclaim_buffers();
   void update_timer(Timestamp now);
+  void retire();
+  void handle_retired_datagram(ByteSpan data);
 
   std::shared_ptr<const Certificate> cert_;
   Role role_;
@@ -112,6 +116,8 @@ class DtlsTransport::Impl {
   std::vector<Bytes> application_in_;
   bool bios_renewed_ = false;  // the handshake's grown memory BIOs were replaced
   bool buffers_released_ = false;  // SSL_free_buffers succeeded; SSL_alloc_buffers before use
+  std::vector<Bytes> final_flight_;   // the server's last flight, kept for retire()
+  std::optional<RetiredDtls> retired_;  // set: ssl_ is gone (options_.retire_after_handshake)
   Counters counters_;
 };
 
@@ -175,17 +181,49 @@ void DtlsTransport::Impl::handle_datagram(ByteSpan data, Timestamp now) {
     return;
   }
   ++counters_.datagrams_in;
+  if (retired_) return handle_retired_datagram(data);
   if (!reclaim_buffers()) return;
   BIO_write(rbio_, data.data(), int(data.size()));
+  const bool was_connecting = state_ == State::kConnecting;
+  const size_t sent_before = outgoing_.size();
   if (state_ == State::kConnecting) drive_handshake();
   if (state_ == State::kConnected) read_application_records();
   discard_unread_input();
   flush_output();
+  // The flight that completed a server's handshake is its last (ChangeCipherSpec, Finished).
+  if (was_connecting && state_ == State::kConnected && role_ == Role::kServer)
+    final_flight_.assign(outgoing_.begin() + std::ptrdiff_t(sent_before), outgoing_.end());
+  if (state_ == State::kConnected && options_.retire_after_handshake) retire();
   update_timer(now);
 }
 
+// Frees the SSL once the keys are out and nothing is pending; keeps it when the suite is
+// not one RetiredDtls handles.
+void DtlsTransport::Impl::retire() {
+  if (retired_ || !ssl_ || BIO_ctrl_pending(wbio_) > 0 || SSL_pending(ssl_.get()) > 0) return;
+  retired_ = RetiredDtls::from(ssl_.get(), role_ == Role::kServer, std::move(final_flight_));
+  final_flight_.clear();
+  if (!retired_) return;
+  ssl_.reset();  // frees the BIOs too
+  rbio_ = wbio_ = nullptr;
+}
+
+void DtlsTransport::Impl::handle_retired_datagram(ByteSpan data) {
+  const size_t before = outgoing_.size();
+  const RetiredDtls::PeerAlert alert = retired_->handle_datagram(data, outgoing_);
+  counters_.datagrams_out += outgoing_.size() - before;
+  if (alert == RetiredDtls::PeerAlert::kCloseNotify) {
+    peer_closed_ = true;
+    outgoing_.push_back(retired_->close_notify());  // answer it (RFC 5246 §7.2.1)
+    ++counters_.datagrams_out;
+    state_ = State::kClosed;
+  } else if (alert == RetiredDtls::PeerAlert::kFatal) {
+    fail("DTLS fatal alert from the peer (description " + std::to_string(retired_->last_alert_description()) + ")");
+  }
+}
+
 void DtlsTransport::Impl::handle_timeout(Timestamp now) {
-  if (!active() || now < next_timeout_ || !reclaim_buffers()) return;
+  if (!active() || retired_ || now < next_timeout_ || !reclaim_buffers()) return;
   ERR_clear_error();
   // Returns 0 when OpenSSL's own clock says the timer has not expired yet; the timer is
   // then simply re-armed below with the remaining time.
@@ -197,7 +235,10 @@ void DtlsTransport::Impl::handle_timeout(Timestamp now) {
 }
 
 void DtlsTransport::Impl::close(Timestamp now) {
-  if (state_ == State::kConnected && reclaim_buffers()) {
+  if (state_ == State::kConnected && retired_) {
+    outgoing_.push_back(retired_->close_notify());
+    ++counters_.datagrams_out;
+  } else if (state_ == State::kConnected && reclaim_buffers()) {
     ERR_clear_error();
     SSL_shutdown(ssl_.get());  // close_notify (RFC 5246 §7.2.1); no reply is awaited
     ERR_clear_error();
@@ -208,7 +249,7 @@ void DtlsTransport::Impl::close(Timestamp now) {
 }
 
 bool DtlsTransport::Impl::send_application_data(ByteSpan data, Timestamp now) {
-  if (state_ != State::kConnected || data.empty() || data.size() > kMaxRecordPlaintext) return false;
+  if (state_ != State::kConnected || retired_ || data.empty() || data.size() > kMaxRecordPlaintext) return false;
   if (!reclaim_buffers()) return false;
   ERR_clear_error();
   int n = SSL_write(ssl_.get(), data.data(), int(data.size()));
@@ -332,7 +373,7 @@ void DtlsTransport::Impl::fail(std::string reason) {
 }
 
 void DtlsTransport::Impl::flush_output() {
-  if (!wbio_) return;
+  if (!wbio_ || !ssl_) return;
   size_t pending = BIO_ctrl_pending(wbio_);
   if (pending > 0) {
     // Drained wbio bytes: one buffer per thread, not one per transport (memory per viewer).
@@ -392,7 +433,7 @@ void DtlsTransport::Impl::renew_bios() {
 
 void DtlsTransport::Impl::update_timer(Timestamp now) {
   timeval tv{};
-  if (active() && DTLSv1_get_timeout(ssl_.get(), &tv) == 1) {
+  if (active() && ssl_ && DTLSv1_get_timeout(ssl_.get(), &tv) == 1) {
     next_timeout_ = now + std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
   } else {
     next_timeout_ = kNever;
@@ -424,6 +465,7 @@ bool DtlsTransport::send_application_data(ByteSpan data, Timestamp now) {
 }
 std::vector<Bytes> DtlsTransport::take_application_data() { return impl_->take_application_data(); }
 size_t DtlsTransport::max_application_data_size() const { return impl_->max_application_data_size(); }
+bool DtlsTransport::retired() const { return impl_->retired(); }
 const DtlsTransport::Counters& DtlsTransport::counters() const { return impl_->counters(); }
 
 }  // namespace strata::dtls

@@ -39,6 +39,11 @@ struct TransportOptions {
   // First retransmission timeout, doubled on each expiry up to max (RFC 6347 §4.2.4.1).
   Duration initial_retransmit_timeout = std::chrono::seconds(1);
   Duration max_retransmit_timeout = std::chrono::seconds(8);
+  // Once connected, replace the OpenSSL connection by a RetiredDtls (~40 KB less per
+  // transport): for media transports that never send DTLS application data. Alerts stay
+  // authenticated both ways and a lost final flight is still answered; application data
+  // is refused from then on. Only AES-GCM suites retire; others keep the SSL.
+  bool retire_after_handshake = false;
 };
 
 class DtlsTransport {
@@ -90,6 +95,8 @@ class DtlsTransport {
   size_t max_application_data_size() const;
 
   const Counters& counters() const;
+  // The OpenSSL connection was replaced by a RetiredDtls (TransportOptions).
+  bool retired() const;
 
  private:
   class Impl;

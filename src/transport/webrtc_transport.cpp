@@ -23,8 +23,11 @@ WebRtcTransport::WebRtcTransport(TransportConfig config, Output& out)
            config_.remote_ufrag.empty() ? std::nullopt : std::optional<std::string>(config_.remote_ufrag),
            ice::IceLiteAgent::Config{.consent_timeout = config_.consent_timeout,
                                      .previous_generation_grace = config_.previous_ice_generation_grace}) {
+  // No DataChannel yet: DTLS only agrees on the SRTP keys, so its OpenSSL connection is
+  // dropped once connected (memory per viewer; dtls/retired_dtls.hpp).
   dtls_ = std::make_unique<dtls::DtlsTransport>(config_.certificate, config_.dtls_role,
-                                                config_.remote_fingerprint_algorithm, config_.remote_fingerprint);
+                                                config_.remote_fingerprint_algorithm, config_.remote_fingerprint,
+                                                dtls::TransportOptions{.retire_after_handshake = true});
   if (config_.ice_controlling) {
     ice::IceControllingAgent::Config c;
     c.consent_timeout = config_.consent_timeout;

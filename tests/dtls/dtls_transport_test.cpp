@@ -441,6 +441,91 @@ TEST(DtlsTransport, GarbageAfterConnectKeepsSessionUp) {
   EXPECT_EQ(link.server->take_application_data(), (std::vector<Bytes>{Bytes{9, 9}}));
 }
 
+// Retirement (TransportOptions::retire_after_handshake, dtls/retired_dtls.hpp): once
+// connected, a media transport drops its OpenSSL connection; alerts stay authenticated both
+// ways against OpenSSL on the other side, and a lost final flight is still answered.
+TransportOptions retiring(TransportOptions o = {}) {
+  o.retire_after_handshake = true;
+  return o;
+}
+
+struct RetireCase {
+  bool client, server;
+};
+class Retired : public testing::TestWithParam<RetireCase> {};
+
+TEST_P(Retired, KeysStayAndCloseNotifyIsAuthenticatedBothWays) {
+  const auto [retire_client, retire_server] = GetParam();
+  for (bool client_closes : {true, false}) {
+    Link link(retire_client ? retiring() : TransportOptions{}, retire_server ? retiring() : TransportOptions{});
+    link.run();
+    ASSERT_EQ(link.client->state(), State::kConnected) << link.client->failure_reason();
+    ASSERT_EQ(link.server->state(), State::kConnected) << link.server->failure_reason();
+    EXPECT_EQ(link.client->retired(), retire_client);
+    EXPECT_EQ(link.server->retired(), retire_server);
+    expect_mirrored(*link.client->srtp_keys(), *link.server->srtp_keys(), SrtpProfile::kAeadAes128Gcm);
+    DtlsTransport& closer = client_closes ? *link.client : *link.server;
+    DtlsTransport& other = client_closes ? *link.server : *link.client;
+    closer.close(link.now);
+    EXPECT_EQ(closer.state(), State::kClosed);
+    link.pump();
+    EXPECT_TRUE(other.peer_closed()) << "client closes: " << client_closes;
+    EXPECT_EQ(other.state(), State::kClosed) << other.failure_reason();
+    EXPECT_TRUE(other.srtp_keys());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Retired,
+                         testing::Values(RetireCase{false, true}, RetireCase{true, false}, RetireCase{true, true}));
+
+// Batch 4 is the server's final flight (ChangeCipherSpec, Finished): the server is connected
+// and retired when it is lost, and must answer the client's retransmitted flight with it.
+TEST(DtlsTransport, ARetiredServerResendsItsLostFinalFlight) {
+  Link link(fast_timers(), fast_timers(retiring()));
+  link.drop_batches = {4};
+  link.run();
+  ASSERT_TRUE(link.server->retired());
+  ASSERT_EQ(link.client->state(), State::kConnected) << link.client->failure_reason();
+  EXPECT_GE(link.client->counters().retransmit_timeouts, 1u);
+  expect_mirrored(*link.client->srtp_keys(), *link.server->srtp_keys(), SrtpProfile::kAeadAes128Gcm);
+  link.client->close(link.now);  // and the connection still closes cleanly
+  link.pump();
+  EXPECT_TRUE(link.server->peer_closed());
+}
+
+Bytes alert_record(uint16_t epoch, Bytes fragment) {
+  Bytes r = {21, 0xFE, 0xFD, uint8_t(epoch >> 8), uint8_t(epoch), 0, 0, 0, 0, 0x10, 0x00,
+             uint8_t(fragment.size() >> 8), uint8_t(fragment.size())};
+  r.insert(r.end(), fragment.begin(), fragment.end());
+  return r;
+}
+
+TEST(DtlsTransport, ARetiredTransportIgnoresForgedAndPlaintextAlerts) {
+  Link link({}, retiring());
+  link.run();
+  ASSERT_TRUE(link.server->retired());
+  std::mt19937 rng(7);
+  Bytes forged(26);
+  for (auto& b : forged) b = uint8_t(rng());
+  const std::vector<Bytes> attacks = {
+      alert_record(1, forged),                  // epoch 1, tag does not verify
+      alert_record(0, {1, 0}),                  // a close_notify in the clear
+      alert_record(0, {2, 40}),                 // a fatal alert in the clear
+      alert_record(1, Bytes(5, 0)),             // too short to hold nonce and tag
+      Bytes{21, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 1, 0x40, 0},  // length past the datagram
+      Bytes{23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0},     // application data
+  };
+  for (const Bytes& a : attacks) link.server->handle_datagram(a, link.now);
+  EXPECT_EQ(link.server->state(), State::kConnected) << link.server->failure_reason();
+  EXPECT_FALSE(link.server->peer_closed());
+  EXPECT_TRUE(link.server->take_outgoing().empty());  // nothing answers them
+  EXPECT_FALSE(link.server->send_application_data(Bytes(3, 1), link.now));
+  EXPECT_EQ(link.server->max_application_data_size(), 0u);
+  link.client->close(link.now);  // the genuine one still works
+  link.pump();
+  EXPECT_TRUE(link.server->peer_closed());
+}
+
 TEST(DtlsTransport, StateNames) {
   EXPECT_STREQ(to_string(State::kNew), "new");
   EXPECT_STREQ(to_string(State::kConnected), "connected");
