@@ -23,7 +23,7 @@ double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 }  // namespace
 
 DownlinkEstimator::DownlinkEstimator(EstimatorConfig cfg)
-    : cfg_(cfg), history_(cfg.history_size), aimd_(cfg.initial, cfg.min, cfg.max), loss_bound_(cfg.max) {}
+    : cfg_(cfg), history_(cfg.history_size, cfg.history_max), aimd_(cfg.initial, cfg.min, cfg.max), loss_bound_(cfg.max) {}
 
 void DownlinkEstimator::observe(Timestamp now) { last_now_ = std::max(last_now_, now); }
 

@@ -33,6 +33,7 @@ struct EstimatorConfig {
   Bitrate min = 50'000;
   Bitrate max = 30'000'000;
   size_t history_size = 4096;  // sent packets remembered (~1.3 s at 30 Mbit/s)
+  size_t history_max = 0;      // above history_size: the history grows (SendHistory)
   Duration probe_timeout = std::chrono::milliseconds(1000);  // undecided after this = failed
   Duration probe_min_span = std::chrono::milliseconds(150);  // probe packets must span this
 };

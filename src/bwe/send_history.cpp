@@ -12,15 +12,30 @@ size_t round_up_pow2(size_t n) {
 }
 }  // namespace
 
-SendHistory::SendHistory(size_t capacity) : ring_(round_up_pow2(capacity)), mask_(ring_.size() - 1) {}
+SendHistory::SendHistory(size_t capacity, size_t max_capacity)
+    : ring_(round_up_pow2(capacity)), mask_(ring_.size() - 1), max_capacity_(std::max(ring_.size(), max_capacity)) {}
+
+void SendHistory::grow() {
+  std::vector<SentPacket> bigger(ring_.size() * 2);
+  const size_t mask = bigger.size() - 1;
+  for (const SentPacket& p : ring_) {
+    if (p.seq >= 0) bigger[size_t(p.seq) & mask] = p;
+  }
+  ring_ = std::move(bigger);
+  mask_ = mask;
+}
 
 int64_t SendHistory::add(uint16_t seq, size_t bytes, Timestamp now, int probe_cluster) {
   int64_t unwrapped = seq;
   if (newest_ >= 0) unwrapped = newest_ + int16_t(uint16_t(seq - uint16_t(newest_)));
   if (unwrapped < 0) unwrapped += 65536;  // a first step backwards below zero
   if (unwrapped > newest_) newest_ = unwrapped;
+  const int64_t now_us = to_micros(now);
+  while (ring_.size() < max_capacity_ && ring_[size_t(unwrapped) & mask_].seq != unwrapped &&
+         must_keep(ring_[size_t(unwrapped) & mask_], now_us))
+    grow();
   SentPacket& p = ring_[size_t(unwrapped) & mask_];
-  p = SentPacket{unwrapped, to_micros(now), int32_t(probe_cluster), uint16_t(std::min<size_t>(bytes, 65535)), false, false};
+  p = SentPacket{unwrapped, now_us, int32_t(probe_cluster), uint16_t(std::min<size_t>(bytes, 65535)), false, false};
   return unwrapped;
 }
 

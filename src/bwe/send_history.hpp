@@ -23,8 +23,14 @@ static_assert(sizeof(SentPacket) <= 24);
 
 class SendHistory {
  public:
-  // capacity is rounded up to a power of two; allocated once here.
-  explicit SendHistory(size_t capacity);
+  // capacity is rounded up to a power of two and allocated here. With max_capacity above
+  // it, the ring doubles (up to that) whenever a packet would overwrite one that no
+  // feedback has reported yet and that was sent less than kKeepUnreported ago: it grows to
+  // the packets sent per feedback interval instead of the worst case (a viewer of one
+  // 2.5 Mbit/s stream keeps 128 entries, 3 KB). Pointers from find() die at the next add().
+  explicit SendHistory(size_t capacity, size_t max_capacity = 0);
+  static constexpr int64_t kKeepUnreportedUs = 1'000'000;
+  size_t capacity() const { return ring_.size(); }
 
   // Records a sent packet and returns its unwrapped sequence number.
   int64_t add(uint16_t seq, size_t bytes, Timestamp now, int probe_cluster);
@@ -34,8 +40,14 @@ class SendHistory {
   int64_t newest() const { return newest_; }
 
  private:
+  bool must_keep(const SentPacket& p, int64_t now_us) const {
+    return p.seq >= 0 && !p.reported && now_us - p.send_us < kKeepUnreportedUs;
+  }
+  void grow();
+
   std::vector<SentPacket> ring_;
   size_t mask_ = 0;
+  size_t max_capacity_ = 0;
   int64_t newest_ = -1;
 };
 

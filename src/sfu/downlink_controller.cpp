@@ -10,7 +10,7 @@ namespace strata::sfu {
 
 DownlinkController::DownlinkController(std::shared_ptr<ViewerLayerStats> stats)
     : stats_(stats ? std::move(stats) : std::make_shared<ViewerLayerStats>()),
-      estimator_(bwe::EstimatorConfig{.history_size = kSendHistory}),
+      estimator_(bwe::EstimatorConfig{.history_size = kSendHistory, .history_max = kSendHistoryMax}),
       sequencer_(this) {}
 
 void DownlinkController::on_transport_packet_sent(uint16_t seq, size_t bytes, Timestamp now, int probe_cluster) {

@@ -39,9 +39,10 @@ class DownlinkController : private TransportSequencer::Listener {
   static constexpr double kCeilingProbeGain = 1.15;  // ... and 1.15x the link's ceiling
   // What audio takes from the estimate before video layers are chosen.
   static constexpr bwe::Bitrate kAudioAllowance = 40'000;  // Opus at browser defaults + headers
-  // Packets remembered for feedback: 0.5 s at 1000 packets/s, 5-10 feedback intervals
-  // (they come every 50-100 ms); 12 KB per viewer.
-  static constexpr size_t kSendHistory = 512;
+  // Packets remembered for feedback: from 128 (3 KB), growing while unreported packets
+  // would be overwritten (SendHistory), up to 1 s at 4000 packets/s.
+  static constexpr size_t kSendHistory = 128;
+  static constexpr size_t kSendHistoryMax = 4096;
 
   explicit DownlinkController(std::shared_ptr<ViewerLayerStats> stats);
   DownlinkController(const DownlinkController&) = delete;

@@ -1,12 +1,14 @@
 #include "sfu/seq_rewriter.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include "sfu/seq_math.hpp"
 
 namespace strata::sfu {
 
-SeqRewriter::SeqRewriter(uint32_t clock_rate) : clock_rate_(clock_rate) {}
+SeqRewriter::SeqRewriter(uint32_t clock_rate, uint16_t window)
+    : clock_rate_(clock_rate), window_(std::bit_ceil(std::clamp<uint16_t>(window, 16, kWindow))) {}
 
 std::optional<SeqRewriter::Output> SeqRewriter::rewrite(uint16_t in_seq, uint32_t in_ts, Timestamp now,
                                                         bool source_switch, bool retime) {
@@ -37,7 +39,7 @@ void SeqRewriter::drop(uint16_t in_seq) {
     return;
   }
   Slot& s = slot(in_seq);
-  if (-distance < kWindow && s.in == in_seq && s.state == SlotState::kReserved) s.state = SlotState::kUsed;
+  if (-distance < window() && s.in == in_seq && s.state == SlotState::kReserved) s.state = SlotState::kUsed;
 }
 
 void SeqRewriter::start(uint16_t in_seq) {
@@ -64,7 +66,7 @@ void SeqRewriter::switch_source(uint16_t in_seq, uint32_t in_ts, Timestamp now) 
 }
 
 void SeqRewriter::advance_input(uint16_t in_seq, int distance) {
-  if (distance >= kWindow) {
+  if (distance >= window()) {
     clear_window();  // everything reserved so far is now outside the reorder window
   } else {
     for (int k = 1; k < distance; ++k) {
@@ -79,7 +81,7 @@ void SeqRewriter::advance_input(uint16_t in_seq, int distance) {
 
 std::optional<SeqRewriter::Output> SeqRewriter::rewrite_older(uint16_t in_seq, uint32_t in_ts, int distance) {
   Slot& s = slot(in_seq);
-  if (-distance >= kWindow || s.in != in_seq || s.state == SlotState::kEmpty) {
+  if (-distance >= window() || s.in != in_seq || s.state == SlotState::kEmpty) {
     ++too_old_;
     return std::nullopt;
   }
@@ -91,6 +93,6 @@ std::optional<SeqRewriter::Output> SeqRewriter::rewrite_older(uint16_t in_seq, u
   return Output{s.out, in_ts + ts_offset_};
 }
 
-void SeqRewriter::clear_window() { window_.fill(Slot{}); }
+void SeqRewriter::clear_window() { std::fill(window_.begin(), window_.end(), Slot{}); }
 
 }  // namespace strata::sfu

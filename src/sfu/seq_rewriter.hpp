@@ -23,6 +23,7 @@
 //   the replay continue from the last replayed frame at the source's own pace.
 #pragma once
 #include <array>
+#include <vector>
 #include <cstdint>
 #include <optional>
 
@@ -40,7 +41,9 @@ class SeqRewriter {
   // packets/s still finds its reserved number; 3 KB per consumer (memory per viewer).
   static constexpr uint16_t kWindow = 512;
 
-  explicit SeqRewriter(uint32_t clock_rate);
+  // `window`: the reorder tolerance, a power of two up to kWindow (an audio track at 50
+  // packets/s needs far less than video).
+  explicit SeqRewriter(uint32_t clock_rate, uint16_t window = kWindow);
 
   std::optional<Output> rewrite(uint16_t in_seq, uint32_t in_ts, Timestamp now, bool source_switch = false,
                                 bool retime = false);
@@ -68,7 +71,8 @@ class SeqRewriter {
   void advance_input(uint16_t in_seq, int distance);
   std::optional<Output> rewrite_older(uint16_t in_seq, uint32_t in_ts, int distance);
   void clear_window();
-  Slot& slot(uint16_t seq) { return window_[seq & (kWindow - 1)]; }
+  Slot& slot(uint16_t seq) { return window_[seq & (window_.size() - 1)]; }
+  int window() const { return int(window_.size()); }
 
   uint32_t clock_rate_;
   bool started_ = false;
@@ -80,7 +84,7 @@ class SeqRewriter {
   Timestamp last_out_time_{};
   uint64_t duplicates_ = 0;
   uint64_t too_old_ = 0;
-  std::array<Slot, kWindow> window_{};
+  std::vector<Slot> window_;
 };
 
 }  // namespace strata::sfu

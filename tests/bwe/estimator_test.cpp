@@ -264,6 +264,32 @@ TEST(SendHistory, ForgetsOverwrittenPackets) {
   ASSERT_NE(h.find(39), nullptr);
 }
 
+// A growing history keeps every packet no feedback has reported yet (up to 1 s old), and
+// no more: a table of feedback delays and the capacity it settles on at 1000 packets/s.
+TEST(SendHistory, GrowsToKeepUnreportedPackets) {
+  struct Case {
+    int feedback_every;  // packets between feedbacks (1 ms apart)
+    size_t want;
+  };
+  for (auto c : {Case{50, 64}, Case{100, 128}, Case{300, 512}, Case{3000, 1024}}) {
+    SendHistory h(64, 4096);
+    Timestamp now = t0();
+    for (int s = 0; s < 5000; ++s) {
+      h.add(uint16_t(s), 1200, now, -1);
+      if (s % c.feedback_every == c.feedback_every - 1) {
+        for (int r = s - c.feedback_every + 1; r <= s; ++r) {
+          SentPacket* p = h.find(uint16_t(r));
+          if (s - r < 1000) ASSERT_NE(p, nullptr) << c.feedback_every << " " << r;  // kept until reported
+          if (p) p->reported = true;
+        }
+      }
+      now += std::chrono::milliseconds(1);
+    }
+    // 3000 packets unreported are more than 1 s: the oldest are given up, not kept.
+    EXPECT_EQ(h.capacity(), c.want) << "feedback every " << c.feedback_every;
+  }
+}
+
 TEST(DownlinkEstimator, SequenceWrapAroundDoesNotDisturb) {
   DownlinkEstimator a(EstimatorConfig{.initial = 800'000}), b(EstimatorConfig{.initial = 800'000});
   LinkSim la(a, LinkConfig{.capacity = 1'500'000}, 0), lb(b, LinkConfig{.capacity = 1'500'000}, 65'000);
