@@ -10,7 +10,13 @@ void ReplayQueue::start(std::span<const Entry> group, int64_t rate_bps, Timestam
   rate_bytes_per_s_ = double(std::max<int64_t>(rate_bps, 8'000)) / 8;
   capacity_ = std::max(rate_bytes_per_s_ * std::chrono::duration<double>(kBurst).count(), double(kMinBurstBytes));
   tokens_ = capacity_;  // the keyframe's first packets go at once
-  refilled_ = now;
+  live_bytes_ = 0;
+  started_ = refilled_ = now;
+}
+
+double ReplayQueue::rate_now(Timestamp now) const {
+  const double elapsed = std::chrono::duration<double>(std::max(now - started_, Duration(kLiveWindow))).count();
+  return std::max(rate_bytes_per_s_, kLiveGain * live_bytes_ / elapsed);
 }
 
 void ReplayQueue::clear() {
@@ -21,7 +27,9 @@ void ReplayQueue::clear() {
 const ReplayQueue::Entry* ReplayQueue::next(Timestamp now) {
   if (!active()) return nullptr;
   if (now > refilled_) {
-    tokens_ = std::min(capacity_, tokens_ + rate_bytes_per_s_ * std::chrono::duration<double>(now - refilled_).count());
+    const double rate = rate_now(now);
+    const double capacity = std::max(capacity_, rate * std::chrono::duration<double>(kBurst).count());
+    tokens_ = std::min(capacity, tokens_ + rate * std::chrono::duration<double>(now - refilled_).count());
     refilled_ = now;
   }
   // Send while there is credit; the packet that overdraws it is paid back by the next refill.

@@ -24,7 +24,15 @@ class ReplayQueue {
   void start(std::span<const Entry> group, int64_t rate_bps, Timestamp now);
   bool active() const { return head_ < queue_.size(); }
   // A live packet that arrived while the replay runs: it goes after the cached ones.
-  void push(Entry entry) { queue_.push_back(std::move(entry)); }
+  void push(Entry entry) {
+    live_bytes_ += double(entry.packet.size());
+    queue_.push_back(std::move(entry));
+  }
+  // The queue drains at least this many times as fast as live packets join it, whatever
+  // rate start() was given: a pace below the live rate (a young rate meter gives the floor)
+  // would let the live packets pile up behind the replay for ever.
+  static constexpr double kLiveGain = 2.0;
+  static constexpr Duration kLiveWindow = std::chrono::milliseconds(100);
   // The next packet if the pace allows one now, else nullptr. Call pop() after handling it.
   const Entry* next(Timestamp now);
   // The packet from next() was handled: `sent_bytes` went to the viewer (0: filtered out).
@@ -40,7 +48,9 @@ class ReplayQueue {
   size_t head_ = 0;
   double rate_bytes_per_s_ = 0;
   double tokens_ = 0, capacity_ = 0;
-  Timestamp refilled_{};
+  double live_bytes_ = 0;  // pushed since start()
+  Timestamp started_{}, refilled_{};
+  double rate_now(Timestamp now) const;
 };
 
 }  // namespace strata::sfu

@@ -205,6 +205,29 @@ TEST_F(KeyframeCacheTest, LivePacketsWaitBehindTheReplay) {
   EXPECT_EQ(order, (std::vector<uint16_t>{1, 2, 3, 4}));
 }
 
+// A pace below the live rate (a worker whose rate meter is young starts at the 200 kbit/s
+// floor) must not let the live packets queued behind the replay fall further and further
+// behind: the queue drains at least twice as fast as live packets join it.
+TEST_F(KeyframeCacheTest, ASlowPaceStillCatchesUpWithTheLiveStream) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 30, 1000);  // 1 s of 240 kbit/s: 30 kB
+  ReplayQueue q;
+  q.start(cache.group(0, 0, clock_.now()).packets, 200'000, clock_.now());
+  uint16_t seq = 100;
+  Duration worst{};
+  for (int tick = 0; tick < 500 && (q.active() || tick == 0); ++tick) {  // up to 5 s
+    // 2.5 Mbit/s live: a 1000-byte packet every 3.2 ms, ~3 per 10 ms tick.
+    for (int i = 0; i < 3; ++i, ++seq) q.push(KeyframeCache::Entry{0, facts(false), packet(seq, seq, false, 1000), clock_.now()});
+    while (const auto* e = q.next(clock_.now())) {
+      worst = std::max(worst, clock_.now() - e->arrived);
+      q.pop(1000);
+    }
+    clock_.advance(10ms);
+  }
+  EXPECT_FALSE(q.active()) << "the replay and the live packets behind it drained";
+  EXPECT_LT(worst, 2s) << "no live packet waited longer than the replay takes to catch up";
+}
+
 // ---- the consumer's replayed writes ----
 
 EgressTrackInfo video_info() {
