@@ -97,6 +97,19 @@ void print_summary(const Summary& s, std::FILE* out) {
     row("server RSS MB before/peak", f("%.1f / %.1f", s.server.rss_before_bytes / 1048576.0, s.server.rss_peak_bytes / 1048576.0));
     row("server RSS per viewer KB", f("%.1f", s.rss_per_viewer_bytes / 1024.0));
   }
+  if (s.window.measured) {
+    const WindowUsage& w = s.window;
+    row("window s from/length", f("%.1f / %.1f", w.start_s, w.duration_s));
+    row("window rx pkt/s, Mbit/s", f("%.0f, %.1f", w.duration_s > 0 ? double(w.packets) / w.duration_s : 0.0,
+                                     w.duration_s > 0 ? double(w.bytes) * 8 / w.duration_s / 1e6 : 0.0));
+    row("window publisher pkt/s", f("%.0f", w.duration_s > 0 ? double(w.publisher_packets) / w.duration_s : 0.0));
+    row("window delay ms p50/p99", w.delay_ms.count ? f("%.2f / %.2f  (%zu samples)", w.delay_ms.p50, w.delay_ms.p99, w.delay_ms.count)
+                                                    : std::string("n/a"));
+    row("window bench CPU %", f("%.1f", w.bench_cpu_percent));
+    if (w.server_sampled)
+      row("window server user/sys s", f("%.2f / %.2f, RSS at end %.1f MB", w.server_user_s, w.server_system_s,
+                                        w.server_rss_end_bytes / 1048576.0));
+  }
   for (auto& e : s.errors) row("error", e);
 }
 
@@ -128,6 +141,15 @@ nlohmann::json summary_json(const Summary& s) {
   j["server"] = {{"sampled", s.server.sampled}, {"cpu_avg_percent", s.server.cpu_avg_percent},
                  {"cpu_max_percent", s.server.cpu_max_percent}, {"rss_before_bytes", s.server.rss_before_bytes},
                  {"rss_peak_bytes", s.server.rss_peak_bytes}, {"rss_per_viewer_bytes", s.rss_per_viewer_bytes}};
+  if (s.window.measured) {
+    const WindowUsage& w = s.window;
+    j["window"] = {{"start_s", w.start_s}, {"duration_s", w.duration_s}, {"packets", w.packets}, {"bytes", w.bytes},
+                   {"publisher_packets", w.publisher_packets},
+                   {"forwarding_delay_ms", dist_json(w.delay_ms)},
+                   {"bench_cpu_percent", w.bench_cpu_percent}, {"server_sampled", w.server_sampled},
+                   {"server_user_s", w.server_user_s}, {"server_system_s", w.server_system_s},
+                   {"server_rss_end_bytes", w.server_rss_end_bytes}};
+  }
   j["errors"] = s.errors;
   return j;
 }

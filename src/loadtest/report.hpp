@@ -25,6 +25,20 @@ struct ServerUsage {
   uint64_t rss_before_bytes = 0, rss_peak_bytes = 0;
 };
 
+// The measured window: from 2 s after the last join to the end of the run (before teardown).
+// Counts are deltas over the window, so joins and teardown do not dilute them.
+struct WindowUsage {
+  bool measured = false;
+  double start_s = 0, duration_s = 0;  // start relative to the run's start
+  uint64_t packets = 0, bytes = 0;     // received by all viewers within the window
+  uint64_t publisher_packets = 0;      // sent by the bench's publishers within the window
+  Distribution delay_ms;               // forwarding delay samples taken within the window
+  double bench_cpu_percent = 0;        // this bench process's CPU over the window (100 = one core)
+  bool server_sampled = false;
+  double server_user_s = 0, server_system_s = 0;  // server utime / stime over the window
+  uint64_t server_rss_end_bytes = 0;              // server RSS at the end of the window
+};
+
 struct Summary {
   std::string target, url, stream;
   int viewers_requested = 0;  // sessions the run asked for (joins, incl. rejoins)
@@ -38,6 +52,7 @@ struct Summary {
   uint64_t publisher_packets = 0, publisher_retransmitted = 0, publisher_keyframe_requests = 0;
   ServerUsage server;
   double rss_per_viewer_bytes = 0;
+  WindowUsage window;
   std::vector<std::string> errors;  // first few distinct failure reasons
 };
 

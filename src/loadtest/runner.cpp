@@ -107,6 +107,25 @@ struct Progress {
   uint64_t bytes = 0, expected = 0, lost = 0;
 };
 
+// Counters at one edge of the measured window (see WindowUsage).
+struct WindowEdge {
+  bool taken = false;
+  Timestamp at{};
+  uint64_t packets = 0, bytes = 0;
+  uint64_t publisher_packets = 0;  // RTP packets the bench's publishers sent (no retransmissions)
+  std::unordered_map<uint64_t, size_t> delay_samples;  // viewer id -> delay_ms.size()
+  std::optional<CpuTimes> cpu;
+  CpuTimes self;  // this bench process (getrusage), to show when the bench itself saturates
+  uint64_t rss_bytes = 0;
+};
+
+CpuTimes self_cpu_times() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) * 1e-6; };
+  return {secs(ru.ru_utime), secs(ru.ru_stime)};
+}
+
 struct JoinInfo {
   int host = 0;
   std::string session_url;
@@ -166,6 +185,7 @@ class Runner {
   void teardown();
   Summary collect(Timestamp end);
   void fail_join(uint64_t id, const std::string& error);
+  WindowEdge window_edge(Timestamp now);
 
   BenchOptions o_;
   Scenario sc_;
@@ -187,6 +207,7 @@ class Runner {
   ServerUsage usage_;
   double cpu_sum_ = 0;
   int cpu_samples_ = 0;
+  WindowEdge window_start_, window_end_;
   Timestamp measure_from_ = kNever, started_{}, next_second_{}, next_keepalive_{};
   uint64_t last_bytes_ = 0;
 };
@@ -446,8 +467,40 @@ void Runner::every_second(Timestamp now) {
   }
 }
 
+WindowEdge Runner::window_edge(Timestamp now) {
+  WindowEdge e;
+  e.taken = true;
+  e.at = now;
+  for (auto& loop : loops_) {
+    WindowEdge part = on_loop(*loop, [](EventLoop& l) {
+      WindowEdge r;
+      for (auto& s : l.sessions()) {
+        if (auto* p = dynamic_cast<Publisher*>(s.get())) r.publisher_packets += p->stats().packets;
+        auto* v = dynamic_cast<Viewer*>(s.get());
+        if (!v) continue;
+        r.packets += v->stats().packets;
+        r.bytes += v->stats().bytes;
+        r.delay_samples[s->id] = v->stats().delay_ms.size();
+      }
+      return r;
+    });
+    e.packets += part.packets;
+    e.bytes += part.bytes;
+    e.publisher_packets += part.publisher_packets;
+    e.delay_samples.merge(part.delay_samples);
+  }
+  e.cpu = sampler_.cpu_times();
+  e.self = self_cpu_times();
+  e.rss_bytes = sampler_.rss_bytes().value_or(0);
+  return e;
+}
+
 void Runner::wait_until(Timestamp t) {
   for (Timestamp now; (now = clock_.now()) < t;) {
+    if (!window_start_.taken && now >= measure_from_) {
+      window_start_ = window_edge(now);
+      continue;
+    }
     if (now >= next_second_) {
       next_second_ += 1s;
       every_second(now);
@@ -556,6 +609,37 @@ Summary Runner::collect(Timestamp end) {
     }
   }
   Summary s = summarize(viewers, end, sc_.random ? Duration(3s) : Duration(0s));
+  if (window_start_.taken && window_end_.taken && window_end_.at > window_start_.at) {
+    WindowUsage& w = s.window;
+    w.measured = true;
+    w.start_s = std::chrono::duration<double>(window_start_.at - started_).count();
+    w.duration_s = std::chrono::duration<double>(window_end_.at - window_start_.at).count();
+    w.packets = window_end_.packets - std::min(window_end_.packets, window_start_.packets);
+    w.bytes = window_end_.bytes - std::min(window_end_.bytes, window_start_.bytes);
+    w.publisher_packets = window_end_.publisher_packets - std::min(window_end_.publisher_packets, window_start_.publisher_packets);
+    std::vector<double> delay;
+    for (auto& loop : loops_) {
+      for (auto& sess : loop->sessions()) {
+        auto* v = dynamic_cast<Viewer*>(sess.get());
+        if (!v) continue;
+        auto from_it = window_start_.delay_samples.find(sess->id);
+        auto to_it = window_end_.delay_samples.find(sess->id);
+        if (to_it == window_end_.delay_samples.end()) continue;
+        size_t from = from_it == window_start_.delay_samples.end() ? 0 : from_it->second;
+        const auto& d = v->stats().delay_ms;
+        for (size_t i = from; i < std::min(to_it->second, d.size()); ++i) delay.push_back(d[i]);
+      }
+    }
+    w.delay_ms = distribution(delay);
+    w.bench_cpu_percent = (window_end_.self.user_s + window_end_.self.system_s - window_start_.self.user_s -
+                           window_start_.self.system_s) / w.duration_s * 100.0;
+    if (window_start_.cpu && window_end_.cpu) {
+      w.server_sampled = true;
+      w.server_user_s = window_end_.cpu->user_s - window_start_.cpu->user_s;
+      w.server_system_s = window_end_.cpu->system_s - window_start_.cpu->system_s;
+      w.server_rss_end_bytes = window_end_.rss_bytes;
+    }
+  }
   s.target = o_.target;
   s.url = janus() ? o_.janus_url : o_.url;
   s.stream = janus() ? fmt::format("mountpoint {}", o_.mountpoint) : o_.stream;
@@ -589,6 +673,7 @@ int Runner::run() {
   if (sc_.random) run_random();
   else run_fixed();
   Timestamp end = clock_.now();
+  if (window_start_.taken) window_end_ = window_edge(end);
   // Final stats before teardown so closing does not count as the end of media.
   teardown();
   Summary s = collect(end);

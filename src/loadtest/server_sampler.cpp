@@ -9,6 +9,12 @@
 namespace strata::loadtest {
 
 std::optional<uint64_t> parse_proc_stat_cpu_ticks(const std::string& line) {
+  auto t = parse_proc_stat_user_system_ticks(line);
+  if (!t) return std::nullopt;
+  return t->first + t->second;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> parse_proc_stat_user_system_ticks(const std::string& line) {
   auto close = line.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   std::istringstream in(line.substr(close + 1));
@@ -21,7 +27,7 @@ std::optional<uint64_t> parse_proc_stat_cpu_ticks(const std::string& line) {
     if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
     if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
   }
-  return utime + stime;
+  return std::make_pair(utime, stime);
 }
 
 std::optional<uint64_t> parse_proc_status_rss(const std::string& text) {
@@ -51,6 +57,25 @@ std::optional<ProcSample> ServerSampler::sample(Timestamp now) {
   prev_ticks_ = *ticks;
   prev_at_ = now;
   return s;
+}
+
+std::optional<CpuTimes> ServerSampler::cpu_times() const {
+  if (pid_ <= 0) return std::nullopt;
+  std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+  std::string line;
+  if (!stat || !std::getline(stat, line)) return std::nullopt;
+  auto t = parse_proc_stat_user_system_ticks(line);
+  if (!t) return std::nullopt;
+  double hz = double(::sysconf(_SC_CLK_TCK));
+  return CpuTimes{double(t->first) / hz, double(t->second) / hz};
+}
+
+std::optional<uint64_t> ServerSampler::rss_bytes() const {
+  if (pid_ <= 0) return std::nullopt;
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::stringstream st;
+  st << status.rdbuf();
+  return parse_proc_status_rss(st.str());
 }
 
 }  // namespace strata::loadtest

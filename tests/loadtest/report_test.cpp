@@ -56,6 +56,11 @@ TEST(ProcParseTest, StatAndStatus) {
   EXPECT_EQ(parse_proc_stat_cpu_ticks("123 (str ata) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0"), 300u);
   EXPECT_FALSE(parse_proc_stat_cpu_ticks("123 (x) S 1 2"));
   EXPECT_FALSE(parse_proc_stat_cpu_ticks("no paren"));
+  auto us = parse_proc_stat_user_system_ticks("123 (str) ata) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0");
+  ASSERT_TRUE(us);
+  EXPECT_EQ(us->first, 250u);
+  EXPECT_EQ(us->second, 50u);
+  EXPECT_FALSE(parse_proc_stat_user_system_ticks("123 (x) S 1 2"));
   EXPECT_EQ(parse_proc_status_rss("Name:\tstrata\nVmRSS:\t   2048 kB\n"), 2048u * 1024);
   EXPECT_FALSE(parse_proc_status_rss("Name: x\n"));
 }
