@@ -3,9 +3,28 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include "srtp/crypto_primitives.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
 #include <cstring>
 
 namespace strata::srtp {
+
+namespace {
+// Fetched once for the process and never freed: an EVP_CIPHER_CTX keyed with a fetched
+// cipher skips the per-context implicit fetch (a locked lookup in the provider store).
+const EVP_CIPHER* fetched(const char* name) {
+  return EVP_CIPHER_fetch(nullptr, name, nullptr);
+}
+const EVP_CIPHER* aes_128_ctr() {
+  static const EVP_CIPHER* cipher = fetched("AES-128-CTR");
+  return cipher;
+}
+const EVP_CIPHER* aes_128_gcm() {
+  static const EVP_CIPHER* cipher = fetched("AES-128-GCM");
+  return cipher;
+}
+}  // namespace
 
 AesCtr::~AesCtr() { EVP_CIPHER_CTX_free(ctx_); }
 
@@ -14,12 +33,13 @@ bool AesCtr::set_key(ByteSpan key) {
   if (!ctx_) ctx_ = EVP_CIPHER_CTX_new();
   if (!ctx_) return false;
   static const uint8_t kZeroIv[16] = {};
-  return EVP_EncryptInit_ex(ctx_, EVP_aes_128_ctr(), nullptr, key.data(), kZeroIv) == 1;
+  const EVP_CIPHER* cipher = aes_128_ctr();
+  return cipher && EVP_CipherInit_ex2(ctx_, cipher, key.data(), kZeroIv, 1, nullptr) == 1;
 }
 
 bool AesCtr::apply(const uint8_t iv[16], uint8_t* data, size_t len) {
   // NULL cipher and key: keep the key schedule, reset the counter block only.
-  if (EVP_EncryptInit_ex(ctx_, nullptr, nullptr, nullptr, iv) != 1) return false;
+  if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, 1, nullptr) != 1) return false;
   int out_len = 0;
   return len == 0 || EVP_EncryptUpdate(ctx_, data, &out_len, data, int(len)) == 1;
 }
@@ -31,11 +51,14 @@ bool AesGcm::set_key(ByteSpan key) {
   if (!ctx_) ctx_ = EVP_CIPHER_CTX_new();
   if (!ctx_) return false;
   // The default GCM IV length is 12 bytes, which is what RFC 7714 §8.1 uses.
-  return EVP_CipherInit_ex(ctx_, EVP_aes_128_gcm(), nullptr, key.data(), nullptr, 1) == 1;
+  const EVP_CIPHER* cipher = aes_128_gcm();
+  return cipher && EVP_CipherInit_ex2(ctx_, cipher, key.data(), nullptr, 1, nullptr) == 1;
 }
 
 bool AesGcm::begin(const uint8_t iv[12], bool encrypt) {
-  return EVP_CipherInit_ex(ctx_, nullptr, nullptr, nullptr, iv, encrypt ? 1 : 0) == 1;
+  // Key schedule and GHASH key stay; only the IV (and the direction) is set.
+  encrypt_ = encrypt;
+  return EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, encrypt ? 1 : 0, nullptr) == 1;
 }
 
 bool AesGcm::aad(const uint8_t* data, size_t len) {
@@ -48,18 +71,21 @@ bool AesGcm::crypt(uint8_t* data, size_t len) {
   return len == 0 || EVP_CipherUpdate(ctx_, data, &out_len, data, int(len)) == 1;
 }
 
+// The tag crosses the provider boundary as one octet-string parameter; the array is
+// built on the stack from constants (no lookup of ours, no allocation).
 bool AesGcm::seal(uint8_t tag[kTagLength]) {
   int out_len = 0;
   uint8_t dummy[16];
-  if (EVP_CipherFinal_ex(ctx_, dummy, &out_len) != 1) return false;
-  return EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, int(kTagLength), tag) == 1;
+  if (!encrypt_ || EVP_CipherFinal_ex(ctx_, dummy, &out_len) != 1) return false;
+  OSSL_PARAM params[2] = {OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTagLength), OSSL_PARAM_END};
+  return EVP_CIPHER_CTX_get_params(ctx_, params) == 1;
 }
 
 bool AesGcm::open(const uint8_t tag[kTagLength]) {
-  if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, int(kTagLength),
-                          const_cast<uint8_t*>(tag)) != 1) {
-    return false;
-  }
+  if (encrypt_) return false;
+  OSSL_PARAM params[2] = {
+      OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, const_cast<uint8_t*>(tag), kTagLength), OSSL_PARAM_END};
+  if (EVP_CIPHER_CTX_set_params(ctx_, params) != 1) return false;
   int out_len = 0;
   uint8_t dummy[16];
   return EVP_CipherFinal_ex(ctx_, dummy, &out_len) == 1;
