@@ -17,25 +17,42 @@ std::optional<rtp::RtpPacket> view(const PacketRef& p) { return rtp::RtpPacket::
 
 Consumer::Consumer(EgressTrackInfo info)
     : info_(std::move(info)),
-      rewriter_(info_.codec.clock_rate),
+      // Audio needs a small reorder window: 128 packets are 2.5 s of Opus (3 KB less each).
+      rewriter_(info_.codec.clock_rate, info_.kind == MediaKind::kAudio ? 128 : SeqRewriter::kWindow),
       sent_(info_.codec.nack ? kRetransmissionGrowth : RetransmissionGrowth{.initial = 1, .max = 1},
             std::chrono::seconds(2)),
       waiting_for_keyframe_(info_.kind == MediaKind::kVideo),
       rtx_seq_(uint16_t(random_u32())),
-      pictures_(info_.codec.codec) {}
+      pictures_(info_.kind == MediaKind::kVideo ? std::make_unique<codecs::PictureIdRewriter>(info_.codec.codec)
+                                                : nullptr) {}
+
+// The producer parsed the packet once and noted where its payload is (PacketFacts): the
+// fixed header fields are read in place, so no consumer parses the header (extension
+// elements included) again for every viewer. Facts made without a parse fall back to one.
+std::optional<Consumer::SourceHeader> Consumer::source_header(const PacketRef& p, const PacketFacts& facts) {
+  const uint8_t* d = p.data();
+  if (facts.payload_offset >= rtp::RtpPacket::kFixedHeaderSize &&
+      size_t(facts.payload_offset) + facts.payload_size <= p.size()) {
+    return SourceHeader{load_be32(d + 8), load_be32(d + 4), load_be16(d + 2), (d[1] & 0x80) != 0,
+                        ByteSpan(d + facts.payload_offset, facts.payload_size)};
+  }
+  auto src = view(p);
+  if (!src) return std::nullopt;
+  return SourceHeader{src->ssrc(), src->timestamp(), src->sequence(), src->marker(), src->payload()};
+}
 
 size_t Consumer::write_media(const PacketRef& source, Timestamp now, uint8_t* out, size_t capacity) {
   auto src = view(source);
   if (!src) return 0;
-  return write_media_parsed(source, *src, packet_facts(info_.codec.codec, info_.kind, src->payload(), 0), now, out,
-                            capacity);
+  const PacketFacts facts = packet_facts(info_.codec.codec, info_.kind, *src, 0);
+  return write_media_parsed(source, *source_header(source, facts), facts, now, out, capacity);
 }
 
 size_t Consumer::write(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out,
                        size_t capacity, bool replayed) {
   if (selects_layers()) return write_layer(source, facts, now, out, capacity, replayed);
   if (facts.layer != 0) return 0;
-  auto src = view(source);
+  auto src = source_header(source, facts);
   if (!src) return 0;
   return write_media_parsed(source, *src, facts, now, out, capacity, replayed);
 }
@@ -51,54 +68,58 @@ void Consumer::set_source(uint32_t source_track, uint32_t source_layers) {
   waiting_for_keyframe_ = info_.kind == MediaKind::kVideo;
 }
 
-size_t Consumer::write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, const PacketFacts& facts,
+size_t Consumer::write_media_parsed(const PacketRef& source, const SourceHeader& src, const PacketFacts& facts,
                                     Timestamp now, uint8_t* out, size_t capacity, bool replayed) {
-  bool source_switch = rewriter_.started() && src.ssrc() != last_source_ssrc_;
+  bool source_switch = rewriter_.started() && src.ssrc != last_source_ssrc_;
   if (source_switch && info_.kind == MediaKind::kVideo) waiting_for_keyframe_ = true;
   if (waiting_for_keyframe_) {
     // A decoder can only start (or restart after a source change) at a keyframe.
     if (!facts.keyframe) return 0;
     waiting_for_keyframe_ = false;
   }
-  if (src.payload_size() == 0) {
+  if (src.payload.empty()) {
     // Padding-only probes carry nothing for the viewer; keep the output gap-free.
-    if (rewriter_.started() && !source_switch) rewriter_.drop(src.sequence());
+    if (rewriter_.started() && !source_switch) rewriter_.drop(src.seq);
     return 0;
   }
   if (!source_switch && drop_filtered_temporal(src, facts)) return 0;
-  auto o = rewriter_.rewrite(src.sequence(), src.timestamp(), now, source_switch, replayed);
+  auto o = rewriter_.rewrite(src.seq, src.ts, now, source_switch, replayed);
   if (!o) return 0;
-  last_source_ssrc_ = src.ssrc();
-  Header h{info_.codec.payload_type, info_.ssrc, o->seq, o->ts, src.marker()};
-  size_t header = write_packet(h, src.payload(), 0, now, -1, out, capacity);
-  if (header == 0) return 0;
-  size_t len = header + src.payload_size();
-  uint8_t* payload = out + header;
-  // A layer switch continues the picture ids too. A single-layer source never switches
-  // but on a host restart, which starts at a keyframe: ids may jump there, so those
-  // consumers skip the rewriting (and its per-packet parse).
-  const bool rewrite_ids = selects_layers();
-  if (rewrite_ids) pictures_.rewrite(payload, src.payload_size(), source_switch);
-  send_stats_.on_packet_sent(o->ts, src.payload_size(), now);
+  last_source_ssrc_ = src.ssrc;
+  if (header_size() + src.payload.size() > capacity) return 0;
+  // Kept for NACKs before the payload is copied: taking the packet's reference (and
+  // dropping the one of the packet it evicts) is a locked instruction, which would
+  // otherwise wait for the copy's ~1200 bytes of stores to drain.
+  Sent* kept = nullptr;
   if (info_.codec.nack) {
     Sent s;
     s.source = source;
     s.out_ts = o->ts;
-    if (rewrite_ids) record_picture_ids(s, payload, src.payload_size());
-    sent_.insert(o->seq, std::move(s), now, !replayed);
+    kept = sent_.insert(o->seq, std::move(s), now, !replayed);
   }
-  return len;
+  Header h{info_.codec.payload_type, info_.ssrc, o->seq, o->ts, src.marker};
+  const size_t header = write_packet(h, src.payload, 0, now, -1, out, capacity);
+  uint8_t* payload = out + header;
+  // A layer switch continues the picture ids too. A single-layer source never switches
+  // but on a host restart, which starts at a keyframe: ids may jump there, so those
+  // consumers skip the rewriting (and its per-packet parse).
+  if (selects_layers()) {
+    pictures_->rewrite(payload, src.payload.size(), source_switch);
+    if (kept) record_picture_ids(*kept, payload, src.payload.size());
+  }
+  send_stats_.on_packet_sent(o->ts, src.payload.size(), now);
+  return header + src.payload.size();
 }
 
 // Temporal layer filtering (VP8/VP9 L1T3): pictures above the target temporal layer are
 // dropped whole; a target change takes effect at a frame start so that no picture is cut.
 // Lower temporal layers never reference higher ones, so what stays is decodable.
-bool Consumer::drop_filtered_temporal(const rtp::RtpPacket& src, const PacketFacts& facts) {
+bool Consumer::drop_filtered_temporal(const SourceHeader& src, const PacketFacts& facts) {
   if (info_.kind != MediaKind::kVideo || facts.temporal < 0) return false;
   if (facts.frame_start) temporal_active_ = temporal_target_;
   if (temporal_active_ < 0 || facts.temporal <= temporal_active_) return false;
-  rewriter_.drop(src.sequence());
-  pictures_.drop_picture(src.payload());
+  rewriter_.drop(src.seq);
+  pictures_->drop_picture(src.payload);
   ++temporal_drops_;
   return true;
 }
@@ -193,8 +214,7 @@ size_t Consumer::write_layer_media(const PacketRef& source, uint8_t layer, Times
                                    size_t capacity) {
   auto src = view(source);
   if (!src) return 0;
-  return write_layer(source, packet_facts(info_.codec.codec, info_.kind, src->payload(), layer), now, out, capacity,
-                     false);
+  return write_layer(source, packet_facts(info_.codec.codec, info_.kind, *src, layer), now, out, capacity, false);
 }
 
 size_t Consumer::write_layer(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out,
@@ -216,7 +236,7 @@ size_t Consumer::write_layer(const PacketRef& source, const PacketFacts& facts, 
     current_layer_ = layer;
     ++layer_switches_;
   }
-  auto src = view(source);
+  auto src = source_header(source, facts);
   if (!src) return 0;
   return write_media_parsed(source, *src, facts, now, out, capacity, replayed);
 }

@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include "common/bytes.hpp"
 #include "common/packet_buffer.hpp"
@@ -120,7 +121,15 @@ class Consumer {
     uint32_t ts;
     bool marker;
   };
-  size_t write_media_parsed(const PacketRef& source, const rtp::RtpPacket& src, const PacketFacts& facts,
+  // The host's header fields a consumer forwards, and where its payload is.
+  struct SourceHeader {
+    uint32_t ssrc = 0, ts = 0;
+    uint16_t seq = 0;
+    bool marker = false;
+    ByteSpan payload;
+  };
+  static std::optional<SourceHeader> source_header(const PacketRef& p, const PacketFacts& facts);
+  size_t write_media_parsed(const PacketRef& source, const SourceHeader& src, const PacketFacts& facts,
                             Timestamp now, uint8_t* out, size_t capacity, bool replayed = false);
   // RTP header (+ transport-cc extension when negotiated) then `payload` at `prefix` bytes
   // in. Returns the header length, or 0 if it does not fit.
@@ -130,7 +139,7 @@ class Consumer {
   size_t write_layer(const PacketRef& source, const PacketFacts& facts, Timestamp now, uint8_t* out, size_t capacity,
                      bool replayed);
   size_t write_rtx(const Sent& s, uint16_t seq, Timestamp now, int probe_cluster, uint8_t* out, size_t capacity);
-  bool drop_filtered_temporal(const rtp::RtpPacket& src, const PacketFacts& facts);
+  bool drop_filtered_temporal(const SourceHeader& src, const PacketFacts& facts);
   void record_picture_ids(Sent& s, const uint8_t* payload, size_t len) const;
   void restore_picture_ids(const Sent& s, uint8_t* payload, size_t len) const;
 
@@ -151,7 +160,7 @@ class Consumer {
   int target_layer_ = -1;
   int temporal_target_ = -1, temporal_active_ = -1;
   LayerRateMeter rates_;
-  codecs::PictureIdRewriter pictures_;
+  std::unique_ptr<codecs::PictureIdRewriter> pictures_;  // video only
   TransportSequencer* sequencer_ = nullptr;
   uint64_t probe_packets_ = 0, temporal_drops_ = 0;
   uint16_t probe_cursor_ = 0;

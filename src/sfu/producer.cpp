@@ -31,7 +31,7 @@ Producer::Verdict Producer::on_rtp(const rtp::RtpPacket& packet, int layer, bool
   if (!recovered) l.last_packet = now;
   ++packets_;
   bytes_ += packet.size();
-  v.facts = packet_facts(info_.codec.codec, info_.kind, packet.payload(), uint8_t(layer));
+  v.facts = packet_facts(info_.codec.codec, info_.kind, packet, uint8_t(layer));
   if (!recovered) l.stats.on_packet(packet.sequence(), packet.timestamp(), now);
   const bool filled_gap = info_.codec.nack && l.nacks.on_packet(packet.sequence(), now, v.facts.keyframe);
   if (recovered && !filled_gap) {

@@ -48,10 +48,11 @@ class RetransmissionBuffer {
         max_age_(max_age),
         min_coverage_(growth.min_coverage) {}
 
-  // Returns false when the item was not stored (duplicate or too old). `at_stream_rate`:
-  // false for items sent in a burst faster than the stream (a keyframe-cache replay),
-  // which must not size a growing buffer for the rest of its life.
-  bool insert(uint16_t seq, T item, Timestamp now, bool at_stream_rate = true) {
+  // The stored item (the caller may fill in the rest of it), or nullptr when it was not
+  // stored (duplicate or too old). `at_stream_rate`: false for items sent in a burst faster
+  // than the stream (a keyframe-cache replay), which must not size a growing buffer for
+  // the rest of its life.
+  T* insert(uint16_t seq, T item, Timestamp now, bool at_stream_rate = true) {
     if (!started_) {
       started_ = true;
       highest_ = seq;
@@ -65,14 +66,14 @@ class RetransmissionBuffer {
     }
     const size_t back = size_t(-distance);
     if (back >= slots_.size()) {
-      if (back < std::max(kResetDistance, slots_.size())) return false;  // a straggler too old to keep
+      if (back < std::max(kResetDistance, slots_.size())) return nullptr;  // a straggler too old to keep
       clear();
       started_ = true;
       highest_ = seq;
       return store(seq, std::move(item), now, at_stream_rate);
     }
     const Slot& s = slot(seq);
-    if (s.used && s.seq == seq) return false;  // duplicate
+    if (s.used && s.seq == seq) return nullptr;  // duplicate
     return store(seq, std::move(item), now, at_stream_rate);
   }
 
@@ -81,7 +82,7 @@ class RetransmissionBuffer {
     if (!started_ || size_t(uint16_t(highest_ - seq)) >= slots_.size()) return nullptr;
     Slot& s = slot(seq);
     if (!s.used || s.seq != seq) return nullptr;
-    if (now - s.stored_at > max_age_) {
+    if (age(s, now) > max_age_) {
       evict(s);
       return nullptr;
     }
@@ -97,15 +98,23 @@ class RetransmissionBuffer {
   size_t size() const { return count_; }
 
  private:
+  // 24 bytes with a 16-byte item (a consumer's): one per packet kept, for every viewer.
   struct Slot {
     T item{};
-    Timestamp stored_at{};
+    uint32_t stored_ms = 0;  // milliseconds of the clock, mod 2^32 (ages are short)
     uint16_t seq = 0;
     bool used = false;
     bool at_stream_rate = true;  // see insert()
   };
+  static_assert(sizeof(Slot) <= sizeof(T) + 8 || alignof(T) > 8);
 
   Slot& slot(uint16_t seq) { return slots_[seq & mask_]; }
+  static uint32_t millis32(Timestamp t) {
+    return uint32_t(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  }
+  static Duration age(const Slot& s, Timestamp now) {
+    return std::chrono::milliseconds(uint32_t(millis32(now) - s.stored_ms));
+  }
   static size_t round(size_t n) { return std::bit_ceil(std::clamp<size_t>(n, 1, kMaxCapacity)); }
 
   // The oldest item, next to leave the window when `distance` new numbers arrive, is still
@@ -113,7 +122,7 @@ class RetransmissionBuffer {
   bool should_grow(int distance, Timestamp now) {
     if (slots_.size() >= max_capacity_ || size_t(distance) >= slots_.size()) return false;
     const Slot& oldest = slot(uint16_t(highest_ + 1));
-    return oldest.used && oldest.at_stream_rate && now - oldest.stored_at < min_coverage_;
+    return oldest.used && oldest.at_stream_rate && age(oldest, now) < min_coverage_;
   }
 
   // Doubles the ring; the items keep their sequence numbers (no two collide in the bigger
@@ -138,15 +147,15 @@ class RetransmissionBuffer {
     highest_ = seq;
   }
 
-  bool store(uint16_t seq, T&& item, Timestamp now, bool at_stream_rate) {
+  T* store(uint16_t seq, T&& item, Timestamp now, bool at_stream_rate) {
     Slot& s = slot(seq);
     if (!s.used) ++count_;
     s.item = std::move(item);
-    s.stored_at = now;
+    s.stored_ms = millis32(now);
     s.seq = seq;
     s.used = true;
     s.at_stream_rate = at_stream_rate;
-    return true;
+    return &s.item;
   }
 
   void evict(Slot& s) {

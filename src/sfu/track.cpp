@@ -12,4 +12,14 @@ PacketFacts packet_facts(codecs::Codec codec, MediaKind kind, ByteSpan payload, 
   return f;
 }
 
+PacketFacts packet_facts(codecs::Codec codec, MediaKind kind, const rtp::RtpPacket& packet, uint8_t layer) {
+  PacketFacts f = packet_facts(codec, kind, packet.payload(), layer);
+  // Datagrams are far below 64 KiB; a packet that is not leaves the fields unknown.
+  if (packet.size() <= UINT16_MAX) {
+    f.payload_offset = uint16_t(packet.header_size());
+    f.payload_size = uint16_t(packet.payload_size());
+  }
+  return f;
+}
+
 }  // namespace strata::sfu

@@ -9,6 +9,7 @@
 #include "codecs/codec.hpp"
 #include "common/bytes.hpp"
 #include "rtp/header_extensions.hpp"
+#include "rtp/rtp_packet.hpp"
 
 namespace strata::sfu {
 
@@ -49,8 +50,16 @@ struct PacketFacts {
   bool keyframe = false;     // a decoder can start here (codecs::is_keyframe)
   bool frame_start = false;  // first packet of a picture
   int8_t temporal = -1;      // temporal layer id (VP8/VP9); -1 when the payload names none
+  // Where the payload lies in the packet (after the header with its CSRCs and extension
+  // block, before any padding), found once by the producer's parse so that a consumer,
+  // once per viewer, reads the fixed header instead of parsing it again. Both 0: unknown
+  // (facts made without a parse), the consumer parses.
+  uint16_t payload_offset = 0;
+  uint16_t payload_size = 0;
 };
 PacketFacts packet_facts(codecs::Codec codec, MediaKind kind, ByteSpan payload, uint8_t layer);
+// The same, with the payload's place in `packet` (a valid parse of the whole packet).
+PacketFacts packet_facts(codecs::Codec codec, MediaKind kind, const rtp::RtpPacket& packet, uint8_t layer);
 
 // One m-line of a viewer's answer: what we send it for one of the host's tracks.
 struct EgressTrackInfo {

@@ -184,6 +184,39 @@ TEST_F(ConsumerTest, OutputHeaderIsRewrittenAndPayloadCopied) {
   }
 }
 
+// The producer's facts say where the payload is, so consumers read the header in place
+// (once per viewer) instead of parsing it; facts without that (or with a place that does
+// not fit the packet) make the consumer parse. Both give the same packet.
+TEST_F(ConsumerTest, PayloadPlaceFromTheProducerGivesTheSameOutputAsAParse) {
+  const In in{.seq = 7, .ts = 1234, .payload = kKeyframe, .marker = true, .padding = 5, .with_extensions = true};
+  PacketRef ref = make_packet(pool_, in);
+  auto parsed = rtp::RtpPacket::parse(ref.data(), ref.size());
+  ASSERT_TRUE(parsed);
+  const PacketFacts located = packet_facts(codecs::Codec::kVp8, MediaKind::kVideo, *parsed, 0);
+  EXPECT_EQ(located.payload_offset, parsed->header_size());
+  EXPECT_EQ(located.payload_size, kKeyframe.size());
+  PacketFacts unknown = located;
+  unknown.payload_offset = unknown.payload_size = 0;
+  PacketFacts bogus = located;
+  bogus.payload_size = uint16_t(ref.size());  // runs past the packet: ignored
+  std::vector<std::vector<uint8_t>> outs;
+  for (const PacketFacts& f : {located, unknown, bogus}) {
+    Consumer consumer(video_info());
+    uint8_t out[PacketBuffer::kCapacity];
+    const size_t n = consumer.write(ref, f, clock_.now(), out, sizeof out);
+    ASSERT_EQ(n, 12 + kKeyframe.size());
+    outs.emplace_back(out, out + n);
+    Out o{outs.back()};
+    EXPECT_TRUE(o.marker());
+    EXPECT_EQ(o.seq(), 7);
+    EXPECT_EQ(o.ts(), 1234u);
+    EXPECT_EQ(o.payload(), kKeyframe);
+    EXPECT_EQ(consumer.write_retransmission(7, clock_.now(), out, sizeof out), 12 + 2 + kKeyframe.size());  // RTX kept it
+  }
+  EXPECT_EQ(outs[0], outs[1]);
+  EXPECT_EQ(outs[0], outs[2]);
+}
+
 TEST_F(ConsumerTest, SequenceContinuesAcrossInputWrapAround) {
   Consumer c(video_info());
   const uint16_t in_seqs[] = {65532, 65533, 65534, 65535, 0, 1, 2};
