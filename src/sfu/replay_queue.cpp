@@ -11,6 +11,7 @@ void ReplayQueue::start(std::span<const Entry> group, int64_t rate_bps, Timestam
   capacity_ = std::max(rate_bytes_per_s_ * std::chrono::duration<double>(kBurst).count(), double(kMinBurstBytes));
   tokens_ = capacity_;  // the keyframe's first packets go at once
   live_bytes_ = 0;
+  layer_ = group.empty() ? 0 : group.front().facts.layer;
   started_ = refilled_ = now;
 }
 

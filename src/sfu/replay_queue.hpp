@@ -25,7 +25,9 @@ class ReplayQueue {
   bool active() const { return head_ < queue_.size(); }
   // A live packet that arrived while the replay runs: it goes after the cached ones.
   void push(Entry entry) {
-    live_bytes_ += double(entry.packet.size());
+    // Only the replayed layer's: a simulcast slot is given every layer's packets but
+    // forwards one, and the others' bytes would make the replay burst far above its rate.
+    if (entry.facts.layer == layer_) live_bytes_ += double(entry.packet.size());
     queue_.push_back(std::move(entry));
   }
   // The queue drains at least this many times as fast as live packets join it, whatever
@@ -48,7 +50,8 @@ class ReplayQueue {
   size_t head_ = 0;
   double rate_bytes_per_s_ = 0;
   double tokens_ = 0, capacity_ = 0;
-  double live_bytes_ = 0;  // pushed since start()
+  double live_bytes_ = 0;  // of the replayed layer, pushed since start()
+  uint8_t layer_ = 0;      // the replayed group's simulcast layer
   Timestamp started_{}, refilled_{};
   double rate_now(Timestamp now) const;
 };

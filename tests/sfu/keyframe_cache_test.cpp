@@ -228,6 +228,26 @@ TEST_F(KeyframeCacheTest, ASlowPaceStillCatchesUpWithTheLiveStream) {
   EXPECT_LT(worst, 2s) << "no live packet waited longer than the replay takes to catch up";
 }
 
+// Live packets of the layers the slot does not forward (a simulcast slot is given all)
+// do not speed the replay of its layer up: 2.5 Mbit/s of another layer leaves the pace.
+TEST_F(KeyframeCacheTest, OtherLayersLivePacketsDoNotSpeedTheReplayUp) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 60, 1000);  // 2 s of layer 0
+  ReplayQueue q;
+  q.start(cache.group(0, 0, clock_.now()).packets, 800'000, clock_.now());  // 100 kB/s
+  uint16_t seq = 500;
+  size_t sent = 0;
+  for (int tick = 0; tick < 30; ++tick) {  // 300 ms
+    for (int i = 0; i < 3; ++i, ++seq) q.push(KeyframeCache::Entry{0, facts(false, 2), packet(seq, seq, false, 1000), clock_.now()});
+    while (q.next(clock_.now())) {
+      q.pop(1000);
+      ++sent;
+    }
+    clock_.advance(10ms);
+  }
+  EXPECT_NEAR(double(sent), 2 + 29, 2) << "still 100 kB/s: the other layer's 300 kB/s is not the replayed layer's rate";
+}
+
 // ---- the consumer's replayed writes ----
 
 EgressTrackInfo video_info() {
