@@ -203,7 +203,10 @@ void DtlsTransport::Impl::retire() {
   if (retired_ || !ssl_ || BIO_ctrl_pending(wbio_) > 0 || SSL_pending(ssl_.get()) > 0) return;
   retired_ = RetiredDtls::from(ssl_.get(), role_ == Role::kServer, std::move(final_flight_));
   final_flight_.clear();
-  if (!retired_) return;
+  if (!retired_) {  // a suite RetiredDtls does not handle: keep the SSL, lean
+    release_idle_buffers();
+    return;
+  }
   ssl_.reset();  // frees the BIOs too
   rbio_ = wbio_ = nullptr;
 }
@@ -385,7 +388,9 @@ void DtlsTransport::Impl::flush_output() {
     pack_records_into_datagrams(ByteSpan(write_buffer.data(), size_t(n)), options_.mtu, outgoing_);
     counters_.datagrams_out += outgoing_.size() - before;
   }
-  if (state_ == State::kConnected) release_idle_buffers();
+  // A transport that retires frees the whole SSL right after this: renewing its BIOs and
+  // freeing its record buffers first would be work thrown away.
+  if (state_ == State::kConnected && !options_.retire_after_handshake) release_idle_buffers();
 }
 
 // Once connected, DTLS is idle on a media transport (SRTP bypasses it): give back what the

@@ -51,9 +51,9 @@ void RelaySendSession::on_media(const FanoutItem& item, Timestamp now) {
   // Connected since the last tick: the cached groups go before any live packet.
   if (!replays_started_ && start_replays(now, &item.packet)) return;
   const PacketRef& packet = item.packet;
-  auto p = rtp::RtpPacket::parse(packet.data(), packet.size());
-  if (!p) return;
-  SentStream& s = stream_for(p->ssrc(), item.track, item.facts.layer);
+  // The producer parsed and checked it (FanoutItem::facts): only the SSRC is read here.
+  if (packet.size() < 12) return;
+  SentStream& s = stream_for(load_be32(packet.data() + 8), item.track, item.facts.layer);
   if (s.replay.active()) {
     s.replay.push({item.track, item.facts, packet, now});  // behind the cached pictures
     return;
