@@ -1,5 +1,7 @@
 #include "app/server.hpp"
 
+#include <malloc.h>  // malloc_trim (glibc)
+
 #include <algorithm>
 #include <fstream>
 #include <optional>
@@ -8,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/heap_trimmer.hpp"
 #include "common/network_interfaces.hpp"
 #include "common/socket_address.hpp"
 #include "dtls/certificate.hpp"
@@ -170,8 +173,11 @@ bool Server::start_registry(std::string* error) {
 
 // Control-plane duties off the HTTP threads: registry heartbeat, claims, relay linger.
 void Server::control_loop() {
+  HeapTrimmer trimmer;
+  SteadyClock clock;
   while (running_) {
     sessions_->poll();
+    if (trimmer.on_poll(sessions_->session_count(), clock.now())) malloc_trim(0);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
