@@ -28,7 +28,7 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
     return false;
   }
   static const char* kKnown[] = {"http", "public_ip", "bind_ip", "udp_port", "workers", "registry", "cors_origins", "max_sessions",
-                                 "max_hosts", "keyframe_cache_ms", "keyframe_cache_bytes", "role", "region", "node_id",
+                                 "max_hosts", "keyframe_cache_ms", "keyframe_cache_bytes", "keyframe_replay_budget_bytes", "role", "region", "node_id",
                                  "cluster_secret_file", "relay_linger", "max_cpu"};
   for (auto& [k, v] : t) {
     bool known = false;
@@ -48,6 +48,7 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
   out->max_hosts = t["max_hosts"].value_or(out->max_hosts);
   out->keyframe_cache_ms = t["keyframe_cache_ms"].value_or(out->keyframe_cache_ms);
   out->keyframe_cache_bytes = t["keyframe_cache_bytes"].value_or(out->keyframe_cache_bytes);
+  out->keyframe_replay_budget_bytes = t["keyframe_replay_budget_bytes"].value_or(out->keyframe_replay_budget_bytes);
   out->role = t["role"].value_or(out->role);
   out->region = t["region"].value_or(out->region);
   out->node_id = t["node_id"].value_or(out->node_id);
@@ -76,6 +77,7 @@ void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App&
   if (given("--max-hosts")) base.max_hosts = flags.max_hosts;
   if (given("--keyframe-cache-ms")) base.keyframe_cache_ms = flags.keyframe_cache_ms;
   if (given("--keyframe-cache-bytes")) base.keyframe_cache_bytes = flags.keyframe_cache_bytes;
+  if (given("--keyframe-replay-budget-bytes")) base.keyframe_replay_budget_bytes = flags.keyframe_replay_budget_bytes;
   if (given("--role")) base.role = flags.role;
   if (given("--region")) base.region = flags.region;
   if (given("--node-id")) base.node_id = flags.node_id;

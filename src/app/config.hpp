@@ -35,6 +35,7 @@ struct ServerConfig {
   // ms (0: off, every new viewer asks the host), and the RTP bytes kept per track and layer.
   int keyframe_cache_ms = 3000;
   size_t keyframe_cache_bytes = 2u << 20;
+  size_t keyframe_replay_budget_bytes = 8u << 20;  // per worker (sfu::ReplayBudget)
   // Cluster.
   std::string role = "dev";  // dev | origin | edge
   std::string region = "local";
@@ -50,7 +51,7 @@ struct ServerConfig {
 bool http_options(const ServerConfig& config, HttpListen* out, std::string* error);
 
 // Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions,
-// max_hosts, keyframe_cache_ms, keyframe_cache_bytes, role, region, node_id, cluster_secret_file, relay_linger, max_cpu.
+// max_hosts, keyframe_cache_ms, keyframe_cache_bytes, keyframe_replay_budget_bytes, role, region, node_id, cluster_secret_file, relay_linger, max_cpu.
 bool load_config_file(const std::string& path, ServerConfig* out, std::string* error);
 // Copies into `base` every option that was given on the command line of `cmd`.
 void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd);

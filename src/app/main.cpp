@@ -42,6 +42,9 @@ void add_media_options(CLI::App* cmd, strata::app::ServerConfig& cfg) {
   cmd->add_option("--keyframe-cache-bytes", cfg.keyframe_cache_bytes, "RTP bytes the keyframe cache keeps per track and layer")
       ->capture_default_str()
       ->check(CLI::Range(size_t(16384), size_t(64) << 20));
+  cmd->add_option("--keyframe-replay-budget-bytes", cfg.keyframe_replay_budget_bytes,
+                  "cached bytes that all of one worker's viewer replays may have left to send; past it a new viewer asks the host for a keyframe (0 = no limit)")
+      ->capture_default_str();
 }
 
 // Waits for SIGINT/SIGTERM.

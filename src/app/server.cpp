@@ -98,7 +98,8 @@ bool Server::start(std::string* error) {
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   workers_->set_keyframe_cache(sfu::KeyframeCacheConfig{.enabled = config_.keyframe_cache_ms > 0,
                                                         .max_age = std::chrono::milliseconds(config_.keyframe_cache_ms),
-                                                        .max_bytes = config_.keyframe_cache_bytes});
+                                                        .max_bytes = config_.keyframe_cache_bytes,
+                                                        .replay_budget_bytes = config_.keyframe_replay_budget_bytes});
   workers_->start();
   if (!http_->start(error)) return false;
   if (registry_ && sopts.registry) {

@@ -32,6 +32,9 @@ struct KeyframeCacheConfig {
   double pace_gain = 2.5;
   // Floor of the replay rate, for layers whose rate is not known yet.
   int64_t min_pace_bps = 200'000;
+  // Per worker: the cached bytes all its viewers' replays may have left to send
+  // (sfu::ReplayBudget); 0 = no limit.
+  size_t replay_budget_bytes = 8u << 20;
 };
 
 class KeyframeCache {
@@ -45,6 +48,11 @@ class KeyframeCache {
   struct Group {
     std::span<const Entry> packets;  // the keyframe's first packet first, in arrival order
     int64_t rate_bps = 0;            // the layer's bit rate (0: not known yet)
+    size_t bytes() const {
+      size_t n = 0;
+      for (const Entry& e : packets) n += e.packet.size();
+      return n;
+    }
   };
   struct Counters {
     uint64_t groups = 0;         // keyframes that started a group

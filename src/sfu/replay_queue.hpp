@@ -9,6 +9,7 @@
 
 #include "common/time.hpp"
 #include "sfu/keyframe_cache.hpp"
+#include "sfu/replay_budget.hpp"
 
 namespace strata::sfu {
 
@@ -20,8 +21,9 @@ class ReplayQueue {
   static constexpr Duration kBurst = std::chrono::milliseconds(20);
   static constexpr int64_t kMinBurstBytes = 1500;
 
-  // Starts over with `group`, released at `rate_bps`.
-  void start(std::span<const Entry> group, int64_t rate_bps, Timestamp now);
+  // Starts over with `group`, released at `rate_bps`. `lease` (the worker's ReplayBudget,
+  // for the group's bytes) is given back as the cached packets go out.
+  void start(std::span<const Entry> group, int64_t rate_bps, Timestamp now, ReplayBudget::Lease lease = {});
   bool active() const { return head_ < queue_.size(); }
   // A live packet that arrived while the replay runs: it goes after the cached ones.
   void push(Entry entry) {
@@ -48,6 +50,8 @@ class ReplayQueue {
   // rarely, and an idle viewer should not hold it).
   std::vector<Entry> queue_;
   size_t head_ = 0;
+  size_t cached_ = 0;  // queue_[0..cached_) came from the cache, the rest is live
+  ReplayBudget::Lease lease_;
   double rate_bytes_per_s_ = 0;
   double tokens_ = 0, capacity_ = 0;
   double live_bytes_ = 0;  // of the replayed layer, pushed since start()

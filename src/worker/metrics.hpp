@@ -29,6 +29,7 @@ struct Counter {
   X(bwe_probes, "bandwidth probes started toward viewers before a layer upgrade")         \
   X(probe_packets_out, "probe packets (RTX copies) sent to viewers")                       \
   X(keyframe_cache_replays, "viewer slots and relay layers started from the keyframe cache instead of a keyframe request") \
+  X(keyframe_cache_replays_over_budget, "viewer slots that asked the host for a keyframe because the worker's replay budget was spent") \
   X(keyframe_cache_packets_out, "RTP packets sent to viewers and relays from keyframe cache replays") \
   X(keyframe_cache_requests_answered, "edges' keyframe requests (PLI/FIR) answered by the relay's keyframe cache replay, not sent to the host") \
   X(drop_unknown_source, "datagrams dropped: no session for the source address")          \

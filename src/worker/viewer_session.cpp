@@ -75,7 +75,12 @@ bool ViewerSession::start_replay(Slot& slot, Timestamp now) {
   if (!cache) return false;
   const sfu::KeyframeCache::Group group = cache->group(slot.source.video_track, uint8_t(slot.video->start_layer()), now);
   if (group.packets.empty()) return false;
-  slot.replay.start(group.packets, cache->replay_rate_bps(group), now);
+  sfu::ReplayBudget::Lease lease = worker_.replay_budget().take(group.bytes());
+  if (!lease) {  // a join storm: this viewer waits for a keyframe with the others
+    worker_.metrics().keyframe_cache_replays_over_budget.add();
+    return false;
+  }
+  slot.replay.start(group.packets, cache->replay_rate_bps(group), now, std::move(lease));
   worker_.metrics().keyframe_cache_replays.add();
   drain_replay(slot, now);
   return true;

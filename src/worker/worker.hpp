@@ -19,6 +19,7 @@
 #include "common/socket_address.hpp"
 #include "common/time.hpp"
 #include "sfu/keyframe_cache.hpp"
+#include "sfu/replay_budget.hpp"
 #include "sfu/track.hpp"
 #include "worker/metrics.hpp"
 #include "common/packet_buffer.hpp"
@@ -105,6 +106,8 @@ class Worker {
   BufferPool& pool() { return pool_; }
   SendBatch& sender() { return *sender_; }
   WorkerMetrics& metrics() { return metrics_; }
+  // Viewer replays of this worker's keyframe caches (sfu::ReplayBudget).
+  sfu::ReplayBudget& replay_budget() { return replay_budget_; }
   WorkerGroup& group() { return group_; }
 
   void add_session(std::unique_ptr<Session> s, const std::string& local_ufrag);
@@ -167,6 +170,8 @@ class Worker {
   std::unique_ptr<SendBatch> sender_;
   BufferPool pool_;
   WorkerMetrics metrics_;
+  // Before sessions_: their replays hold leases on it.
+  sfu::ReplayBudget replay_budget_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   EpollCtl epoll_ctl_;
@@ -223,7 +228,10 @@ class WorkerGroup {
   // Sum of every worker's metrics (relaxed reads; for /metrics).
   WorkerMetricsSnapshot metrics() const;
   // Set before start(): the keyframe cache of every worker.
-  void set_keyframe_cache(const sfu::KeyframeCacheConfig& config) { keyframe_cache_ = config; }
+  void set_keyframe_cache(const sfu::KeyframeCacheConfig& config) {
+    keyframe_cache_ = config;
+    for (auto& w : workers_) w->replay_budget().set_limit(config.replay_budget_bytes);
+  }
   const sfu::KeyframeCacheConfig& keyframe_cache() const { return keyframe_cache_; }
 
  private:

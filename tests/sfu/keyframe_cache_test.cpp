@@ -9,6 +9,7 @@
 #include "rtp/rtp_packet_builder.hpp"
 #include "sfu/consumer.hpp"
 #include "sfu/keyframe_cache.hpp"
+#include "sfu/replay_budget.hpp"
 #include "sfu/replay_queue.hpp"
 #include "sfu/seq_rewriter.hpp"
 
@@ -205,6 +206,82 @@ TEST_F(KeyframeCacheTest, LivePacketsWaitBehindTheReplay) {
   EXPECT_EQ(order, (std::vector<uint16_t>{1, 2, 3, 4}));
 }
 
+// The worker's replay budget: a replay holds the cached bytes it has still to send, gives
+// them back packet by packet (live packets behind it are not counted), and all of it when
+// it ends early; a replay that does not fit is refused.
+TEST_F(KeyframeCacheTest, AReplayHoldsItsUnsentCachedBytesOfTheWorkersBudget) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 3, 1000);
+  const KeyframeCache::Group g = cache.group(0, 0, clock_.now());
+  ASSERT_EQ(g.bytes(), 3000u);
+  ReplayBudget budget(4000);
+  ReplayQueue q;
+  q.start(g.packets, 8'000'000, clock_.now(), budget.take(g.bytes()));
+  EXPECT_EQ(budget.in_use(), 3000u);
+  EXPECT_FALSE(budget.take(3000)) << "3000 + 3000 > 4000: the second replay waits for a keyframe";
+  EXPECT_EQ(budget.in_use(), 3000u) << "a refused lease takes nothing";
+  q.push(KeyframeCache::Entry{0, facts(false), packet(4, 4, false, 1000), clock_.now()});
+  const auto* e = q.next(clock_.now());
+  ASSERT_NE(e, nullptr);
+  q.pop(1000);
+  EXPECT_EQ(budget.in_use(), 2000u);
+  q.clear();  // the slot got another host
+  EXPECT_EQ(budget.in_use(), 0u);
+  EXPECT_TRUE(budget.take(3000));
+}
+
+TEST_F(KeyframeCacheTest, TheLivePacketsBehindAReplayAreNotChargedToTheBudget) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 2, 1000);
+  ReplayBudget budget(10'000);
+  {
+    ReplayQueue q;
+    q.start(cache.group(0, 0, clock_.now()).packets, 8'000'000, clock_.now(), budget.take(2000));
+    for (uint16_t seq = 3; seq < 6; ++seq) q.push(KeyframeCache::Entry{0, facts(false), packet(seq, seq, false, 1000), clock_.now()});
+    int sent = 0;
+    while (const auto* e = q.next(clock_.now())) {
+      (void)e;
+      q.pop(1000);
+      EXPECT_EQ(budget.in_use(), size_t(std::max(0, 2 - ++sent) * 1000));
+    }
+    EXPECT_EQ(sent, 5);
+    q.start(cache.group(0, 0, clock_.now()).packets, 8'000'000, clock_.now(), budget.take(2000));
+    EXPECT_EQ(budget.in_use(), 2000u);
+  }  // the viewer went away mid-replay
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
+TEST(ReplayBudget, AGroupLargerThanTheBudgetStillReplaysAlone) {
+  ReplayBudget budget(1000);
+  ReplayBudget::Lease big = budget.take(5000);
+  EXPECT_TRUE(big) << "a budget must not switch the cache off for large groups";
+  EXPECT_FALSE(budget.take(1));
+  big.reset();
+  EXPECT_TRUE(budget.take(1000));
+}
+
+TEST(ReplayBudget, ZeroMeansNoLimit) {
+  ReplayBudget budget(0);
+  std::vector<ReplayBudget::Lease> leases;
+  for (int i = 0; i < 100; ++i) leases.push_back(budget.take(1 << 20));
+  for (const auto& l : leases) EXPECT_TRUE(l);
+  EXPECT_EQ(budget.in_use(), size_t(100) << 20);
+  leases.clear();
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
+TEST(ReplayBudget, AMovedLeaseIsGivenBackOnce) {
+  ReplayBudget budget(10'000);
+  ReplayBudget::Lease a = budget.take(3000);
+  ReplayBudget::Lease b = std::move(a);
+  EXPECT_FALSE(a);
+  EXPECT_EQ(budget.in_use(), 3000u);
+  b = budget.take(1000);  // the old lease of b goes back first
+  EXPECT_EQ(budget.in_use(), 1000u);
+  b.give_back(5000);      // no more than it holds
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
 // A pace below the live rate (a worker whose rate meter is young starts at the 200 kbit/s
 // floor) must not let the live packets queued behind the replay fall further and further
 // behind: the queue drains at least twice as fast as live packets join it.
@@ -226,6 +303,25 @@ TEST_F(KeyframeCacheTest, ASlowPaceStillCatchesUpWithTheLiveStream) {
   }
   EXPECT_FALSE(q.active()) << "the replay and the live packets behind it drained";
   EXPECT_LT(worst, 2s) << "no live packet waited longer than the replay takes to catch up";
+}
+
+// A busy worker calls the queue late (a long receive batch, 60 ms between calls here):
+// what the elapsed time earned is still sent, so the replay keeps its pace and ends.
+TEST_F(KeyframeCacheTest, LateCallsStillDrainAtThePace) {
+  KeyframeCache cache;
+  add_frames(cache, 1, 30, 1000);
+  ReplayQueue q;
+  q.start(cache.group(0, 0, clock_.now()).packets, 200'000, clock_.now());
+  uint16_t seq = 100;
+  int calls = 0;
+  for (; calls < 100 && (q.active() || calls == 0); ++calls) {  // up to 6 s
+    // 2.5 Mbit/s live: 1000-byte packets, ~19 per 60 ms.
+    for (int i = 0; i < 19; ++i, ++seq) q.push(KeyframeCache::Entry{0, facts(false), packet(seq, seq, false, 1000), clock_.now()});
+    while (q.next(clock_.now())) q.pop(1000);
+    clock_.advance(60ms);
+  }
+  EXPECT_FALSE(q.active()) << "the replay ended although each call came 60 ms after the last";
+  EXPECT_LT(calls, 40) << "and within the catch-up time: 30 kB cached at twice the live rate";
 }
 
 // Live packets of the layers the slot does not forward (a simulcast slot is given all)
