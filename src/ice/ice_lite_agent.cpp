@@ -109,6 +109,7 @@ bool IceLiteAgent::update_selection(const SocketAddress& from, const SocketAddre
   const bool on_selected = selected_ && *selected_ == from && selected_local_ == local;
   if (use_candidate) {
     ++counters_.nominations;
+    remember_nominated(from, local);
     if (selected_ && !on_selected) ++counters_.address_switches;
     const bool changed = !on_selected || state_ != State::kConnected;
     selected_ = from;
@@ -131,6 +132,30 @@ bool IceLiteAgent::update_selection(const SocketAddress& from, const SocketAddre
   selected_local_ = local;
   last_selected_check_ = now;
   return true;
+}
+
+void IceLiteAgent::remember_nominated(const SocketAddress& from, const SocketAddress& local) {
+  for (Path& p : nominated_paths_) {
+    if (p.remote == from) {
+      p.local = local;
+      return;
+    }
+  }
+  nominated_paths_[next_nominated_] = Path{from, local};
+  next_nominated_ = (next_nominated_ + 1) % nominated_paths_.size();
+}
+
+bool IceLiteAgent::follow_media(const SocketAddress& from, Timestamp now) {
+  if (state_ != State::kConnected || (selected_ && *selected_ == from)) return false;
+  for (const Path& p : nominated_paths_) {
+    if (!(p.remote == from) || !p.remote.valid()) continue;
+    ++counters_.address_switches;
+    selected_ = p.remote;
+    selected_local_ = p.local;
+    last_selected_check_ = now;
+    return true;
+  }
+  return false;
 }
 
 void IceLiteAgent::expire_previous(Timestamp now) {

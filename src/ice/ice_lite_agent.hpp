@@ -22,10 +22,19 @@
 //     path; after `Config::consent_timeout` without one the state becomes
 //     kDisconnected and selected_address() returns nullopt, so the owner stops sending.
 //     A later USE-CANDIDATE check reconnects.
+//  4. DTLS or SRTP arriving on another path that an authenticated USE-CANDIDATE check
+//     nominated (follow_media) moves the selection there. A controlling agent that
+//     nominates several pairs at once (aggressive nomination, RFC 5245 §8.1.1.2; our own
+//     edge relays and bench viewers do) uses the first pair whose check succeeds, which
+//     need not be the one whose check reached us last: under load we selected one path
+//     while the client sent its DTLS on the other, and dropped every ClientHello until
+//     rule 2 switched 8+ s later (15 s connections for ~1/3 of a 500-viewer join). Only
+//     nominated paths count, so an off-path sender cannot move media anywhere.
 // Packets that fail any check get no reply at all (no reflection/amplification, and
 // RFC 8489 §9.1.3 lets a server drop unauthenticated requests silently); they only bump
 // a counter.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,6 +93,10 @@ class IceLiteAgent {
   // `local`: the address it was sent to, when the socket reports it (else empty).
   Result handle_binding(ByteSpan data, const SocketAddress& from, Timestamp now, const SocketAddress& local = {});
 
+  // Rule 4: DTLS or SRTP arrived from `from`, which is not the selected address. True when
+  // `from` is a nominated path and the selection moved to it (the owner then sends there).
+  bool follow_media(const SocketAddress& from, Timestamp now);
+
   // Moves kConnected to kDisconnected once consent has expired. Call at next_timeout();
   // handle_binding() also applies it, so a missed timer only delays the state change.
   void handle_timeout(Timestamp now);
@@ -128,6 +141,7 @@ class IceLiteAgent {
   };
   static bool username_matches(std::string_view username, std::string_view local_ufrag,
                                const std::optional<std::string>& remote_ufrag);
+  void remember_nominated(const SocketAddress& from, const SocketAddress& local);
   // Forgets the previous generation once its grace period is over.
   void expire_previous(Timestamp now);
   // Applies the selection rules above for an authenticated request; true when the
@@ -144,6 +158,12 @@ class IceLiteAgent {
   State state_ = State::kNew;
   std::optional<SocketAddress> selected_;
   SocketAddress selected_local_;
+  // The last few nominated paths (rule 4); a client nominates one or two, rarely more.
+  struct Path {
+    SocketAddress remote, local;
+  };
+  std::array<Path, 4> nominated_paths_{};
+  size_t next_nominated_ = 0;
   Timestamp last_selected_check_{};  // last authenticated check from selected_
 };
 

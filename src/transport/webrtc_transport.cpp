@@ -54,8 +54,15 @@ WebRtcTransport::Received WebRtcTransport::handle_datagram(uint8_t* data, size_t
   // DTLS and SRTP only from the address ICE selected (RFC 8445 §12: media on the nominated pair).
   auto selected = remote_address();
   if (!selected || !(*selected == from)) {
-    ++counters_.malformed;
-    return Received::kNothing;
+    // The handshake came on another nominated path (ice::IceLiteAgent rule 4): the client
+    // chose that one, so media goes there. Only before DTLS is up: afterwards the path
+    // moves by nomination or consent (rules 1, 2), never by an unauthenticated packet.
+    const bool handshake = b >= 20 && b <= 63 && state_ != TransportState::kConnected;
+    if (ice_client_ || !handshake || !ice_.follow_media(from, now)) {
+      ++counters_.malformed;
+      return Received::kNothing;
+    }
+    on_path_selected(from, now);
   }
   if (b >= 20 && b <= 63) {
     handle_dtls(data, *len, now);

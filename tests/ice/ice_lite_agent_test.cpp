@@ -226,6 +226,35 @@ TEST_F(IceLiteAgentTest, SelectedPathKeepsTheCheckedLocalAddress) {
   EXPECT_EQ(agent_.counters().address_switches, 3u);  // to loopback, to lan, to loopback
 }
 
+// Rule 4: a client nominating two of our candidates at once (aggressive nomination) uses
+// the pair whose success it got first; its handshake on that path moves us there, even
+// though the other nomination reached us last. Never to a path nobody nominated.
+TEST_F(IceLiteAgentTest, MediaOnAnotherNominatedPathMovesTheSelection) {
+  const SocketAddress via_lan = addr("192.0.2.2:50000"), via_loopback = addr("127.0.0.1:50000");
+  const SocketAddress lan = addr("192.0.2.2:40000"), loopback = addr("127.0.0.1:40000");
+  EXPECT_FALSE(agent_.follow_media(via_lan, clock_.now())) << "nothing nominated yet";
+  nominate(via_lan, lan);
+  nominate(via_loopback, loopback);  // processed last: selected
+  EXPECT_EQ(agent_.selected_address(), via_loopback);
+  EXPECT_FALSE(agent_.follow_media(via_loopback, clock_.now())) << "already selected";
+  EXPECT_FALSE(agent_.follow_media(addr("203.0.113.9:1234"), clock_.now())) << "never nominated";
+  EXPECT_EQ(agent_.selected_address(), via_loopback);
+  EXPECT_TRUE(agent_.follow_media(via_lan, clock_.now()));
+  EXPECT_EQ(agent_.selected_address(), via_lan);
+  EXPECT_EQ(agent_.selected_local_address(), lan) << "and media leaves from the candidate it checked";
+  EXPECT_EQ(agent_.counters().address_switches, 2u);
+  // A check that only validated a path (no USE-CANDIDATE) does not make it followable.
+  const SocketAddress checked_only = addr("198.51.100.20:6000");
+  EXPECT_TRUE(send(Check{}, checked_only).response);
+  EXPECT_FALSE(agent_.follow_media(checked_only, clock_.now()));
+}
+
+TEST_F(IceLiteAgentTest, OnlyTheLastFourNominatedPathsAreFollowed) {
+  for (int port = 50000; port < 50006; ++port) nominate(addr(("198.51.100.7:" + std::to_string(port)).c_str()));
+  EXPECT_FALSE(agent_.follow_media(addr("198.51.100.7:50001"), clock_.now())) << "forgotten";
+  EXPECT_TRUE(agent_.follow_media(addr("198.51.100.7:50002"), clock_.now()));
+}
+
 TEST_F(IceLiteAgentTest, UnauthenticatedUseCandidateCannotHijack) {
   nominate(client_);
   Check c;

@@ -334,6 +334,29 @@ TEST_F(TransportTest, DtlsFromAnotherAddressIsIgnored) {
   EXPECT_EQ(server->state(), TransportState::kConnecting);
 }
 
+// A client that nominated two of our candidates at once (aggressive nomination: our edge
+// relays and bench viewers) uses the pair whose success it got first; here the other
+// nomination reached us last. Its handshake on the first path moves us there (ice
+// rule 4); once connected, packets from the other path are dropped again.
+TEST_F(TransportTest, HandshakeOnAnotherNominatedPathMovesThere) {
+  deliver(binding_request(), browser_addr);
+  deliver(binding_request(), other_addr);  // processed last: selected
+  ASSERT_EQ(out.take_stun().size(), 2u);
+  ASSERT_EQ(out.selected.back(), other_addr);
+  browser_dtls->start(now);
+  pump_dtls();  // from browser_addr; expects every answer to go there
+  ASSERT_EQ(server->state(), TransportState::kConnected) << server->failure_reason();
+  EXPECT_EQ(out.selected.back(), browser_addr);
+  auto keys = browser_dtls->srtp_keys();
+  ASSERT_TRUE(keys);
+  browser_out = srtp::SrtpSession::create(keys->profile, keys->local_key, keys->local_salt);
+  Bytes plain = make_rtp(1, 77, "on the path in use");
+  Bytes wire = browser_protect_rtp(plain);
+  Bytes copy = wire;
+  EXPECT_EQ(deliver(copy, other_addr), WebRtcTransport::Received::kNothing) << "connected: no more following";
+  EXPECT_EQ(deliver(wire, browser_addr), WebRtcTransport::Received::kRtp);
+}
+
 TEST_F(TransportTest, ServerAsDtlsClientStartsHandshakeOnNomination) {
   make_server(seconds(30), dtls::Role::kClient);
   browser_dtls->start(now);
