@@ -76,7 +76,7 @@ KeyframeCache::Group KeyframeCache::group(uint32_t track, uint8_t layer, Timesta
 
 KeyframeCache::Group KeyframeCache::fresh_group(const Layer& l, Timestamp now) const {
   if (!config_.enabled || !l.open || l.entries.empty() || now - l.started > config_.max_age) return {};
-  return Group{l.entries, l.rate_bps};
+  return Group{l.entries, l.rate_bps, l.bytes};
 }
 
 void KeyframeCache::meter(Layer& l, size_t bytes, Timestamp now) {

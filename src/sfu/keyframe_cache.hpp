@@ -48,11 +48,7 @@ class KeyframeCache {
   struct Group {
     std::span<const Entry> packets;  // the keyframe's first packet first, in arrival order
     int64_t rate_bps = 0;            // the layer's bit rate (0: not known yet)
-    size_t bytes() const {
-      size_t n = 0;
-      for (const Entry& e : packets) n += e.packet.size();
-      return n;
-    }
+    size_t bytes = 0;                // RTP bytes of `packets`
   };
   struct Counters {
     uint64_t groups = 0;         // keyframes that started a group

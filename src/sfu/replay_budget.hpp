@@ -34,7 +34,6 @@ class ReplayBudget {
     }
     ~Lease() { reset(); }
     explicit operator bool() const { return budget_ != nullptr; }
-    size_t bytes() const { return bytes_; }
     void give_back(size_t n) {
       if (!budget_) return;
       n = std::min(n, bytes_);
@@ -53,22 +52,20 @@ class ReplayBudget {
     size_t bytes_ = 0;
   };
 
-  // `limit` 0 = no limit.
-  explicit ReplayBudget(size_t limit = 0) : limit_(limit) {}
+  ReplayBudget() = default;
   ReplayBudget(const ReplayBudget&) = delete;
   ReplayBudget& operator=(const ReplayBudget&) = delete;
-  void set_limit(size_t limit) { limit_ = limit; }
 
-  // A lease of `bytes` if they fit, else an empty one. A group larger than the whole
-  // budget still replays when no other replay runs (a budget must not disable the cache).
-  Lease take(size_t bytes) {
-    if (limit_ && in_use_ > 0 && in_use_ + bytes > limit_) return {};
+  // A lease of `bytes` if they fit under `limit` (KeyframeCacheConfig::replay_budget_bytes;
+  // 0 = no limit), else an empty one. A group larger than the whole budget still replays
+  // when no other replay runs (a budget must not disable the cache).
+  Lease take(size_t bytes, size_t limit) {
+    if (limit && in_use_ > 0 && in_use_ + bytes > limit) return {};
     return Lease(this, bytes);
   }
   size_t in_use() const { return in_use_; }
 
  private:
-  size_t limit_;
   size_t in_use_ = 0;
 };
 

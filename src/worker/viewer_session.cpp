@@ -75,7 +75,8 @@ bool ViewerSession::start_replay(Slot& slot, Timestamp now) {
   if (!cache) return false;
   const sfu::KeyframeCache::Group group = cache->group(slot.source.video_track, uint8_t(slot.video->start_layer()), now);
   if (group.packets.empty()) return false;
-  sfu::ReplayBudget::Lease lease = worker_.replay_budget().take(group.bytes());
+  sfu::ReplayBudget::Lease lease =
+      worker_.replay_budget().take(group.bytes, worker_.group().keyframe_cache().replay_budget_bytes);
   if (!lease) {  // a join storm: this viewer waits for a keyframe with the others
     worker_.metrics().keyframe_cache_replays_over_budget.add();
     return false;

@@ -19,8 +19,7 @@ constexpr int kMaxReceiveBatchesPerWake = 16;  // fairness between socket, rings
 Timestamp steady_now() { return SteadyClock().now(); }
 }  // namespace
 
-Worker::Worker(WorkerGroup& group, int index)
-    : group_(group), index_(index), epoll_ctl_(&::epoll_ctl), replay_budget_(group.keyframe_cache().replay_budget_bytes) {}
+Worker::Worker(WorkerGroup& group, int index) : group_(group), index_(index), epoll_ctl_(&::epoll_ctl) {}
 
 Worker::~Worker() {
   stop();

@@ -228,10 +228,7 @@ class WorkerGroup {
   // Sum of every worker's metrics (relaxed reads; for /metrics).
   WorkerMetricsSnapshot metrics() const;
   // Set before start(): the keyframe cache of every worker.
-  void set_keyframe_cache(const sfu::KeyframeCacheConfig& config) {
-    keyframe_cache_ = config;
-    for (auto& w : workers_) w->replay_budget().set_limit(config.replay_budget_bytes);
-  }
+  void set_keyframe_cache(const sfu::KeyframeCacheConfig& config) { keyframe_cache_ = config; }
   const sfu::KeyframeCacheConfig& keyframe_cache() const { return keyframe_cache_; }
 
  private:

@@ -213,12 +213,13 @@ TEST_F(KeyframeCacheTest, AReplayHoldsItsUnsentCachedBytesOfTheWorkersBudget) {
   KeyframeCache cache;
   add_frames(cache, 1, 3, 1000);
   const KeyframeCache::Group g = cache.group(0, 0, clock_.now());
-  ASSERT_EQ(g.bytes(), 3000u);
-  ReplayBudget budget(4000);
+  ASSERT_EQ(g.bytes, 3000u);
+  ReplayBudget budget;
+  constexpr size_t kLimit = 4000;
   ReplayQueue q;
-  q.start(g.packets, 8'000'000, clock_.now(), budget.take(g.bytes()));
+  q.start(g.packets, 8'000'000, clock_.now(), budget.take(g.bytes, kLimit));
   EXPECT_EQ(budget.in_use(), 3000u);
-  EXPECT_FALSE(budget.take(3000)) << "3000 + 3000 > 4000: the second replay waits for a keyframe";
+  EXPECT_FALSE(budget.take(3000, kLimit)) << "3000 + 3000 > 4000: the second replay waits for a keyframe";
   EXPECT_EQ(budget.in_use(), 3000u) << "a refused lease takes nothing";
   q.push(KeyframeCache::Entry{0, facts(false), packet(4, 4, false, 1000), clock_.now()});
   const auto* e = q.next(clock_.now());
@@ -227,16 +228,17 @@ TEST_F(KeyframeCacheTest, AReplayHoldsItsUnsentCachedBytesOfTheWorkersBudget) {
   EXPECT_EQ(budget.in_use(), 2000u);
   q.clear();  // the slot got another host
   EXPECT_EQ(budget.in_use(), 0u);
-  EXPECT_TRUE(budget.take(3000));
+  EXPECT_TRUE(budget.take(3000, kLimit));
 }
 
 TEST_F(KeyframeCacheTest, TheLivePacketsBehindAReplayAreNotChargedToTheBudget) {
   KeyframeCache cache;
   add_frames(cache, 1, 2, 1000);
-  ReplayBudget budget(10'000);
+  ReplayBudget budget;
+  constexpr size_t kLimit = 10'000;
   {
     ReplayQueue q;
-    q.start(cache.group(0, 0, clock_.now()).packets, 8'000'000, clock_.now(), budget.take(2000));
+    q.start(cache.group(0, 0, clock_.now()).packets, 8'000'000, clock_.now(), budget.take(2000, kLimit));
     for (uint16_t seq = 3; seq < 6; ++seq) q.push(KeyframeCache::Entry{0, facts(false), packet(seq, seq, false, 1000), clock_.now()});
     int sent = 0;
     while (const auto* e = q.next(clock_.now())) {
@@ -245,25 +247,25 @@ TEST_F(KeyframeCacheTest, TheLivePacketsBehindAReplayAreNotChargedToTheBudget) {
       EXPECT_EQ(budget.in_use(), size_t(std::max(0, 2 - ++sent) * 1000));
     }
     EXPECT_EQ(sent, 5);
-    q.start(cache.group(0, 0, clock_.now()).packets, 8'000'000, clock_.now(), budget.take(2000));
+    q.start(cache.group(0, 0, clock_.now()).packets, 8'000'000, clock_.now(), budget.take(2000, kLimit));
     EXPECT_EQ(budget.in_use(), 2000u);
   }  // the viewer went away mid-replay
   EXPECT_EQ(budget.in_use(), 0u);
 }
 
 TEST(ReplayBudget, AGroupLargerThanTheBudgetStillReplaysAlone) {
-  ReplayBudget budget(1000);
-  ReplayBudget::Lease big = budget.take(5000);
+  ReplayBudget budget;
+  ReplayBudget::Lease big = budget.take(5000, 1000);
   EXPECT_TRUE(big) << "a budget must not switch the cache off for large groups";
-  EXPECT_FALSE(budget.take(1));
+  EXPECT_FALSE(budget.take(1, 1000));
   big.reset();
-  EXPECT_TRUE(budget.take(1000));
+  EXPECT_TRUE(budget.take(1000, 1000));
 }
 
 TEST(ReplayBudget, ZeroMeansNoLimit) {
-  ReplayBudget budget(0);
+  ReplayBudget budget;
   std::vector<ReplayBudget::Lease> leases;
-  for (int i = 0; i < 100; ++i) leases.push_back(budget.take(1 << 20));
+  for (int i = 0; i < 100; ++i) leases.push_back(budget.take(1 << 20, 0));
   for (const auto& l : leases) EXPECT_TRUE(l);
   EXPECT_EQ(budget.in_use(), size_t(100) << 20);
   leases.clear();
@@ -271,12 +273,12 @@ TEST(ReplayBudget, ZeroMeansNoLimit) {
 }
 
 TEST(ReplayBudget, AMovedLeaseIsGivenBackOnce) {
-  ReplayBudget budget(10'000);
-  ReplayBudget::Lease a = budget.take(3000);
+  ReplayBudget budget;
+  ReplayBudget::Lease a = budget.take(3000, 10'000);
   ReplayBudget::Lease b = std::move(a);
   EXPECT_FALSE(a);
   EXPECT_EQ(budget.in_use(), 3000u);
-  b = budget.take(1000);  // the old lease of b goes back first
+  b = budget.take(1000, 10'000);  // the old lease of b goes back first
   EXPECT_EQ(budget.in_use(), 1000u);
   b.give_back(5000);      // no more than it holds
   EXPECT_EQ(budget.in_use(), 0u);
