@@ -117,19 +117,36 @@ void Broker::record_placement(const std::string& node_id) {
   if (options_.recent_placement_window != Duration{0}) recent_[node_id].push_back(SteadyClock().now());
 }
 
-// Host → the origin that already holds the stream (its WHIP answers 409 itself, so that
-// rule lives in one place), else a least-loaded origin of the broker's region.
+// Host `?host=H` (default "host") of live L → the origin that already holds "L/H" (its WHIP
+// answers 409 itself, so that rule lives in one place; 409 here while that origin is gone
+// and its claim has not lapsed yet). Else, guest mode: the least loaded origin of this
+// region that already has a host of L and headroom, so host-to-guest is one hop. Else a
+// least-loaded origin of the region (a first host, or battle mode: the live's other hosts
+// are in other regions and stay on their own origins).
 // Every read must have been answered (from the registry or, with a CachedRegistry, from an
 // answer within its max_stale): guessing from a failed read would place on nodes that are
 // gone or call a live stream unknown.
 http::Response Broker::handle_whip(const http::Request& request) {
-  const std::string& stream = request.path_params.at("stream");
-  if (!valid_name(stream)) return bad_name("stream");
+  const std::string& live = request.path_params.at("stream");
+  if (!valid_name(live)) return bad_name("stream");
+  auto host_param = request.query_params.find("host");
+  const std::string host = host_param == request.query_params.end() ? "host" : host_param->second;
+  if (!valid_name(host) || host.find('.') != std::string::npos) return bad_name("host");
 
-  auto claim = registry_.read_stream(stream);
+  auto claim = registry_.read_stream(registry::host_stream(live, host));
   if (!claim.ok) return registry_unavailable();
-  if (claim.value && !claim.value->origin_url.empty())
-    return redirect(redirect_location(claim.value->origin_url, "whip", stream, request.query));
+  if (claim.value && !claim.value->origin_url.empty()) {
+    auto nodes = alive_nodes(claim.value->origin_region);
+    if (!nodes.ok) return registry_unavailable();
+    bool alive = std::any_of(nodes.value.begin(), nodes.value.end(),
+                             [&](const NodeRecord& n) { return n.id == claim.value->origin_id; });
+    if (alive) return redirect(redirect_location(claim.value->origin_url, "whip", live, request.query));
+    return retry_later(409, "host-taken",
+                       "host '" + host + "' of '" + live + "' is still claimed by origin " + claim.value->origin_id +
+                           ", which is gone; its claim lapses within seconds");
+  }
+  auto hosts = registry_.read_live(live);
+  if (!hosts.ok) return registry_unavailable();
 
   auto alive = alive_nodes(options_.region);
   if (!alive.ok) return registry_unavailable();
@@ -137,33 +154,52 @@ http::Response Broker::handle_whip(const http::Request& request) {
   std::lock_guard lock(recent_mu_);
   add_recent_placements(nodes);
   auto candidates = eligible_nodes(nodes, Role::kOrigin, options_.region, options_.max_cpu);
-  const NodeRecord* origin = pick_two_choice(candidates, random_(), options_.load_tolerance);
+  const NodeRecord* origin = nullptr;
+  // candidates is sorted least loaded first: the first one holding a host of the live.
+  for (const NodeRecord* c : candidates) {
+    bool holds = std::any_of(hosts.value.begin(), hosts.value.end(),
+                             [&](const StreamClaim& h) { return h.origin_id == c->id; });
+    if (holds) {
+      origin = c;
+      break;
+    }
+  }
+  if (!origin) origin = pick_two_choice(candidates, random_(), options_.load_tolerance);
   if (!origin) {
     return retry_later(503, "no-capacity", describe_no_capacity(nodes, Role::kOrigin, options_.region, options_.max_cpu));
   }
   record_placement(origin->id);
-  return redirect(redirect_location(origin->http_url, "whip", stream, request.query));
+  return redirect(redirect_location(origin->http_url, "whip", live, request.query));
 }
 
-// Viewer → an edge of its region already relaying the stream while it has headroom (one
-// relay serves many viewers), else a least-loaded edge, which will open a new relay.
+// Viewer → an edge of its region already relaying the live while it has headroom (one
+// relay per host serves many viewers), else a least-loaded edge, which will open the
+// relays. A host watching its co-hosts (?exclude=<its name>) → its own origin, which pulls
+// co-hosts on other origins once for all its hosts.
 http::Response Broker::handle_whep(const http::Request& request) {
-  const std::string& stream = request.path_params.at("stream");
-  if (!valid_name(stream)) return bad_name("stream");
+  const std::string& live = request.path_params.at("stream");
+  if (!valid_name(live)) return bad_name("stream");
   auto region = viewer_region(request);
   if (!region) return bad_name("region");
 
-  auto claim = registry_.read_stream(stream);
-  if (!claim.ok) return registry_unavailable();
-  if (!claim.value) {
+  auto hosts = registry_.read_live(live);
+  if (!hosts.ok) return registry_unavailable();
+  if (hosts.value.empty()) {
     // RFC 9725 leaves the status open; 409 + Retry-After matches the nodes (the README's HTTP API).
-    return retry_later(409, "stream-not-live", "stream '" + stream + "' is not being published");
+    return retry_later(409, "stream-not-live", "stream '" + live + "' is not being published");
+  }
+  if (auto ex = request.query_params.find("exclude"); ex != request.query_params.end()) {
+    const std::string self = registry::host_stream(live, ex->second);
+    for (const StreamClaim& h : hosts.value) {
+      if (h.stream == self && !h.origin_url.empty())
+        return redirect(redirect_location(h.origin_url, "whep", live, request.query));
+    }
   }
 
   auto alive = alive_nodes(*region);
   if (!alive.ok) return registry_unavailable();
   // Relay records only prefer an edge; without them any alive edge will do.
-  std::vector<std::string> relaying = registry_.read_relays(*region, stream).value;
+  std::vector<std::string> relaying = registry_.read_relays(*region, live).value;
   std::vector<NodeRecord>& nodes = alive.value;
   std::lock_guard lock(recent_mu_);
   add_recent_placements(nodes);
@@ -171,14 +207,14 @@ http::Response Broker::handle_whep(const http::Request& request) {
   // candidates is sorted least loaded first, so the first relaying one is the best.
   for (const NodeRecord* edge : candidates) {
     if (std::find(relaying.begin(), relaying.end(), edge->id) != relaying.end())
-      return redirect(redirect_location(edge->http_url, "whep", stream, request.query));
+      return redirect(redirect_location(edge->http_url, "whep", live, request.query));
   }
   const NodeRecord* edge = pick_two_choice(candidates, random_(), options_.load_tolerance);
   if (!edge) {
     return retry_later(503, "no-capacity", describe_no_capacity(nodes, Role::kEdge, *region, options_.max_cpu));
   }
   record_placement(edge->id);
-  return redirect(redirect_location(edge->http_url, "whep", stream, request.query));
+  return redirect(redirect_location(edge->http_url, "whep", live, request.query));
 }
 
 // ?region=all lists the broker's region plus every region that hosts a stream's origin:
@@ -222,11 +258,14 @@ http::Response Broker::handle_streams(const http::Request& request) {
             [](const StreamClaim& a, const StreamClaim& b) { return a.stream < b.stream; });
   nlohmann::json list = nlohmann::json::array();
   for (const StreamClaim& claim : claims) {
+    auto [live, host] = registry::split_host_stream(claim.stream);
     list.push_back({{"name", claim.stream},
+                    {"live", live},
+                    {"host", host},
                     {"origin_id", claim.origin_id},
                     {"origin_region", claim.origin_region},
                     {"origin_url", claim.origin_url},
-                    {"relays", registry_.relays(*region, claim.stream)}});
+                    {"relays", registry_.relays(*region, live)}});
   }
   return http::json_response(200, {{"region", *region}, {"streams", std::move(list)}});
 }

@@ -3,14 +3,20 @@
 // (RFC 9725 §4.5 allows redirects for load balancing; the client repeats the POST, body
 // included, so the broker never reads the SDP offer).
 //
-//   POST /whip/{stream}   → the stream's claiming origin, else a least-loaded origin of the
-//                           broker's region (two-choice); 503 + Retry-After when none fits
-//   POST /whep/{stream}   → 409 + Retry-After unless the stream is claimed; else an edge of
-//                           the viewer's region (?region=, default the broker's) that already
-//                           relays it and has headroom, else a least-loaded edge; 503 if none
+//   POST /whip/{live}?host=H → the origin holding host H of the live, else (guest mode) the
+//                           least loaded origin of the broker's region that holds another
+//                           host of the live and has headroom, else a least-loaded origin of
+//                           the region (two-choice; battle mode when the live's other hosts
+//                           are elsewhere); 503 + Retry-After when none fits
+//   POST /whep/{live}     → 409 + Retry-After unless the live has a host; ?exclude=H naming
+//                           one of its hosts → that host's origin (hosts watch co-hosts
+//                           there); else an edge of the viewer's region (?region=, default
+//                           the broker's) that already relays the live and has headroom,
+//                           else a least-loaded edge; 503 if none
 //   GET /api/v1/nodes     → {"region", "nodes":[...]}; ?region=R, ?region=all
-//   GET /api/v1/streams   → {"region", "streams":[{name, origin_id, origin_region,
-//                           origin_url, relays:[edge ids of the region]}]}; ?region=R
+//   GET /api/v1/streams   → {"region", "streams":[{name ("{live}/{host}"), live, host,
+//                           origin_id, origin_region, origin_url, relays:[edge ids of the
+//                           region relaying the live]}]}; ?region=R
 //   GET /healthz          → 200 {"status":"ok","registry":"ok"|"unreachable"}
 //
 // A node is alive while the registry lists it with time left on its record (alive_nodes):

@@ -59,6 +59,12 @@ CachedRegistry::Entry CachedRegistry::fetch(const Key& key) {
       e.claim = std::move(r.value);
       break;
     }
+    case Kind::kLive: {
+      auto r = backend_->read_live(key.a);
+      e.ok = r.ok;
+      e.hosts = std::move(r.value);
+      break;
+    }
     case Kind::kHealthy:
       e.healthy = backend_->healthy();
       e.ok = e.healthy;  // a failed PING is a failed read: the last success stands, up to max_stale
@@ -67,7 +73,8 @@ CachedRegistry::Entry CachedRegistry::fetch(const Key& key) {
   return e;
 }
 
-// A stream that is not live is not kept (it must show up as soon as its host starts).
+// A stream that is not live, or a live with no host, is not kept (it must show up as soon as
+// its (first) host starts).
 void CachedRegistry::store_locked(const Key& key, Entry entry) {
   ++backend_reads_;
   const std::string text = key.text();
@@ -80,7 +87,7 @@ void CachedRegistry::store_locked(const Key& key, Entry entry) {
     it->second.refreshing = false;  // a read that started later already stored its answer
     return;
   }
-  if (key.kind == Kind::kStream && !entry.claim) {
+  if ((key.kind == Kind::kStream && !entry.claim) || (key.kind == Kind::kLive && entry.hosts.empty())) {
     if (it != entries_.end()) entries_.erase(it);
     return;
   }
@@ -191,6 +198,13 @@ void CachedRegistry::invalidate(const std::string& key_text) {
   entries_.erase(key_text);
 }
 
+void CachedRegistry::invalidate_claim(std::string_view stream) {
+  invalidate(Key{Kind::kStream, std::string(stream), ""}.text());
+  if (stream.find('/') != std::string_view::npos) {
+    invalidate(Key{Kind::kLive, std::string(split_host_stream(stream).first), ""}.text());
+  }
+}
+
 bool CachedRegistry::put_node(const NodeRecord& node, Duration ttl) {
   bool ok = backend_->put_node(node, ttl);
   invalidate(Key{Kind::kNodes, node.region, ""}.text());
@@ -210,7 +224,7 @@ Read<std::vector<NodeRecord>> CachedRegistry::read_nodes(std::string_view region
 
 ClaimResult CachedRegistry::claim_stream(const StreamClaim& claim, Duration ttl) {
   auto r = backend_->claim_stream(claim, ttl);
-  invalidate(Key{Kind::kStream, claim.stream, ""}.text());
+  invalidate_claim(claim.stream);
   return r;
 }
 
@@ -218,7 +232,7 @@ bool CachedRegistry::refresh_claim(const StreamClaim& claim, Duration ttl) { ret
 
 bool CachedRegistry::release_claim(const StreamClaim& claim) {
   bool ok = backend_->release_claim(claim);
-  invalidate(Key{Kind::kStream, claim.stream, ""}.text());
+  invalidate_claim(claim.stream);
   return ok;
 }
 
@@ -228,6 +242,11 @@ Read<std::optional<StreamClaim>> CachedRegistry::read_stream(std::string_view na
 }
 
 Read<std::vector<StreamClaim>> CachedRegistry::read_streams() { return backend_->read_streams(); }
+
+Read<std::vector<StreamClaim>> CachedRegistry::read_live(std::string_view live) {
+  Entry e = get(Key{Kind::kLive, std::string(live), ""});
+  return {std::move(e.hosts), e.ok};
+}
 
 bool CachedRegistry::put_relay(std::string_view region, std::string_view stream, std::string_view edge_id,
                                Duration ttl) {

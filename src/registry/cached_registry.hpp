@@ -20,9 +20,11 @@
 // TTL whatever the refresh timing), and every reader of nodes() sees the same rule.
 //
 // Cached: nodes(region), relays(region, stream), stream(name) when it exists (a stream that is
-// not live yet is always looked up, so it shows up at once when its host starts), healthy()
-// (a PING; false once no PING has succeeded for max_stale).
-// Writes go straight to the backend and drop the entries they affect. streams() and events pass
+// not live yet is always looked up, so it shows up at once when its host starts), read_live(live)
+// when it lists a host (likewise, a live's first host shows up at once), healthy() (a PING;
+// false once no PING has succeeded for max_stale).
+// Writes go straight to the backend and drop the entries they affect (a claim or release of a
+// host stream also drops its live's entry). streams() and events pass
 // through.
 //
 // Thread-safe. Refreshes run on one registry-owned thread, which also looks for entries due
@@ -63,6 +65,7 @@ class CachedRegistry final : public Registry {
   bool release_claim(const StreamClaim& claim) override;
   Read<std::optional<StreamClaim>> read_stream(std::string_view name) override;
   Read<std::vector<StreamClaim>> read_streams() override;
+  Read<std::vector<StreamClaim>> read_live(std::string_view live) override;
 
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) override;
   bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) override;
@@ -81,21 +84,22 @@ class CachedRegistry final : public Registry {
   void refresh_due_entries();
 
  private:
-  // One answer. Key: kind prefix + arguments ("n|eu", "r|eu|cam", "s|cam", "h|").
+  // One answer. Key: kind prefix + arguments ("n|eu", "r|eu|cam", "s|cam", "l|cam", "h|").
   struct Entry {
     bool ok = false;  // the backend answered (only such entries are stored)
     std::vector<NodeRecord> nodes;
     std::vector<std::string> relays;
     std::optional<StreamClaim> claim;
+    std::vector<StreamClaim> hosts;  // read_live
     bool healthy = false;
     Timestamp fetched{};  // when the read that gave this answer started
     Timestamp last_read{};  // when a caller last asked for it (kept warm while recent)
     bool refreshing = false;
   };
-  enum class Kind : char { kNodes = 'n', kRelays = 'r', kStream = 's', kHealthy = 'h' };
+  enum class Kind : char { kNodes = 'n', kRelays = 'r', kStream = 's', kLive = 'l', kHealthy = 'h' };
   struct Key {
     Kind kind;
-    std::string a, b;  // region / stream name / -, stream / - / -
+    std::string a, b;  // region / stream name / live / -, stream / - / - / -
     std::string text() const { return std::string(1, char(kind)) + "|" + a + "|" + b; }
   };
 
@@ -106,6 +110,8 @@ class CachedRegistry final : public Registry {
   // Keeps a successful answer unless a read that started later is already stored.
   void store_locked(const Key& key, Entry entry);
   void invalidate(const std::string& key_text);
+  // A claim or release of `stream` changes its stream entry and, for a host stream, its live's.
+  void invalidate_claim(std::string_view stream);
   void refresh_loop();
   // Queues the keys due for a refresh (marking them refreshing) and drops cold entries.
   std::vector<Key> collect_due_locked(Timestamp now);

@@ -125,6 +125,24 @@ Read<std::vector<StreamClaim>> MemoryRegistry::read_streams() {
   return out;
 }
 
+// A live's hosts are the claims under "{live}/": one range of the name-sorted map.
+Read<std::vector<StreamClaim>> MemoryRegistry::read_live(std::string_view live) {
+  std::lock_guard lock(mu_);
+  Read<std::vector<StreamClaim>> out{{}, true};
+  if (live.empty()) return out;
+  const std::string prefix = host_stream(live, "");
+  const Timestamp now = clock_.now();
+  for (auto it = claims_.lower_bound(prefix); it != claims_.end() && it->first.starts_with(prefix);) {
+    if (it->second.expires <= now) {
+      it = claims_.erase(it);
+      continue;
+    }
+    out.value.push_back(it->second.value);
+    ++it;
+  }
+  return out;
+}
+
 bool MemoryRegistry::put_relay(std::string_view region, std::string_view stream,
                                std::string_view edge_id, Duration ttl) {
   if (!valid_ttl(ttl) || stream.empty() || edge_id.empty()) return false;

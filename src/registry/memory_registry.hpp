@@ -36,6 +36,7 @@ class MemoryRegistry final : public Registry {
   bool release_claim(const StreamClaim& claim) override;
   Read<std::optional<StreamClaim>> read_stream(std::string_view name) override;
   Read<std::vector<StreamClaim>> read_streams() override;
+  Read<std::vector<StreamClaim>> read_live(std::string_view live) override;
 
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) override;
   bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) override;

@@ -15,45 +15,92 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A host stream's claim scripts also keep the live's hosts set (KEYS[2], absent for a stream
+// without '/'), in the same atomic step as the claim key: member = host, score = expiry in ms
+// on the server's clock, as the claim's own PX. The set's TTL is only lengthened, so one
+// host's short TTL never drops the others. Prepended to the scripts below.
+constexpr const char* kHostsHelpers = R"lua(
+local function touch_host(host, ttl_ms)
+  if not KEYS[2] then return end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local ttl = tonumber(ttl_ms)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now))
+  redis.call('ZADD', KEYS[2], string.format('%.0f', now + ttl), host)
+  if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl_ms) end
+end
+local function drop_host(host)
+  if KEYS[2] then redis.call('ZREM', KEYS[2], host) end
+end
+)lua";
+
 // Claim: 0 = claimed, 1 = already ours (value and TTL refreshed), 2 = taken by another.
-// ARGV: json, ttl_ms, origin_id.
-constexpr const char* kClaimScript = R"lua(
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+// ARGV: json, ttl_ms, origin_id[, host].
+const std::string kClaimScript = std::string(kHostsHelpers) + R"lua(
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  touch_host(ARGV[4], ARGV[2])
+  return 0
+end
 local cur = redis.call('GET', KEYS[1])
 if not cur then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  touch_host(ARGV[4], ARGV[2])
   return 0
 end
 local ok, doc = pcall(cjson.decode, cur)
 if ok and type(doc) == 'table' and doc.origin_id == ARGV[3] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  touch_host(ARGV[4], ARGV[2])
   return 1
 end
 return 2
 )lua";
 
-// Compare-and-set on the claim's origin_id. ARGV: origin_id, ttl_ms. 1 = refreshed.
-constexpr const char* kRefreshScript = R"lua(
+// Compare-and-set on the claim's origin_id. ARGV: origin_id, ttl_ms[, host]. 1 = refreshed.
+const std::string kRefreshScript = std::string(kHostsHelpers) + R"lua(
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 0 end
 local ok, doc = pcall(cjson.decode, cur)
 if ok and type(doc) == 'table' and doc.origin_id == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  touch_host(ARGV[3], ARGV[2])
   return 1
 end
 return 0
 )lua";
 
-// ARGV: origin_id. 1 = deleted.
-constexpr const char* kReleaseScript = R"lua(
+// ARGV: origin_id[, host]. 1 = deleted.
+const std::string kReleaseScript = std::string(kHostsHelpers) + R"lua(
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 0 end
 local ok, doc = pcall(cjson.decode, cur)
 if ok and type(doc) == 'table' and doc.origin_id == ARGV[1] then
   redis.call('DEL', KEYS[1])
+  drop_host(ARGV[2])
   return 1
 end
 return 0
+)lua";
+
+// A live's hosts: prunes expired members (score <= now), then GETs each member's claim
+// (ARGV[1] = the claim key prefix "strata:stream:{live}/") and returns {host1, value1, ...}
+// for the claims that exist; a member whose claim key is gone is removed as well. (The claim
+// keys are not in KEYS: fine on the one Redis this backend runs on, like its SCANs.)
+constexpr const char* kLiveScript = R"lua(
+local t = redis.call('TIME')
+local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+for _, host in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  local value = redis.call('GET', ARGV[1] .. host)
+  if value then
+    out[#out + 1] = host
+    out[#out + 1] = value
+  else
+    redis.call('ZREM', KEYS[1], host)
+  end
+end
+return out
 )lua";
 
 // Scores are expiry times on the server's clock (ms). The key's TTL is only lengthened,
@@ -120,6 +167,21 @@ bool is_ok_status(const redisReply* r) {
   return r && r->type == REDIS_REPLY_STATUS && reply_string(r) == "OK";
 }
 
+// EVAL of a claim script on `stream`'s key; for a host stream ("{live}/{host}") also the
+// live's hosts set as KEYS[2] and the host as the last ARGV.
+std::vector<std::string> claim_eval(const std::string& script, std::string_view stream,
+                                    std::vector<std::string> argv) {
+  const bool hosted = stream.find('/') != std::string_view::npos;
+  std::vector<std::string> args{"EVAL", script, hosted ? "2" : "1", RedisRegistry::stream_key(stream)};
+  if (hosted) {
+    auto [live, host] = split_host_stream(stream);
+    args.push_back(RedisRegistry::live_hosts_key(live));
+    argv.emplace_back(host);
+  }
+  args.insert(args.end(), std::make_move_iterator(argv.begin()), std::make_move_iterator(argv.end()));
+  return args;
+}
+
 }  // namespace
 
 void RedisRegistry::ReplyDeleter::operator()(redisReply* reply) const {
@@ -155,6 +217,10 @@ std::string RedisRegistry::node_key(std::string_view region, std::string_view id
 
 std::string RedisRegistry::stream_key(std::string_view name) {
   return "strata:stream:" + std::string(name);
+}
+
+std::string RedisRegistry::live_hosts_key(std::string_view live) {
+  return "strata:live:" + std::string(live) + ":hosts";
 }
 
 std::string RedisRegistry::relays_key(std::string_view region, std::string_view stream) {
@@ -295,8 +361,7 @@ Read<std::vector<NodeRecord>> RedisRegistry::read_nodes(std::string_view region)
 ClaimResult RedisRegistry::claim_stream(const StreamClaim& claim, Duration ttl) {
   auto ms = ttl_ms(ttl);
   if (!ms || claim.stream.empty() || claim.origin_id.empty()) return ClaimResult::kError;
-  auto reply = command({"EVAL", kClaimScript, "1", stream_key(claim.stream), claim_to_json(claim), *ms,
-                        claim.origin_id});
+  auto reply = command(claim_eval(kClaimScript, claim.stream, {claim_to_json(claim), *ms, claim.origin_id}));
   if (!reply || reply->type != REDIS_REPLY_INTEGER) return ClaimResult::kError;
   switch (reply->integer) {
     case 0: return ClaimResult::kClaimed;
@@ -309,13 +374,13 @@ ClaimResult RedisRegistry::claim_stream(const StreamClaim& claim, Duration ttl) 
 bool RedisRegistry::refresh_claim(const StreamClaim& claim, Duration ttl) {
   auto ms = ttl_ms(ttl);
   if (!ms || claim.stream.empty()) return false;
-  auto reply = command({"EVAL", kRefreshScript, "1", stream_key(claim.stream), claim.origin_id, *ms});
+  auto reply = command(claim_eval(kRefreshScript, claim.stream, {claim.origin_id, *ms}));
   return reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
 }
 
 bool RedisRegistry::release_claim(const StreamClaim& claim) {
   if (claim.stream.empty()) return false;
-  auto reply = command({"EVAL", kReleaseScript, "1", stream_key(claim.stream), claim.origin_id});
+  auto reply = command(claim_eval(kReleaseScript, claim.stream, {claim.origin_id}));
   return reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
 }
 
@@ -342,6 +407,24 @@ Read<std::vector<StreamClaim>> RedisRegistry::read_streams() {
     if (auto claim = claim_from_json(name, *(*values)[i].value)) out.value.push_back(std::move(*claim));
   }
   return out;  // keys came sorted from scan_keys
+}
+
+Read<std::vector<StreamClaim>> RedisRegistry::read_live(std::string_view live) {
+  if (live.empty()) return {{}, true};
+  const std::string prefix = stream_key(host_stream(live, ""));
+  auto reply = command({"EVAL", kLiveScript, "1", live_hosts_key(live), prefix});
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 0) return {};
+  Read<std::vector<StreamClaim>> out{{}, true};
+  for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+    const redisReply* host = reply->element[i];
+    const redisReply* value = reply->element[i + 1];
+    if (host->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING) return {};
+    if (auto claim = claim_from_json(host_stream(live, reply_string(host)), reply_string(value))) {
+      out.value.push_back(std::move(*claim));
+    }
+  }
+  std::sort(out.value.begin(), out.value.end(), [](const auto& a, const auto& b) { return a.stream < b.stream; });
+  return out;
 }
 
 // ---- relays ---------------------------------------------------------------------

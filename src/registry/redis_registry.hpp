@@ -17,6 +17,15 @@
 //                                            Lua compare-and-set on origin_id (PEXPIRE/DEL),
 //                                            so another origin's claim is never touched;
 //                                            streams() = SCAN MATCH strata:stream:* + GET
+//   strata:live:{live}:hosts               sorted set, member = host, score = expiry in ms
+//                                            (server clock, as relays below) of the host
+//                                            stream strata:stream:{live}/{host}; written by
+//                                            the claim/refresh/release scripts of a stream
+//                                            with '/' in the same step as the claim key
+//                                            (ZADD, PEXPIRE only lengthened / ZREM);
+//                                            read_live = one script: ZREMRANGEBYSCORE -inf
+//                                            now, then GET of each member's claim (a member
+//                                            whose claim is gone is ZREMed)
 //   strata:region:{region}:relays:{stream} sorted set, member = edge id, score = expiry in
 //                                            ms of the Redis server's clock (TIME, read inside
 //                                            the Lua script, so clients' clocks never matter);
@@ -82,6 +91,7 @@ class RedisRegistry final : public Registry {
   bool release_claim(const StreamClaim& claim) override;
   Read<std::optional<StreamClaim>> read_stream(std::string_view name) override;
   Read<std::vector<StreamClaim>> read_streams() override;
+  Read<std::vector<StreamClaim>> read_live(std::string_view live) override;
 
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id, Duration ttl) override;
   bool remove_relay(std::string_view region, std::string_view stream, std::string_view edge_id) override;
@@ -95,6 +105,7 @@ class RedisRegistry final : public Registry {
   // Key names (public for tests and docs).
   static std::string node_key(std::string_view region, std::string_view id);
   static std::string stream_key(std::string_view name);
+  static std::string live_hosts_key(std::string_view live);
   static std::string relays_key(std::string_view region, std::string_view stream);
   static constexpr const char* kEventsChannel = "strata:events";
 

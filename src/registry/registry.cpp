@@ -56,6 +56,19 @@ bool parse_redis_authority(std::string_view text, RedisRegistry::Options* out, s
 
 }  // namespace
 
+std::string host_stream(std::string_view live, std::string_view host) {
+  std::string out(live);
+  out.push_back('/');
+  out.append(host);
+  return out;
+}
+
+std::pair<std::string_view, std::string_view> split_host_stream(std::string_view stream) {
+  size_t slash = stream.find('/');
+  if (slash == std::string_view::npos) return {stream, {}};
+  return {stream.substr(0, slash), stream.substr(slash + 1)};
+}
+
 std::unique_ptr<Registry> make_registry(std::string_view url, const Clock& clock, std::string* error) {
   std::string scratch;
   if (!error) error = &scratch;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/time.hpp"
@@ -47,13 +48,21 @@ struct Read {
   bool ok = false;
 };
 
-// Which origin publishes a stream (set if absent, with a TTL the origin refreshes).
+// Which origin publishes a stream (set if absent, with a TTL the origin refreshes). In a
+// live with several hosts every host has its own stream, named host_stream(live, host) =
+// "{live}/{host}": the claim makes the host name unique in the live cluster-wide, and the
+// live's hosts are the claims under "{live}/" (read_live).
 struct StreamClaim {
   std::string stream;
   std::string origin_id;
   std::string origin_region;
   std::string origin_url;
 };
+
+// "{live}/{host}" ('/' is in neither name).
+std::string host_stream(std::string_view live, std::string_view host);
+// The live and host of a host stream; host is empty when `stream` has no '/'.
+std::pair<std::string_view, std::string_view> split_host_stream(std::string_view stream);
 
 enum class ClaimResult { kClaimed, kAlreadyOurs, kTaken, kError };
 
@@ -82,6 +91,10 @@ class Registry {
   virtual bool release_claim(const StreamClaim& claim) = 0;
   virtual Read<std::optional<StreamClaim>> read_stream(std::string_view name) = 0;
   virtual Read<std::vector<StreamClaim>> read_streams() = 0;
+  // A live's hosts: the claims of its host streams ("{live}/{host}") that are live now,
+  // sorted by stream name. Claiming and releasing a host stream adds it to and removes it
+  // from this list in the same atomic step; an expired claim is not listed.
+  virtual Read<std::vector<StreamClaim>> read_live(std::string_view live) = 0;
   std::optional<StreamClaim> stream(std::string_view name) { return read_stream(name).value; }
   std::vector<StreamClaim> streams() { return read_streams().value; }
 

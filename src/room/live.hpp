@@ -56,6 +56,7 @@ class Live {
   std::vector<SlotKind> slot_kinds(SessionId viewer) const;
 
   bool empty() const { return hosts_.empty() && viewers_.empty(); }
+  size_t viewer_count() const { return viewers_.size(); }
   LiveSnapshot snapshot() const;
 
  private:

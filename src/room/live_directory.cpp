@@ -76,6 +76,11 @@ std::optional<LiveSnapshot> LiveDirectory::snapshot(std::string_view live) const
   return it->second.snapshot();
 }
 
+size_t LiveDirectory::viewer_count(std::string_view live) const {
+  auto it = lives_.find(live);
+  return it == lives_.end() ? 0 : it->second.viewer_count();
+}
+
 std::vector<std::string> LiveDirectory::lives() const {
   std::vector<std::string> names;
   for (const auto& [name, live] : lives_) names.push_back(name);

@@ -47,6 +47,8 @@ class LiveDirectory {
 
   std::optional<LiveSnapshot> snapshot(std::string_view live) const;
   std::vector<std::string> lives() const;
+  // The live's viewers; 0 for an unknown live. Cheap (no snapshot).
+  size_t viewer_count(std::string_view live) const;
   // For split_downlink(); nullopt when `viewer` is not a viewer session.
   std::optional<std::vector<SlotKind>> slot_kinds(SessionId viewer) const;
 

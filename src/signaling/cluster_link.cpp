@@ -168,13 +168,18 @@ registry::StreamClaim RegistryClusterLink::own_claim(const std::string& stream) 
   return {stream, options_.node_id, options_.region, options_.http_url};
 }
 
-// One stream, one origin: the claim is taken before the host's offer is answered.
+// One host, one origin: the host's claim is taken before its offer is answered, so a host
+// name is unique in its live across the cluster.
 std::optional<ApiError> RegistryClusterLink::claim_stream(const std::string& stream) {
   switch (registry_.claim_stream(own_claim(stream), options_.claim_ttl)) {
     case registry::ClaimResult::kClaimed:
     case registry::ClaimResult::kAlreadyOurs: return std::nullopt;
-    case registry::ClaimResult::kTaken:
-      return ApiError{409, "stream-exists", "stream '" + stream + "' is already live on another origin"};
+    case registry::ClaimResult::kTaken: {
+      auto [live, host] = registry::split_host_stream(stream);
+      return ApiError{409, "host-taken",
+                      "host '" + std::string(host) + "' is already live in '" + std::string(live) + "' on another origin",
+                      2};
+    }
     case registry::ClaimResult::kError: break;
   }
   return ApiError{503, "registry-unavailable", "the cluster registry is unreachable; retry shortly", 2};
@@ -247,6 +252,12 @@ uint64_t RegistryClusterLink::egress_bps(uint64_t bytes_out, Timestamp now) {
   last_egress_bytes_ = bytes_out;
   last_egress_at_ = now;
   return egress_bps_;
+}
+
+std::optional<std::vector<registry::StreamClaim>> RegistryClusterLink::live_hosts(const std::string& live) {
+  auto read = registry_.read_live(live);
+  if (!read.ok) return std::nullopt;
+  return std::move(read.value);
 }
 
 RelaySetupLock RegistryClusterLink::lock_relay_setup(const std::string& stream) {

@@ -72,8 +72,8 @@ struct NodeLoad {
 
 // What a heartbeat keeps alive in the registry besides the node record.
 struct NodeStreams {
-  std::vector<std::string> hosted;   // origin: streams with a host here (their claims)
-  std::vector<std::string> relayed;  // edge: relayed streams with viewers (relay records)
+  std::vector<std::string> hosted;   // origin: host streams ("{live}/{host}") live here (their claims)
+  std::vector<std::string> relayed;  // lives relayed here with viewers (relay records, per live)
 };
 
 // Edge: a relay the origin agreed to, ready for the ingest session.
@@ -116,9 +116,12 @@ class ClusterLink {
  public:
   virtual ~ClusterLink() = default;
 
-  // ---- origin: the stream's name ----
-  // Before a host goes live: nullopt when the stream is this node's now, else 409
-  // stream-exists (another origin has it) or 503 registry-unavailable.
+  // This node's id in the registry (claims and relays name it).
+  virtual const std::string& node_id() const = 0;
+
+  // ---- origin: a host's stream ("{live}/{host}", registry::host_stream) ----
+  // Before a host goes live: nullopt when the host's stream is this node's now, else 409
+  // host-taken (the host is live on another origin) or 503 registry-unavailable.
   virtual std::optional<ApiError> claim_stream(const std::string& stream) = 0;
   // The host did not go live after all: give the name back now.
   virtual void release_stream(const std::string& stream) = 0;
@@ -138,7 +141,10 @@ class ClusterLink {
   // claims of hosted streams (taken again if the registry lost them) and relay records.
   virtual void heartbeat(const NodeLoad& load, const NodeStreams& streams) = 0;
 
-  // ---- edge: relays from origins ----
+  // ---- edge, and origins whose hosts watch co-hosts elsewhere: relays from origins ----
+  // The live's hosts as the registry lists them (registry::Registry::read_live); nullopt
+  // when the registry did not answer.
+  virtual std::optional<std::vector<registry::StreamClaim>> live_hosts(const std::string& live) = 0;
   virtual RelaySetupLock lock_relay_setup(const std::string& stream) = 0;
   // The origin that publishes `stream`, or 409 stream-not-live / 503 registry-unavailable.
   virtual std::variant<registry::StreamClaim, ApiError> find_origin(const std::string& stream) = 0;
@@ -163,6 +169,7 @@ class StandaloneClusterLink final : public ClusterLink {
  public:
   explicit StandaloneClusterLink(ClusterLinkOptions options) : options_(std::move(options)) {}
 
+  const std::string& node_id() const override { return options_.node_id; }
   std::optional<ApiError> claim_stream(const std::string&) override { return std::nullopt; }
   void release_stream(const std::string&) override {}
   void announce_stream(const std::string&) override {}
@@ -170,6 +177,9 @@ class StandaloneClusterLink final : public ClusterLink {
   void cancel_queued(const std::string&) override {}
   void send_queued() override {}
   void heartbeat(const NodeLoad&, const NodeStreams&) override {}
+  std::optional<std::vector<registry::StreamClaim>> live_hosts(const std::string&) override {
+    return std::vector<registry::StreamClaim>{};
+  }
   RelaySetupLock lock_relay_setup(const std::string&) override { return {}; }
   std::variant<registry::StreamClaim, ApiError> find_origin(const std::string& stream) override;
   std::optional<registry::StreamClaim> moved_claim(const std::string&, const std::string&) override {
@@ -190,6 +200,7 @@ class RegistryClusterLink final : public ClusterLink {
   // `registry` and `clock` outlive the link; `http` empty = http::http_request.
   RegistryClusterLink(registry::Registry& registry, const Clock& clock, HttpClient http, ClusterLinkOptions options);
 
+  const std::string& node_id() const override { return options_.node_id; }
   std::optional<ApiError> claim_stream(const std::string& stream) override;
   void release_stream(const std::string& stream) override;
   void announce_stream(const std::string& stream) override;
@@ -197,6 +208,7 @@ class RegistryClusterLink final : public ClusterLink {
   void cancel_queued(const std::string& stream) override;
   void send_queued() override;
   void heartbeat(const NodeLoad& load, const NodeStreams& streams) override;
+  std::optional<std::vector<registry::StreamClaim>> live_hosts(const std::string& live) override;
   RelaySetupLock lock_relay_setup(const std::string& stream) override;
   std::variant<registry::StreamClaim, ApiError> find_origin(const std::string& stream) override;
   std::optional<registry::StreamClaim> moved_claim(const std::string& stream, const std::string& origin_id) override;

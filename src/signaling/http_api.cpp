@@ -108,11 +108,19 @@ void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo n
   router.add("POST", "/whip/{stream}", [&sessions](const http::Request& req) { return create_session(req, sessions, true); });
   router.add("POST", "/whep/{stream}", [&sessions](const http::Request& req) { return create_session(req, sessions, false); });
   // Server-to-server relay (docs/ARCHITECTURE.md, "Cluster"), authenticated with the cluster secret.
-  router.add("POST", "/relay/{stream}", [&sessions](const http::Request& req) {
-    auto result = sessions.create_relay(req.path_params.at("stream"), req.body, req.header("Authorization"));
+  // One host's stream of a live: /relay/{live}/{host}; /relay/{live} is its default host.
+  auto relay = [&sessions](const http::Request& req, const std::string& host) {
+    const std::string& live = req.path_params.at("stream");
+    if (!SessionManager::valid_stream_name(live) || !room::valid_host_name(host))
+      return http::error_response(400, "bad-stream-name", "expected /relay/{live}/{host} with valid names");
+    auto result = sessions.create_relay(registry::host_stream(live, host), req.body, req.header("Authorization"));
     if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
     return http::json_response(201, std::get<nlohmann::json>(result));
-  });
+  };
+  router.add("POST", "/relay/{stream}",
+             [relay](const http::Request& req) { return relay(req, std::string(room::kDefaultHost)); });
+  router.add("POST", "/relay/{stream}/{host}",
+             [relay](const http::Request& req) { return relay(req, req.path_params.at("host")); });
   // A viewer's highest simulcast layer while it watches, per slot:
   // {"layer": "q" | "h" | "f" | "auto", "mid": "<the slot's video mid>"} (no mid: every slot).
   router.add("POST", "/session/{id}/layer", [&sessions](const http::Request& req) {

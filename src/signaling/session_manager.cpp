@@ -42,9 +42,7 @@ SessionManager::SessionManager(worker::WorkerGroup& workers, std::shared_ptr<con
       cluster_(make_cluster_link(options_.registry, clock_, options_.http_request,
                                  cluster_link_options(options_, cert_))),
       sessions_per_worker_(size_t(workers.size()), 0),
-      // Cluster nodes serve one host per live until lives span origins (each host's claim).
-      directory_(room::Config{.max_hosts = options_.role == NodeRole::kDev ? options_.max_hosts : 1,
-                              .max_slots = options_.max_hosts}) {}
+      directory_(room::Config{.max_hosts = options_.max_hosts, .max_slots = options_.max_hosts}) {}
 
 SessionManager::~SessionManager() = default;
 
@@ -123,20 +121,22 @@ std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string
     return ApiError{400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'"};
   auto offer = parse_offer(offer_text);
   if (auto* e = std::get_if<ApiError>(&offer)) return *e;
-  // One stream, one origin (docs/ARCHITECTURE.md, "Cluster"): claim it before serving it.
-  if (auto refused = cluster_->claim_stream(stream)) return *refused;
+  // One host, one origin (docs/ARCHITECTURE.md, "Cluster"): claim the host's stream before
+  // serving it; the claim makes the host name unique in the live across the cluster.
+  const std::string key = source_key(stream, host);
+  if (auto refused = cluster_->claim_stream(key)) return *refused;
   auto result = publish_claimed(stream, host, std::get<sdp::SessionDescription>(offer));
   if (std::holds_alternative<ApiError>(result)) {
-    // Refused: give the name back, unless the live has a host here (a second host refused
-    // as host-taken or too-many-hosts must not release the running live's claim).
+    // Refused: give the name back, unless this host is live here (a second offer for it,
+    // refused as host-taken, must not release the running host's claim).
     bool live_here = false;
     {
       std::lock_guard lock(mu_);
-      live_here = find_live_source_locked(stream) != nullptr;
+      live_here = find_source_locked(key) != nullptr;
     }
-    if (!live_here) cluster_->release_stream(stream);
+    if (!live_here) cluster_->release_stream(key);
   } else {
-    cluster_->announce_stream(stream);
+    cluster_->announce_stream(key);  // the live's other nodes pull the new host
   }
   return result;
 }
@@ -239,10 +239,8 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
   // Slots first (handed on or emptied, and the event says so), then, with the last host,
   // the viewers go.
   apply_changes_locked(changes);
-  if (last_host) {
-    end_live_viewers_locked(live);
-    if (!rec.relayed) cluster_->queue_stream_ended(live);  // sent by poll(), without mu_
-  }
+  if (last_host) end_live_viewers_locked(live);
+  if (!rec.relayed) cluster_->queue_stream_ended(rec.name);  // sent by poll(), without mu_
   uint64_t pub = rec.publisher;
   if (auto sit = sessions_.find(pub); sit != sessions_.end()) {
     close_events_locked(pub);

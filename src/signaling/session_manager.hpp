@@ -126,10 +126,12 @@ struct SessionManagerOptions {
   std::string cluster_secret;    // authenticates relay requests; empty = relays refused
   registry::Registry* registry = nullptr;  // nullptr: no cluster (StandaloneClusterLink)
   Duration relay_linger = std::chrono::seconds(10);
+  // A relayed host whose claim lapsed (its origin died) stays in the live, its slots
+  // inactive, this long for it to publish again elsewhere; then it leaves the live.
+  Duration host_return_grace = std::chrono::seconds(30);
   Duration claim_ttl = std::chrono::seconds(5);
   Duration node_ttl = std::chrono::seconds(3);
-  // A live's hosts (and so a viewer's slots) at most. Cluster nodes serve one host per live
-  // until lives span origins.
+  // A live's hosts (and so a viewer's slots) at most.
   size_t max_hosts = 9;
   // Injected for tests; nullptr / empty = the real ones.
   const Clock* clock = nullptr;
@@ -174,7 +176,8 @@ class SessionManager final : public worker::SessionEvents {
   bool end_session(const std::string& session_id);
   bool has_session(const std::string& session_id) const;
 
-  // Origin: an edge asks for a relay of `stream` (POST /relay/{stream}, JSON body).
+  // Origin: an edge (or another origin) asks for a relay of a host's stream
+  // ("{live}/{host}": POST /relay/{live}/{host}, JSON body).
   std::variant<nlohmann::json, ApiError> create_relay(const std::string& stream, const std::string& body,
                                                       const std::optional<std::string>& authorization);
 
@@ -238,9 +241,13 @@ class SessionManager final : public worker::SessionEvents {
     std::vector<uint64_t> relays;              // origin: edges relaying this stream
     std::map<int, int> viewers_per_worker;     // viewers and relays, per worker
     Timestamp started{};
-    bool relayed = false;                      // edge: fed by a relay from the origin
-    std::string origin_id;                     // edge: the origin it relays from
-    Timestamp idle_since{};                    // edge: last viewer left (linger)
+    bool relayed = false;                      // fed by a relay from the host's origin
+    std::string origin_id;                     // relayed: the origin it relays from
+    Timestamp idle_since{};                    // relayed: the live's last viewer here left (linger)
+    // Relayed: the host's claim lapsed (its origin died); no ingest session, its slots keep
+    // the host, inactive, until it publishes again or host_return_grace runs out.
+    bool inactive = false;
+    Timestamp inactive_since{};
   };
   std::vector<ViewerLayerView> viewer_layers_locked(const StreamRecord& rec) const;
 
@@ -252,23 +259,28 @@ class SessionManager final : public worker::SessionEvents {
   transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
   SessionRecord& add_session_locked(Kind kind, const std::string& stream, int worker);
   void end_stream_locked(const std::string& name, const char* reason);
-  std::optional<ApiError> ensure_relay(const std::string& stream);
-  std::optional<ApiError> add_relayed_stream_locked(const std::string& stream, const RelayPlan& plan);
-  void collect_poll_work_locked(Timestamp now, bool beat, NodeStreams* kept,
-                                std::vector<std::pair<std::string, std::string>>* relayed_from);
-  // Edge: re-attaches relayed streams whose claim names another origin now (from an event,
-  // or found by the heartbeat's re-read).
-  void reattach_moved_streams(const std::vector<std::pair<std::string, std::string>>& relayed_from);
+  // Pulls every host of `live` that is live on another origin (a viewer arrived here).
+  std::optional<ApiError> ensure_live_relays(const std::string& live);
+  std::optional<ApiError> ensure_relay(const registry::StreamClaim& claim);
+  std::optional<ApiError> add_relayed_stream_locked(const RelayPlan& plan);
+  void collect_poll_work_locked(Timestamp now, bool beat, NodeStreams* kept, std::vector<std::string>* sync);
+  // Brings the live's relayed hosts here in line with the registry: pulls hosts that joined,
+  // re-attaches hosts that moved to another origin, marks hosts whose claim lapsed inactive
+  // and ends them after host_return_grace. From an event, and every heartbeat for each live
+  // with viewers here (a missed event heals).
+  void sync_live(const std::string& live);
+  void mark_inactive_locked(StreamRecord& rec);
+  void remove_ingest_session_locked(StreamRecord& rec);
   void install_relay_locked(StreamRecord& rec, const RelayPlan& plan);
-  void reattach_relay(const std::string& stream, const registry::StreamClaim& claim);
+  void reattach_relay(const registry::StreamClaim& claim);
   void subscribe_to_stream_locked(StreamRecord& rec, int worker);
   void unsubscribe_from_stream_locked(StreamRecord& rec, int worker);
 
   // ---- lives (session_manager_lives.cpp) ----
   static std::string source_key(std::string_view live, std::string_view host);
   StreamRecord* find_source_locked(std::string_view live, std::string_view host);
-  // The live's first host here (cluster nodes serve one host per live).
-  StreamRecord* find_live_source_locked(std::string_view live);
+  StreamRecord* find_source_locked(std::string_view stream_key);
+  size_t live_viewer_count_locked(const std::string& live) const;
   worker::SlotSource slot_source(const StreamRecord& rec) const;
   // Rewires fan-out for every slot change, tells viewers whom their slots show and which
   // slot is favored, and sends the live's event to its sessions.
@@ -294,8 +306,9 @@ class SessionManager final : public worker::SessionEvents {
   SteadyClock steady_clock_;
   const Clock& clock_;
   std::unique_ptr<ClusterLink> cluster_;  // after clock_: it keeps a reference to it
-  // Streams a stream_moved event named, for poll() to re-attach (guarded by mu_).
-  std::vector<std::string> moved_streams_;
+  // Lives a registry event named (a host joined, moved or left), for poll() to sync (guarded
+  // by mu_).
+  std::vector<std::string> lives_to_sync_;
   std::atomic<bool> draining_{false};
   Timestamp next_heartbeat_{};
   uint64_t next_id_ = 1;

@@ -10,8 +10,10 @@
 
 namespace strata::signaling {
 
-// Origin side: an edge's request for every track and layer of `stream`. The link checks
-// the request; the relay session is ours to create.
+// Origin side: a request (from an edge, or from an origin whose hosts watch this host) for
+// every track and layer of one host's stream, "{live}/{host}". The link checks the request;
+// the relay session is ours to create. Only a host live here is served: a co-host relayed
+// here from its own origin is pulled from there, so host media crosses the backbone once.
 std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::string& stream, const std::string& body,
                                                                     const std::optional<std::string>& authorization) {
   auto accepted = cluster_->accept_relay_request(body, authorization);
@@ -19,7 +21,7 @@ std::variant<nlohmann::json, ApiError> SessionManager::create_relay(const std::s
   auto& [edge, config] = std::get<AcceptedRelay>(accepted);
 
   std::lock_guard lock(mu_);
-  StreamRecord* found = find_live_source_locked(stream);
+  StreamRecord* found = find_source_locked(stream);
   if (!found || found->relayed)
     return ApiError{404, "unknown-stream", "stream '" + stream + "' has no host on this origin"};
   StreamRecord& rec = *found;
@@ -77,31 +79,51 @@ void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& pl
                plan.claim.origin_url, s.public_id, w);
 }
 
-// Edge side: make sure `stream` is fed here, pulling it from its origin on first use.
-// Exactly one relay per (edge, stream): set-ups of a stream are serialized and re-check
-// the directory.
-std::optional<ApiError> SessionManager::ensure_relay(const std::string& stream) {
-  RelaySetupLock setup = cluster_->lock_relay_setup(stream);
-  {
-    std::lock_guard lock(mu_);
-    if (find_live_source_locked(stream)) return std::nullopt;
+// A viewer arrived (on an edge, or a host watching its co-hosts on its origin): every host
+// of the live that is live on another origin is pulled here, one relay per (node, host).
+// 503 when the registry does not answer; on an edge, the first failure when no host of
+// the live could be brought here.
+std::optional<ApiError> SessionManager::ensure_live_relays(const std::string& live) {
+  auto hosts = cluster_->live_hosts(live);
+  if (!hosts) return ApiError{503, "registry-unavailable", "the cluster registry is unreachable; retry shortly", 2};
+  std::optional<ApiError> first_error;
+  for (const auto& claim : *hosts) {
+    if (claim.origin_id == cluster_->node_id()) continue;  // a host of ours
+    if (auto e = ensure_relay(claim)) {
+      spdlog::warn("relay: cannot pull '{}' from origin {}: {}", claim.stream, claim.origin_id, e->detail);
+      if (!first_error) first_error = e;
+    }
   }
-  auto claim = cluster_->find_origin(stream);
-  if (auto* e = std::get_if<ApiError>(&claim)) return *e;
-  auto plan = cluster_->request_relay(stream, std::get<registry::StreamClaim>(claim));
-  if (auto* e = std::get_if<ApiError>(&plan)) return *e;
   std::lock_guard lock(mu_);
-  return add_relayed_stream_locked(stream, std::get<RelayPlan>(plan));
+  auto snap = directory_.snapshot(live);
+  if ((!snap || snap->hosts.empty()) && first_error) return first_error;
+  return std::nullopt;
 }
 
-// The relayed stream joins the directory as its live's one host, fed by the relay.
-std::optional<ApiError> SessionManager::add_relayed_stream_locked(const std::string& stream, const RelayPlan& plan) {
+// Makes sure the host stream of `claim` is fed here, pulling it from its origin on first
+// use. Exactly one relay per (node, host stream): set-ups of a stream are serialized and
+// re-check the directory.
+std::optional<ApiError> SessionManager::ensure_relay(const registry::StreamClaim& claim) {
+  RelaySetupLock setup = cluster_->lock_relay_setup(claim.stream);
+  {
+    std::lock_guard lock(mu_);
+    if (find_source_locked(claim.stream)) return std::nullopt;
+  }
+  auto plan = cluster_->request_relay(claim.stream, claim);
+  if (auto* e = std::get_if<ApiError>(&plan)) return *e;
+  std::lock_guard lock(mu_);
+  if (find_source_locked(claim.stream)) return std::nullopt;  // a local host of the same name went live meanwhile
+  return add_relayed_stream_locked(std::get<RelayPlan>(plan));
+}
+
+// The relayed host joins the live here under its own name, fed by the relay.
+std::optional<ApiError> SessionManager::add_relayed_stream_locked(const RelayPlan& plan) {
+  auto [live, host] = registry::split_host_stream(plan.claim.stream);
+  if (host.empty()) return ApiError{500, "relay-not-added", "'" + plan.claim.stream + "' names no host"};
   StreamRecord rec;
   rec.id = next_id_++;
-  // The origin's one host of the live, here under the default name (lives whose hosts
-  // span origins come with cluster rooms).
-  rec.live = stream;
-  rec.host = std::string(room::kDefaultHost);
+  rec.live = std::string(live);
+  rec.host = std::string(host);
   rec.name = source_key(rec.live, rec.host);
   rec.relayed = true;
   rec.started = rec.idle_since = now();
@@ -115,34 +137,57 @@ std::optional<ApiError> SessionManager::add_relayed_stream_locked(const std::str
   return std::nullopt;
 }
 
-// The stream's claim now names another origin (its origin died and the host published
-// again through the broker): pull from the new origin and move the edge's viewers over
-// without renegotiation. Their consumers see a new source and restart at a keyframe with
-// SSRC and sequence continuity (docs/ARCHITECTURE.md, "Cluster", failures).
-void SessionManager::reattach_relay(const std::string& stream, const registry::StreamClaim& claim) {
-  RelaySetupLock setup = cluster_->lock_relay_setup(stream);
+// Drops a relayed host's ingest session; its record (and the slots showing it) stay.
+void SessionManager::remove_ingest_session_locked(StreamRecord& rec) {
+  uint64_t old = rec.publisher;
+  rec.publisher = 0;
+  auto sit = sessions_.find(old);
+  if (sit == sessions_.end()) return;
+  int old_worker = sit->second.worker;
+  by_public_id_.erase(sit->second.public_id);
+  sessions_per_worker_[size_t(old_worker)]--;
+  sessions_.erase(sit);  // its end event is ignored from now on
+  workers_.at(old_worker).post([old](worker::Worker& wk) { wk.remove_session(old); });
+}
+
+// The host's claim lapsed without a stream_ended: its origin died. The other hosts go on;
+// this one's slots say inactive (the live's event) and get it back, without
+// renegotiation, when it publishes again on another origin (sync_live re-attaches).
+void SessionManager::mark_inactive_locked(StreamRecord& rec) {
+  remove_ingest_session_locked(rec);
+  rec.inactive = true;
+  rec.inactive_since = now();
+  spdlog::warn("relay: host '{}' of '{}' is gone from the registry (origin {} lost?): its slots are inactive",
+               rec.host, rec.live, rec.origin_id);
+  notify_live_locked(rec.live);
+}
+
+// The host's claim names another origin (its origin died and it published again through
+// the broker), or it comes back after being inactive: pull from the claim's origin and move
+// the viewers over without renegotiation. Their consumers see a new source and restart at a
+// keyframe with SSRC and sequence continuity (docs/ARCHITECTURE.md, "Cluster", failures).
+void SessionManager::reattach_relay(const registry::StreamClaim& claim) {
+  RelaySetupLock setup = cluster_->lock_relay_setup(claim.stream);
+  auto current = [&]() -> StreamRecord* {
+    StreamRecord* rec = find_source_locked(claim.stream);
+    if (!rec || !rec->relayed || (rec->origin_id == claim.origin_id && !rec->inactive)) return nullptr;  // done meanwhile
+    return rec;
+  };
   {
     std::lock_guard lock(mu_);
-    StreamRecord* rec = find_live_source_locked(stream);
-    if (!rec || !rec->relayed || rec->origin_id == claim.origin_id) return;  // done meanwhile
+    if (!current()) return;
   }
-  auto plan = cluster_->request_relay(stream, claim);
+  auto plan = cluster_->request_relay(claim.stream, claim);
   if (auto* e = std::get_if<ApiError>(&plan)) {
-    spdlog::warn("relay: cannot re-attach '{}' to origin {}: {}", stream, claim.origin_id, e->detail);
+    spdlog::warn("relay: cannot re-attach '{}' to origin {}: {}", claim.stream, claim.origin_id, e->detail);
     return;
   }
   std::lock_guard lock(mu_);
-  StreamRecord* found = find_live_source_locked(stream);
-  if (!found || !found->relayed) return;
+  StreamRecord* found = current();
+  if (!found) return;
   StreamRecord& rec = *found;
-  uint64_t old = rec.publisher;
-  int old_worker = rec.publisher_worker;
-  if (auto sit = sessions_.find(old); sit != sessions_.end()) {
-    by_public_id_.erase(sit->second.public_id);
-    sessions_per_worker_[size_t(sit->second.worker)]--;
-    sessions_.erase(sit);  // its end event is ignored from now on
-  }
-  workers_.at(old_worker).post([old](worker::Worker& wk) { wk.remove_session(old); });
+  remove_ingest_session_locked(rec);
+  rec.inactive = false;
   install_relay_locked(rec, std::get<RelayPlan>(plan));
   // The new ingest worker feeds every worker that has viewers of the stream.
   uint64_t source = rec.id;
@@ -154,20 +199,64 @@ void SessionManager::reattach_relay(const std::string& stream, const registry::S
   }
   // The slots showing this host keep their consumers and restart at a keyframe.
   reshow_locked(rec);
-  spdlog::info("relay: '{}' moved to origin {}; {} viewers re-attached", stream, claim.origin_id, rec.viewers.size());
+  notify_live_locked(rec.live);
+  spdlog::info("relay: '{}' now from origin {}; {} viewers re-attached", claim.stream, claim.origin_id,
+               rec.viewers.size());
+}
+
+void SessionManager::sync_live(const std::string& live) {
+  auto hosts = cluster_->live_hosts(live);
+  if (!hosts) return;  // the registry did not answer: change nothing, the next beat looks again
+  for (const auto& claim : *hosts) {
+    if (claim.origin_id == cluster_->node_id()) continue;
+    enum class Need { kNothing, kPull, kReattach } need = Need::kNothing;
+    {
+      std::lock_guard lock(mu_);
+      StreamRecord* rec = find_source_locked(claim.stream);
+      if (!rec) {
+        need = live_viewer_count_locked(live) > 0 ? Need::kPull : Need::kNothing;
+      } else if (rec->relayed && (rec->inactive || rec->origin_id != claim.origin_id)) {
+        need = Need::kReattach;
+      }
+    }
+    if (need == Need::kPull) {
+      if (auto e = ensure_relay(claim)) spdlog::warn("relay: cannot pull '{}': {}", claim.stream, e->detail);
+    } else if (need == Need::kReattach) {
+      reattach_relay(claim);
+    }
+  }
+  std::lock_guard lock(mu_);
+  std::vector<std::string> expired;
+  const std::string prefix = live + "/";
+  for (auto it = streams_.lower_bound(prefix); it != streams_.end() && it->first.starts_with(prefix); ++it) {
+    StreamRecord& rec = it->second;
+    if (!rec.relayed) continue;
+    bool listed = std::any_of(hosts->begin(), hosts->end(), [&](const auto& c) { return c.stream == rec.name; });
+    if (listed) continue;
+    if (!rec.inactive) mark_inactive_locked(rec);
+    else if (now() - rec.inactive_since > options_.host_return_grace) expired.push_back(rec.name);
+  }
+  for (auto& name : expired) end_stream_locked(name, "did not come back within the grace period");
 }
 
 void SessionManager::on_registry_event(const registry::Event& event) {
   std::lock_guard lock(mu_);
-  StreamRecord* rec = find_live_source_locked(event.stream);
-  if (!rec || !rec->relayed) return;
+  auto [live, host] = registry::split_host_stream(event.stream);
+  if (host.empty() || event.origin_id == cluster_->node_id()) return;
+  StreamRecord* rec = find_source_locked(event.stream);
+  if (rec && !rec->relayed) return;  // a host of ours
   if (event.kind == registry::Event::Kind::kStreamEnded) {
     // Only the origin we relay from can end it here (a late event of a dead origin must not
     // end the stream its host republished elsewhere).
-    if (event.origin_id == rec->origin_id) end_stream_locked(rec->name, "origin ended the stream");
-  } else if (event.origin_id != rec->origin_id) {
-    moved_streams_.push_back(event.stream);  // poll() re-attaches (it may take an HTTP round trip)
+    if (rec && event.origin_id == rec->origin_id) end_stream_locked(rec->name, "its origin ended the stream");
+    return;
   }
+  // A host joined (or moved): pull it (or re-attach) in poll(), as it may take an HTTP
+  // round trip. Only lives watched here matter.
+  const std::string name(live);
+  if ((rec || live_viewer_count_locked(name) > 0) &&
+      std::find(lives_to_sync_.begin(), lives_to_sync_.end(), name) == lives_to_sync_.end())
+    lives_to_sync_.push_back(name);
 }
 
 // Collects under mu_ what the cluster must hear about, then talks to it without the lock
@@ -177,11 +266,11 @@ void SessionManager::poll() {
   const bool beat = now >= next_heartbeat_;
   if (beat) next_heartbeat_ = now + std::chrono::seconds(1);
   NodeStreams kept;
-  std::vector<std::pair<std::string, std::string>> relayed_from;  // stream, origin id
+  std::vector<std::string> sync;  // lives to bring in line with the registry
   NodeLoad load;
   {
     std::lock_guard lock(mu_);
-    collect_poll_work_locked(now, beat, &kept, &relayed_from);
+    collect_poll_work_locked(now, beat, &kept, &sync);
     load.sessions = uint32_t(sessions_.size());
   }
   cluster_->send_queued();
@@ -192,36 +281,38 @@ void SessionManager::poll() {
     load.draining = draining_;
     cluster_->heartbeat(load, kept);
   }
-  reattach_moved_streams(relayed_from);
+  if (options_.role == NodeRole::kDev) return;
+  for (const auto& live : sync) sync_live(live);
 }
 
 // Relay linger and the speaker's tick happen here; what the heartbeat keeps alive (claims of
-// hosted streams, relay records of watched ones) and which relayed streams to re-check (every
-// beat, or named by a stream_moved event) is returned.
-void SessionManager::collect_poll_work_locked(Timestamp now, bool beat, NodeStreams* kept,
-                                              std::vector<std::pair<std::string, std::string>>* relayed_from) {
-  std::vector<std::string> moved;
-  moved.swap(moved_streams_);
+// hosts here, relay records of lives watched here) and which lives to sync with the registry
+// (every beat each live with relayed hosts or viewers here, else those events named) is
+// returned.
+void SessionManager::collect_poll_work_locked(Timestamp now, bool beat, NodeStreams* kept, std::vector<std::string>* sync) {
+  sync->swap(lives_to_sync_);
+  auto add_once = [](std::vector<std::string>* v, const std::string& s) {
+    if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
+  };
   std::vector<std::string> lingered;
   for (auto& [name, rec] : streams_) {
-    if (rec.relayed && rec.viewers.empty() && now - rec.idle_since > options_.relay_linger) lingered.push_back(name);
-    if (beat && !rec.relayed) kept->hosted.push_back(rec.live);
-    if (beat && rec.relayed && !rec.viewers.empty()) kept->relayed.push_back(rec.live);
-    bool was_moved = std::find(moved.begin(), moved.end(), rec.live) != moved.end();
-    if (rec.relayed && (beat || was_moved)) relayed_from->emplace_back(rec.live, rec.origin_id);
+    const bool watched = live_viewer_count_locked(rec.live) > 0;
+    if (rec.relayed) {
+      // A live's relayed hosts stay while anyone watches the live here (a slot may pass to
+      // any of them at once), and linger after the last viewer left.
+      if (watched) rec.idle_since = now;
+      else if (now - rec.idle_since > options_.relay_linger) lingered.push_back(name);
+      if (beat) add_once(sync, rec.live);
+      if (beat && watched) add_once(&kept->relayed, rec.live);
+    } else if (beat) {
+      kept->hosted.push_back(rec.name);
+      if (watched && options_.role == NodeRole::kOrigin) add_once(sync, rec.live);
+    }
   }
   for (auto& name : lingered) end_stream_locked(name, "no viewers left (relay linger)");
   if (now >= next_speaker_tick_) {
     next_speaker_tick_ = now + std::chrono::milliseconds(200);
     for (const auto& changes : directory_.on_tick(now)) apply_changes_locked(changes);
-  }
-}
-
-// The claim of a relayed stream names another origin: its host republished there after its
-// origin died. Pull from the new one; the viewers keep their sessions.
-void SessionManager::reattach_moved_streams(const std::vector<std::pair<std::string, std::string>>& relayed_from) {
-  for (auto& [name, origin] : relayed_from) {
-    if (auto claim = cluster_->moved_claim(name, origin)) reattach_relay(name, *claim);
   }
 }
 

@@ -80,8 +80,9 @@ std::variant<int, ApiError> layer_index(const std::vector<const sfu::IngestTrack
 }  // namespace
 
 std::string SessionManager::source_key(std::string_view live, std::string_view host) {
-  // '/' is in neither name, so the key is unambiguous, and a live's hosts sort together.
-  return std::string(live) + "/" + std::string(host);
+  // '/' is in neither name, so the key is unambiguous, and a live's hosts sort together. It
+  // is also the host's stream name in the registry (its claim, relays and events).
+  return registry::host_stream(live, host);
 }
 
 SessionManager::StreamRecord* SessionManager::find_source_locked(std::string_view live, std::string_view host) {
@@ -89,12 +90,12 @@ SessionManager::StreamRecord* SessionManager::find_source_locked(std::string_vie
   return it == streams_.end() ? nullptr : &it->second;
 }
 
-SessionManager::StreamRecord* SessionManager::find_live_source_locked(std::string_view live) {
-  const std::string prefix = std::string(live) + "/";
-  auto it = streams_.lower_bound(prefix);
-  if (it == streams_.end() || it->first.compare(0, prefix.size(), prefix) != 0) return nullptr;
-  return &it->second;
+SessionManager::StreamRecord* SessionManager::find_source_locked(std::string_view stream_key) {
+  auto it = streams_.find(std::string(stream_key));
+  return it == streams_.end() ? nullptr : &it->second;
 }
+
+size_t SessionManager::live_viewer_count_locked(const std::string& live) const { return directory_.viewer_count(live); }
 
 // A slot shows the host's first video and first audio track.
 worker::SlotSource SessionManager::slot_source(const StreamRecord& rec) const {
@@ -175,9 +176,9 @@ std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std
     ++rejected_total_;
     return room_error(*e);
   }
-  // A previous run of this live may have queued its claim release and end event; they
+  // A previous run of this host may have queued its claim release and end event; they
   // must not hit the new run's claim.
-  cluster_->cancel_queued(live);
+  cluster_->cancel_queued(source_key(live, host));
   rec.name = source_key(live, host);
   rec.live = live;
   rec.host = host;
@@ -204,8 +205,6 @@ std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std
 
 std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& live, const std::string& offer_text,
                                                             const ViewOptions& options) {
-  if (options_.role == NodeRole::kOrigin)
-    return ApiError{403, "wrong-role", "this node is an origin: viewers watch on edges (use the broker)"};
   if (options.host && options.exclude)
     return ApiError{400, "bad-filter", "give ?host= (watch one host) or ?exclude= (all but one), not both"};
   room::ViewerFilter filter = options.host      ? room::ViewerFilter::only(*options.host)
@@ -221,8 +220,18 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& l
   if (slots > options_.max_hosts)
     return ApiError{400, "too-many-slots", "a viewer has at most " + std::to_string(options_.max_hosts) +
                                                " slots (video m-lines); the offer has " + std::to_string(slots)};
-  if (options_.role == NodeRole::kEdge) {
-    if (auto e = ensure_relay(live)) return *e;
+  if (options_.role == NodeRole::kOrigin) {
+    // Hosts watch their co-hosts on their own origin (?exclude=<their name>); every other
+    // viewer watches on an edge.
+    std::lock_guard lock(mu_);
+    StreamRecord* self = options.exclude ? find_source_locked(live, *options.exclude) : nullptr;
+    if (!self || self->relayed)
+      return ApiError{403, "wrong-role",
+                      "this node is an origin: only its hosts watch here (?exclude=<host>); viewers watch on edges "
+                      "(use the broker)"};
+  }
+  if (options_.role != NodeRole::kDev) {
+    if (auto e = ensure_live_relays(live)) return *e;
   }
 
   std::lock_guard lock(mu_);
@@ -366,7 +375,6 @@ void SessionManager::apply_slot_change_locked(const room::SlotChange& change) {
     if (StreamRecord* prev = find_source_locked(viewer.live, *change.previous)) {
       std::erase(prev->viewers, viewer.id);
       unsubscribe_from_stream_locked(*prev, viewer.worker);
-      if (prev->relayed && prev->viewers.empty()) prev->idle_since = now();
     }
   }
   worker::SlotSource src;
@@ -411,7 +419,7 @@ nlohmann::json SessionManager::live_event_locked(const std::string& live, const 
   auto host_live = [&](const std::string& name) {
     auto it = streams_.find(source_key(live, name));
     if (it == streams_.end()) return false;
-    if (it->second.relayed) return true;  // an edge's relay: live while it is here
+    if (it->second.relayed) return !it->second.inactive;  // a relay: live unless its origin was lost
     auto p = sessions_.find(it->second.publisher);
     return p != sessions_.end() && p->second.connected;
   };

@@ -58,8 +58,9 @@ class BrokerTest : public ::testing::Test {
   http::Response whep(std::string stream, std::string query = "") {
     return request("POST", "/whep/" + stream, std::move(query));
   }
-  void claim(std::string stream, std::string origin, std::string region = "eu") {
-    registry_.claim_stream({stream, origin, region, url_of(origin)}, kTtl);
+  // Host `host` of `live` is live on `origin` (its claim, "{live}/{host}").
+  void claim(std::string live, std::string origin, std::string region = "eu", std::string host = "host") {
+    registry_.claim_stream({registry::host_stream(live, host), origin, region, url_of(origin)}, kTtl);
   }
   void put(NodeRecord n) { registry_.put_node(n, kTtl); }
 
@@ -207,11 +208,70 @@ TEST_F(BrokerTest, LargeCapacitySessionDifferencesStillCount) {
 TEST_F(BrokerTest, ClaimedStreamGoesToItsOrigin) {
   put(node("o1", "origin", "eu", 9, 10));
   put(node("o2", "origin", "eu", 0, 10));
+  put(node("us-origin", "origin", "us", 0, 10));
   claim("cam", "o1");
   claim("far", "us-origin", "us");
   EXPECT_EQ(location(whip("cam")), url_of("o1") + "/whip/cam");
   EXPECT_EQ(location(whip("far")), url_of("us-origin") + "/whip/far");
   EXPECT_EQ(location(whip("other")), url_of("o2") + "/whip/other");
+  // The same host name again: to the origin that has it (which answers 409 host-taken).
+  claim("duo", "o1", "eu", "ann");
+  EXPECT_EQ(location(whip("duo", "host=ann")), url_of("o1") + "/whip/duo?host=ann");
+}
+
+// A host whose origin died keeps its claim until the claim's TTL runs out: no redirect to
+// the dead origin, 409 + Retry-After until the host can publish again elsewhere.
+TEST_F(BrokerTest, HostClaimedByADeadOriginIs409UntilTheClaimLapses) {
+  put(node("o2", "origin", "eu", 0, 10));
+  claim("cam", "gone");
+  auto r = whip("cam");
+  expect_json_error(r, 409, "host-taken");
+  expect_retry_after(r);
+  registry_.release_claim({registry::host_stream("cam", "host"), "gone", "eu", url_of("gone")});
+  EXPECT_EQ(location(whip("cam")), url_of("o2") + "/whip/cam");
+}
+
+// Guest mode: a second host of a live goes to the origin of the live's host in this region
+// while that origin has headroom, else to the least loaded; battle mode: a live whose hosts
+// are all in another region places its new host in the broker's own region.
+TEST_F(BrokerTest, GuestGoesToTheLivesOriginWhileItHasHeadroom) {
+  struct Case {
+    const char* name;
+    uint32_t o1_sessions;  // o1 holds the host "ann"
+    const char* host_region;
+    std::string expected;
+  } cases[] = {
+      {"guest joins the host's origin though it is busier", 6, "eu", "o1"},
+      {"the host's origin is full: the least loaded", 10, "eu", "o2"},
+      {"battle: the live's host is in us, the guest stays in eu", 6, "us", "o2"},
+  };
+  for (auto& c : cases) {
+    registry_ = FakeRegistry{};
+    put(node("o1", "origin", c.host_region, c.o1_sessions, 10));
+    put(node("o2", "origin", "eu", 1, 10));
+    put(node("o3", "origin", "eu", 2, 10));
+    claim("duo", "o1", c.host_region, "ann");
+    for (uint64_t draw : {0ull, 1ull}) {
+      next_random_ = draw;
+      auto r = whip("duo", "host=bob");
+      EXPECT_EQ(r.status, 307) << c.name;
+      EXPECT_EQ(location(r), url_of(c.expected) + "/whip/duo?host=bob") << c.name;
+    }
+  }
+  expect_json_error(whip("duo", "host=a%2Fb"), 400, "bad-host-name");
+}
+
+// A host watching its co-hosts (?exclude=<its name>) goes to its own origin, which pulls
+// the co-hosts once for all its hosts; other viewers go to edges.
+TEST_F(BrokerTest, HostWatchingCoHostsGoesToItsOrigin) {
+  put(node("o1", "origin", "eu", 0, 10));
+  put(node("e1", "edge", "eu", 0, 10));
+  claim("duo", "o1", "eu", "ann");
+  claim("duo", "o-us", "us", "bob");
+  EXPECT_EQ(location(whep("duo", "exclude=ann")), url_of("o1") + "/whep/duo?exclude=ann");
+  EXPECT_EQ(location(whep("duo", "exclude=bob")), url_of("o-us") + "/whep/duo?exclude=bob");
+  EXPECT_EQ(location(whep("duo", "exclude=carl")), url_of("e1") + "/whep/duo?exclude=carl");
+  EXPECT_EQ(location(whep("duo")), url_of("e1") + "/whep/duo");
 }
 
 TEST_F(BrokerTest, LocationKeepsTheQueryString) {
@@ -457,10 +517,12 @@ TEST_F(BrokerTest, StreamsListsClaimsWithLocalRelays) {
   ASSERT_EQ(r.status, 200);
   auto j = body_json(r);
   ASSERT_EQ(j["streams"].size(), 2u);
-  EXPECT_EQ(j["streams"][0]["name"], "alpha");
+  EXPECT_EQ(j["streams"][0]["name"], "alpha/host");
+  EXPECT_EQ(j["streams"][0]["live"], "alpha");
+  EXPECT_EQ(j["streams"][0]["host"], "host");
   EXPECT_EQ(j["streams"][0]["origin_region"], "us");
   EXPECT_TRUE(j["streams"][0]["relays"].empty());
-  EXPECT_EQ(j["streams"][1]["name"], "cam");
+  EXPECT_EQ(j["streams"][1]["name"], "cam/host");
   EXPECT_EQ(j["streams"][1]["origin_id"], "o1");
   EXPECT_EQ(j["streams"][1]["origin_url"], url_of("o1"));
   EXPECT_EQ(j["streams"][1]["relays"], (nlohmann::json{"e1", "e2"}));

@@ -57,6 +57,15 @@ class FakeRegistry final : public registry::Registry {
     for (const auto& [name, claim] : claims_) out.value.push_back(claim);
     return out;
   }
+  registry::Read<std::vector<registry::StreamClaim>> read_live(std::string_view live) override {
+    if (!is_healthy) return {};
+    registry::Read<std::vector<registry::StreamClaim>> out{{}, true};
+    const std::string prefix = registry::host_stream(live, "");
+    for (auto it = claims_.lower_bound(prefix); it != claims_.end() && it->first.starts_with(prefix); ++it) {
+      out.value.push_back(it->second);  // sorted by name
+    }
+    return out;
+  }
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge_id,
                  Duration) override {
     relays_[key(region, stream)].push_back(std::string(edge_id));

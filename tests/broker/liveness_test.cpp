@@ -49,6 +49,9 @@ class FlakyRegistry final : public registry::Registry {
   registry::Read<std::vector<registry::StreamClaim>> read_streams() override {
     return down ? registry::Read<std::vector<registry::StreamClaim>>{} : mem.read_streams();
   }
+  registry::Read<std::vector<registry::StreamClaim>> read_live(std::string_view l) override {
+    return down ? registry::Read<std::vector<registry::StreamClaim>>{} : mem.read_live(l);
+  }
   bool put_relay(std::string_view r, std::string_view s, std::string_view e, Duration ttl) override {
     return mem.put_relay(r, s, e, ttl);
   }
@@ -78,7 +81,7 @@ class BrokerLivenessTest : public ::testing::Test {
     opts.region = "eu";
     opts.recent_placement_window = 3s;  // as `strata broker`
     broker_ = std::make_unique<Broker>(*cache_, opts, [this] { return coin_++; });
-    backend_->claim_stream({"cam", "o1", "eu", "http://o1:8080"}, 3600s);
+    backend_->claim_stream({"cam/host", "o1", "eu", "http://o1:8080"}, 3600s);
   }
 
   http::Request whep_request() {

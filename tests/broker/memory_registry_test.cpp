@@ -48,7 +48,7 @@ TEST(BrokerOnMemoryRegistry, ViewerFollowsRelayUntilItExpires) {
   FakeClock clock;
   registry::MemoryRegistry registry(clock);
   Broker broker(registry, {.region = "eu"}, [] { return uint64_t(0); });
-  registry.claim_stream({"cam", "o1", "eu", "http://o1:8080"}, 60s);
+  registry.claim_stream({"cam/host", "o1", "eu", "http://o1:8080"}, 60s);
   registry.put_node(node("e1", "edge", 0), 60s);
   registry.put_node(node("e2", "edge", 6), 60s);
   EXPECT_EQ(broker.handle_whep(post("whep", "nobody")).status, 409);

@@ -18,7 +18,7 @@ constexpr Duration kTtl = 60s;
 class CountingRegistry final : public Registry {
  public:
   explicit CountingRegistry(const Clock& clock) : mem_(clock) {}
-  std::atomic<int> node_reads{0}, relay_reads{0}, stream_reads{0}, health_reads{0};
+  std::atomic<int> node_reads{0}, relay_reads{0}, stream_reads{0}, live_reads{0}, health_reads{0};
   std::atomic<bool> down{false};
 
   bool put_node(const NodeRecord& n, Duration ttl) override { return mem_.put_node(n, ttl); }
@@ -42,6 +42,10 @@ class CountingRegistry final : public Registry {
     return down ? Read<std::optional<StreamClaim>>{} : mem_.read_stream(name);
   }
   Read<std::vector<StreamClaim>> read_streams() override { return mem_.read_streams(); }
+  Read<std::vector<StreamClaim>> read_live(std::string_view live) override {
+    ++live_reads;
+    return down ? Read<std::vector<StreamClaim>>{} : mem_.read_live(live);
+  }
   bool put_relay(std::string_view r, std::string_view s, std::string_view e, Duration ttl) override {
     return mem_.put_relay(r, s, e, ttl);
   }
@@ -221,6 +225,47 @@ TEST_F(CachedRegistryTest, WritesThroughTheCacheInvalidate) {
   EXPECT_TRUE(cache_->stream("cam"));
   EXPECT_TRUE(cache_->release_claim(claim));
   EXPECT_FALSE(cache_->stream("cam"));
+}
+
+// A live's hosts are cached like a stream: only while it has one (a first host shows up at
+// once), and a claim or release of a host stream through the cache drops the live's entry.
+TEST_F(CachedRegistryTest, LiveIsCachedOnlyWithHostsAndClaimsInvalidateIt) {
+  make(false);
+  auto hosts = [&](std::string_view live) {
+    std::vector<std::string> out;
+    for (const auto& c : cache_->read_live(live).value) out.push_back(c.stream);
+    return out;
+  };
+  EXPECT_TRUE(hosts("cam").empty());
+  EXPECT_TRUE(hosts("cam").empty());
+  EXPECT_EQ(backend_->live_reads, 2) << "an empty live is never cached";
+  StreamClaim ann{"cam/ann", "o1", "a", "http://o1"};
+  backend_->claim_stream(ann, kTtl);  // outside the cache
+  EXPECT_EQ(hosts("cam"), std::vector<std::string>{"cam/ann"}) << "the first host shows up at once";
+  EXPECT_EQ(backend_->live_reads, 3);
+
+  StreamClaim bob{"cam/bob", "o2", "a", "http://o2"};
+  backend_->claim_stream(bob, kTtl);
+  clock_.advance(100ms);
+  EXPECT_EQ(hosts("cam"), std::vector<std::string>{"cam/ann"}) << "served from the cache";
+  EXPECT_EQ(backend_->live_reads, 3);
+
+  backend_->release_claim(bob);
+  StreamClaim mia{"cam/mia", "o1", "a", "http://o1"};
+  EXPECT_EQ(cache_->claim_stream(mia, kTtl), ClaimResult::kClaimed);
+  EXPECT_EQ(hosts("cam"), (std::vector<std::string>{"cam/ann", "cam/mia"}));
+  EXPECT_EQ(backend_->live_reads, 4);
+  EXPECT_EQ(cache_->claim_stream({"cam2/x", "o1", "a", "http://o1"}, kTtl), ClaimResult::kClaimed);
+  EXPECT_EQ(cache_->claim_stream({"cam", "o1", "a", "http://o1"}, kTtl), ClaimResult::kClaimed);
+  EXPECT_EQ(hosts("cam"), (std::vector<std::string>{"cam/ann", "cam/mia"}));
+  EXPECT_EQ(backend_->live_reads, 4) << "other lives' claims leave the entry alone";
+  EXPECT_TRUE(cache_->release_claim(ann));
+  EXPECT_EQ(hosts("cam"), std::vector<std::string>{"cam/mia"});
+  EXPECT_EQ(backend_->live_reads, 5);
+  EXPECT_TRUE(cache_->release_claim(mia));
+  EXPECT_TRUE(hosts("cam").empty());
+  EXPECT_TRUE(hosts("cam").empty());
+  EXPECT_EQ(backend_->live_reads, 7);
 }
 
 // A failed refresh keeps the last good answer (ok) up to max_stale; after that, reads and

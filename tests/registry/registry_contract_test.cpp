@@ -247,6 +247,60 @@ TYPED_TEST(RegistryContract, StreamsListsLiveClaims) {
   EXPECT_FALSE(this->reg_->stream("nope"));
 }
 
+// ---- a live's hosts -------------------------------------------------------------
+
+std::vector<std::string> names(const Read<std::vector<StreamClaim>>& read) {
+  std::vector<std::string> out;
+  for (const auto& c : read.value) out.push_back(c.stream);
+  return out;
+}
+
+TYPED_TEST(RegistryContract, LiveListsItsHostStreamsSortedByName) {
+  EXPECT_TRUE(this->reg_->read_live("cam").ok);
+  EXPECT_TRUE(this->reg_->read_live("cam").value.empty());
+  for (const char* stream : {"cam/zoe", "cam/ann", "cam", "cam2/x", "other/bob", "cam/mia"}) {
+    ASSERT_EQ(this->reg_->claim_stream(claim(stream, "o1"), 5s), ClaimResult::kClaimed) << stream;
+  }
+  ASSERT_EQ(host_stream("cam", "bob"), "cam/bob");
+  ASSERT_EQ(this->reg_->claim_stream(claim(host_stream("cam", "bob"), "o2"), 5s), ClaimResult::kClaimed);
+  auto live = this->reg_->read_live("cam");
+  ASSERT_TRUE(live.ok);
+  EXPECT_EQ(names(live), (std::vector<std::string>{"cam/ann", "cam/bob", "cam/mia", "cam/zoe"}));
+  EXPECT_EQ(live.value[1].origin_id, "o2");
+  EXPECT_EQ(live.value[1].origin_region, "eu");
+  EXPECT_EQ(live.value[1].origin_url, "http://o2:8080");
+  EXPECT_EQ(names(this->reg_->read_live("cam2")), (std::vector<std::string>{"cam2/x"}));
+  EXPECT_EQ(names(this->reg_->read_live("other")), (std::vector<std::string>{"other/bob"}));
+  EXPECT_TRUE(this->reg_->read_live("ca").value.empty());
+  EXPECT_TRUE(this->reg_->read_live("nobody").value.empty());
+}
+
+TYPED_TEST(RegistryContract, LiveDropsReleasedAndExpiredHostsAndKeepsRefreshedOnes) {
+  ASSERT_EQ(this->reg_->claim_stream(claim("cam/gone", "o1"), 600ms), ClaimResult::kClaimed);
+  ASSERT_EQ(this->reg_->claim_stream(claim("cam/kept", "o1"), 600ms), ClaimResult::kClaimed);
+  ASSERT_EQ(this->reg_->claim_stream(claim("cam/lapsed", "o1"), 600ms), ClaimResult::kClaimed);
+  ASSERT_TRUE(this->reg_->release_claim(claim("cam/gone", "o1")));
+  EXPECT_EQ(names(this->reg_->read_live("cam")), (std::vector<std::string>{"cam/kept", "cam/lapsed"}));
+  this->backend_.pass(400ms);
+  ASSERT_TRUE(this->reg_->refresh_claim(claim("cam/kept", "o1"), 600ms));
+  this->backend_.pass(400ms);
+  EXPECT_EQ(names(this->reg_->read_live("cam")), (std::vector<std::string>{"cam/kept"}));
+  // A host that comes back is listed again.
+  ASSERT_EQ(this->reg_->claim_stream(claim("cam/gone", "o2"), 600ms), ClaimResult::kClaimed);
+  EXPECT_EQ(names(this->reg_->read_live("cam")), (std::vector<std::string>{"cam/gone", "cam/kept"}));
+}
+
+TYPED_TEST(RegistryContract, HostStreamOfAnotherOriginCannotBeTaken) {
+  ASSERT_EQ(this->reg_->claim_stream(claim("cam/ann", "o1"), 5s), ClaimResult::kClaimed);
+  EXPECT_EQ(this->reg_->claim_stream(claim("cam/ann", "o2"), 5s), ClaimResult::kTaken);
+  EXPECT_FALSE(this->reg_->release_claim(claim("cam/ann", "o2")));
+  auto live = this->reg_->read_live("cam");
+  ASSERT_TRUE(live.ok);
+  ASSERT_EQ(names(live), (std::vector<std::string>{"cam/ann"}));
+  EXPECT_EQ(live.value[0].origin_id, "o1");
+  EXPECT_EQ(live.value[0].origin_url, "http://o1:8080");
+}
+
 // ---- relays -------------------------------------------------------------------
 
 TYPED_TEST(RegistryContract, RelaysArePerRegionAndStream) {

@@ -43,6 +43,9 @@ class SwitchableRegistry final : public registry::Registry {
   registry::Read<std::vector<registry::StreamClaim>> read_streams() override {
     return down ? registry::Read<std::vector<registry::StreamClaim>>{} : inner_.read_streams();
   }
+  registry::Read<std::vector<registry::StreamClaim>> read_live(std::string_view live) override {
+    return down ? registry::Read<std::vector<registry::StreamClaim>>{} : inner_.read_live(live);
+  }
   bool put_relay(std::string_view region, std::string_view stream, std::string_view edge, Duration ttl) override {
     return !down && inner_.put_relay(region, stream, edge, ttl);
   }
@@ -171,18 +174,25 @@ ApiError error_of(const auto& result) {
 TEST_F(ClusterLinkTest, ClaimIsTakenOnceAndRefusedToOthers) {
   auto origin = link(NodeRole::kOrigin, "origin-1");
   auto other = link(NodeRole::kOrigin, "origin-2");
-  EXPECT_FALSE(origin->claim_stream("cam"));
-  EXPECT_FALSE(origin->claim_stream("cam")) << "our own claim again (a host reconnecting) is fine";
-  auto refused = other->claim_stream("cam");
+  EXPECT_FALSE(origin->claim_stream("cam/ann"));
+  EXPECT_FALSE(origin->claim_stream("cam/ann")) << "our own claim again (a host reconnecting) is fine";
+  EXPECT_FALSE(other->claim_stream("cam/bob")) << "another host of the same live, on another origin";
+  auto refused = other->claim_stream("cam/ann");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 409);
-  EXPECT_EQ(refused->error, "stream-exists");
-  EXPECT_EQ(refused->retry_after, 0);
-  auto claim = registry.stream("cam");
+  EXPECT_EQ(refused->error, "host-taken");
+  EXPECT_NE(refused->detail.find("'ann'"), std::string::npos) << refused->detail;
+  EXPECT_EQ(refused->retry_after, 2);
+  auto claim = registry.stream("cam/ann");
   ASSERT_TRUE(claim);
   EXPECT_EQ(claim->origin_id, "origin-1");
   EXPECT_EQ(claim->origin_region, "local");
   EXPECT_EQ(claim->origin_url, "http://origin-1.test");
+  auto hosts = origin->live_hosts("cam");
+  ASSERT_TRUE(hosts);
+  ASSERT_EQ(hosts->size(), 2u);
+  EXPECT_EQ((*hosts)[0].origin_id, "origin-1");
+  EXPECT_EQ((*hosts)[1].origin_id, "origin-2");
 }
 
 TEST_F(ClusterLinkTest, ClaimWithoutRegistryIs503WithRetryAfter) {

@@ -1,194 +1,14 @@
 // The cluster control plane (docs/ARCHITECTURE.md, "Cluster") in one process:
 // origin/edge roles, stream claims in a shared MemoryRegistry, the origin's
-// POST /relay/{stream} and an edge pulling a relay over real HTTP from an origin.
-// Requests go through http::Router::dispatch like http_api_test.cpp; only the origin that
-// edges must reach also runs a real http::Server. ICE/DTLS between the nodes is not
-// awaited: these tests check signaling and bookkeeping.
-#include <arpa/inet.h>
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <condition_variable>
-#include <fstream>
-#include <regex>
-#include <sstream>
-#include <thread>
-
-#include "broker/broker.hpp"
-#include "http/server.hpp"
-#include "registry/memory_registry.hpp"
-#include "signaling/http_api.hpp"
-#include "signaling/track_json.hpp"
+// POST /relay/{live}/{host} and an edge pulling a relay over real HTTP from an origin.
+#include "cluster_fixture.hpp"
 
 namespace strata::signaling {
 namespace {
 
+using namespace testing_cluster;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-constexpr const char* kSecret = "s3cret-cluster";
-constexpr const char* kPublishOffer = "chrome156-publish-gathered-offer.sdp";
-constexpr const char* kViewOffer = "chrome156-view-recvonly-offer.sdp";
-
-std::string read_sdp(const std::string& name) {
-  std::ifstream in(std::string(STRATA_TESTDATA_DIR) + "/sdp/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Binds 127.0.0.1:0, reads the port and closes: free for a server started right after.
-uint16_t free_tcp_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-json expect_json_error(const http::Response& r, int status, const std::string& error = {}) {
-  EXPECT_EQ(r.status, status) << r.body;
-  EXPECT_NE(r.content_type.find("application/json"), std::string::npos) << r.content_type;
-  json j = json::parse(r.body, nullptr, false);
-  EXPECT_TRUE(j.is_object()) << r.body;
-  if (!j.is_object()) return json::object();
-  EXPECT_TRUE(j.contains("error") && j["error"].is_string()) << r.body;
-  EXPECT_TRUE(j.contains("detail") && j["detail"].is_string()) << r.body;
-  if (!error.empty()) {
-    EXPECT_EQ(j.value("error", ""), error) << r.body;
-  }
-  return j;
-}
-
-// The value of one metric line ("strata_<name> <v>"), -1 when absent.
-long metric(const std::string& text, const std::string& name) {
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex("\\nstrata_" + name + " (\\d+)\\n"))) return -1;
-  return std::stol(m[1].str());
-}
-
-// One media server: workers on 127.0.0.1:0, a SessionManager, a router for in-process
-// requests and, if asked, a real HTTP server on `http_port`.
-struct Node {
-  worker::WorkerGroup workers{1};
-  std::shared_ptr<const dtls::Certificate> cert;
-  std::unique_ptr<SessionManager> manager;
-  http::Router router;
-  std::unique_ptr<http::Server> server;
-
-  ~Node() {
-    if (server) server->stop();
-    workers.stop();
-  }
-
-  http::Response call(std::string method, std::string target, std::string body = {}, std::string content_type = {},
-                      std::optional<std::string> authorization = std::nullopt) {
-    http::Request req;
-    req.method = std::move(method);
-    req.target = std::move(target);
-    if (!content_type.empty()) req.headers.emplace_back("Content-Type", content_type);
-    if (authorization) req.headers.emplace_back("Authorization", *authorization);
-    req.body = std::move(body);
-    return router.dispatch(req);
-  }
-  http::Response post_sdp(const std::string& target, const std::string& sdp) {
-    return call("POST", target, sdp, "application/sdp");
-  }
-  // POSTs an offer; the session id from Location, "" (and a test failure) otherwise.
-  std::string create(const std::string& target, const std::string& sdp) {
-    auto r = post_sdp(target, sdp);
-    EXPECT_EQ(r.status, 201) << target << ": " << r.body;
-    auto loc = r.header("Location");
-    if (r.status != 201 || !loc || loc->rfind("/session/", 0) != 0) return "";
-    return loc->substr(9);
-  }
-  json streams() { return json::parse(call("GET", "/api/v1/streams").body)["streams"]; }
-  std::string metrics() { return call("GET", "/metrics").body; }
-};
-
-class ClusterTest : public testing::Test {
- protected:
-  FakeClock clock;
-  // Events seen by a subscriber (filled on the registry's dispatcher thread).
-  std::mutex events_mu;
-  std::condition_variable events_cv;
-  std::vector<registry::Event> events;
-  std::vector<std::unique_ptr<Node>> nodes;
-  // Declared last: destroyed first, so its dispatcher thread is joined before the nodes
-  // (which a handler may call into) go away.
-  registry::MemoryRegistry registry{clock};
-
-  // `http` starts a real server (edges reach origins through it).
-  Node& make_node(NodeRole role, const std::string& id, bool http = false, std::string secret = kSecret,
-                  Duration relay_linger = 10s, std::function<void(SessionManagerOptions&)> adjust = {}) {
-    auto node = std::make_unique<Node>();
-    std::string error;
-    EXPECT_TRUE(node->workers.open("127.0.0.1", 0, &error)) << error;
-    node->workers.start();
-    node->cert = dtls::Certificate::generate();
-    EXPECT_TRUE(node->cert);
-    SessionManagerOptions o;
-    o.role = role;
-    o.node_id = id;
-    o.region = "local";
-    o.cluster_secret = std::move(secret);
-    o.registry = &registry;
-    o.relay_linger = relay_linger;
-    uint16_t port = http ? free_tcp_port() : 9;
-    o.http_url = "http://127.0.0.1:" + std::to_string(port);
-    if (adjust) adjust(o);
-    node->manager = std::make_unique<SessionManager>(node->workers, node->cert, o);
-    NodeInfo info{id, to_string(role), "local", o.http_url};
-    add_media_routes(node->router, *node->manager, info);
-    if (http) {
-      http::Router server_router;
-      add_media_routes(server_router, *node->manager, info);
-      http::ServerOptions so;
-      so.port = port;
-      node->server = std::make_unique<http::Server>(so, std::move(server_router));
-      EXPECT_TRUE(node->server->start(&error)) << error;
-    }
-    nodes.push_back(std::move(node));
-    return *nodes.back();
-  }
-
-  void subscribe_events() {
-    registry.subscribe([this](const registry::Event& e) {
-      std::lock_guard lock(events_mu);
-      events.push_back(e);
-      events_cv.notify_all();
-    });
-  }
-  bool wait_for_event(const std::string& stream, registry::Event* out,
-                      registry::Event::Kind kind = registry::Event::Kind::kStreamEnded,
-                      const std::string& origin = "", std::chrono::milliseconds within = 2000ms) {
-    std::unique_lock lock(events_mu);
-    return events_cv.wait_for(lock, within, [&] {
-      for (auto& e : events)
-        if (e.stream == stream && e.kind == kind && (origin.empty() || e.origin_id == origin)) return *out = e, true;
-      return false;
-    });
-  }
-
-  static std::string relay_body(const Node& edge) {
-    return json{{"edge_id", "edge-x"},
-                {"ice_ufrag", "efgh"},
-                {"ice_pwd", "bbbbbbbbbbbbbbbbbbbbbbbb"},
-                {"fingerprint", "sha-256 " + edge.cert->fingerprint_sha256()}}
-        .dump();
-  }
-  static http::Response post_relay(Node& origin, const std::string& stream, const std::string& body,
-                                   std::optional<std::string> authorization) {
-    return origin.call("POST", "/relay/" + stream, body, "application/json", std::move(authorization));
-  }
-};
 
 // ---- roles --------------------------------------------------------------------------------
 
@@ -202,14 +22,14 @@ TEST_F(ClusterTest, OriginRefusesViewers) {
 TEST_F(ClusterTest, EdgeRefusesHosts) {
   Node& edge = make_node(NodeRole::kEdge, "edge-1");
   expect_json_error(edge.post_sdp("/whip/cam", read_sdp(kPublishOffer)), 403, "wrong-role");
-  EXPECT_FALSE(registry.stream("cam")) << "a refused WHIP must not claim the name";
+  EXPECT_FALSE(registry.stream("cam/host")) << "a refused WHIP must not claim the name";
   EXPECT_TRUE(edge.streams().empty());
 }
 
 TEST_F(ClusterTest, OriginWhipClaimsTheStream) {
   Node& origin = make_node(NodeRole::kOrigin, "origin-1");
   ASSERT_FALSE(origin.create("/whip/cam", read_sdp(kPublishOffer)).empty());
-  auto claim = registry.stream("cam");
+  auto claim = registry.stream("cam/host");
   ASSERT_TRUE(claim);
   EXPECT_EQ(claim->origin_id, "origin-1");
   EXPECT_EQ(claim->origin_region, "local");
@@ -222,10 +42,10 @@ TEST_F(ClusterTest, SecondOriginGets409ForAClaimedName) {
   ASSERT_FALSE(a.create("/whip/cam", read_sdp(kPublishOffer)).empty());
   expect_json_error(b.post_sdp("/whip/cam", read_sdp(kPublishOffer)), 409);
   EXPECT_TRUE(b.streams().empty());
-  EXPECT_EQ(registry.stream("cam")->origin_id, "origin-a") << "the loser must not touch the winner's claim";
+  EXPECT_EQ(registry.stream("cam/host")->origin_id, "origin-a") << "the loser must not touch the winner's claim";
   // Other names are free on either origin.
   EXPECT_FALSE(b.create("/whip/cam2", read_sdp(kPublishOffer)).empty());
-  EXPECT_EQ(registry.stream("cam2")->origin_id, "origin-b");
+  EXPECT_EQ(registry.stream("cam2/host")->origin_id, "origin-b");
 }
 
 TEST_F(ClusterTest, ARefusedSecondHostKeepsTheRunningLivesClaim) {
@@ -234,8 +54,8 @@ TEST_F(ClusterTest, ARefusedSecondHostKeepsTheRunningLivesClaim) {
   ASSERT_FALSE(a.create("/whip/cam", read_sdp(kPublishOffer)).empty());
   // The same host name again on the origin that serves the live: 409 host-taken.
   expect_json_error(a.post_sdp("/whip/cam", read_sdp(kPublishOffer)), 409);
-  ASSERT_TRUE(registry.stream("cam")) << "the refusal must not give away the running live's name";
-  EXPECT_EQ(registry.stream("cam")->origin_id, "origin-a");
+  ASSERT_TRUE(registry.stream("cam/host")) << "the refusal must not give away the running live's name";
+  EXPECT_EQ(registry.stream("cam/host")->origin_id, "origin-a");
   expect_json_error(b.post_sdp("/whip/cam", read_sdp(kPublishOffer)), 409);
 }
 
@@ -251,7 +71,7 @@ TEST_F(ClusterTest, RejectedOfferReleasesItsClaim) {
       "a=setup:actpass\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\na=rtpmap:99 no-such-codec/8000\r\n";
   auto r = origin.post_sdp("/whip/cam", no_media);
   EXPECT_GE(r.status, 400) << r.body;
-  EXPECT_FALSE(registry.stream("cam")) << "a failed publish must give the name back";
+  EXPECT_FALSE(registry.stream("cam/host")) << "a failed publish must give the name back";
 }
 
 TEST_F(ClusterTest, HostDeleteReleasesClaimAndPublishesStreamEnded) {
@@ -261,18 +81,18 @@ TEST_F(ClusterTest, HostDeleteReleasesClaimAndPublishesStreamEnded) {
   std::string id = origin.create("/whip/cam", read_sdp(kPublishOffer));
   ASSERT_FALSE(id.empty());
   origin.manager->poll();
-  ASSERT_TRUE(registry.stream("cam"));
+  ASSERT_TRUE(registry.stream("cam/host"));
 
   EXPECT_EQ(origin.call("DELETE", "/session/" + id).status, 200);
   origin.manager->poll();  // registry writes decided under the lock happen here
-  EXPECT_FALSE(registry.stream("cam"));
+  EXPECT_FALSE(registry.stream("cam/host"));
   registry::Event e;
-  ASSERT_TRUE(wait_for_event("cam", &e)) << "no stream_ended within 2 s";
+  ASSERT_TRUE(wait_for_event("cam/host", &e)) << "no stream_ended within 2 s";
   EXPECT_EQ(e.kind, registry::Event::Kind::kStreamEnded);
   EXPECT_EQ(e.origin_id, "origin-1");
   // The name is free for any origin now.
   EXPECT_FALSE(other.create("/whip/cam", read_sdp(kPublishOffer)).empty());
-  EXPECT_EQ(registry.stream("cam")->origin_id, "origin-2");
+  EXPECT_EQ(registry.stream("cam/host")->origin_id, "origin-2");
 }
 
 TEST_F(ClusterTest, HeartbeatRefreshesClaimAndNodeRecord) {
@@ -287,10 +107,10 @@ TEST_F(ClusterTest, HeartbeatRefreshesClaimAndNodeRecord) {
   EXPECT_EQ(nodes_seen[0].http_url, "http://127.0.0.1:9");
   EXPECT_EQ(nodes_seen[0].sessions, 1u);
   clock.advance(4s);
-  EXPECT_TRUE(registry.stream("cam")) << "the claim must be refreshed while the host is live";
+  EXPECT_TRUE(registry.stream("cam/host")) << "the claim must be refreshed while the host is live";
   EXPECT_TRUE(registry.nodes("local").empty()) << "node records live 3 s without heartbeats";
   clock.advance(2s);
-  EXPECT_FALSE(registry.stream("cam")) << "without heartbeats the claim expires";
+  EXPECT_FALSE(registry.stream("cam/host")) << "without heartbeats the claim expires";
 }
 
 // The heartbeat writes the node's real load: process CPU over the last period (here from an
@@ -370,7 +190,7 @@ TEST_F(ClusterTest, RepublishBeforePollKeepsTheClaim) {
   EXPECT_EQ(origin.call("DELETE", "/session/" + id).status, 200);
   ASSERT_FALSE(origin.create("/whip/cam", read_sdp(kPublishOffer)).empty());  // host reconnects
   origin.manager->poll();
-  auto claim = registry.stream("cam");
+  auto claim = registry.stream("cam/host");
   ASSERT_TRUE(claim) << "the live stream's claim was released";
   EXPECT_EQ(claim->origin_id, "origin-1");
   expect_json_error(other.post_sdp("/whip/cam", read_sdp(kPublishOffer)), 409);
@@ -492,7 +312,7 @@ class EdgeRelayTest : public ClusterTest {
   void publish_on_origin(const std::string& stream) {
     ASSERT_FALSE(origin->create("/whip/" + stream, read_sdp(kPublishOffer)).empty());
     origin->manager->poll();
-    ASSERT_TRUE(registry.stream(stream));
+    ASSERT_TRUE(registry.stream(stream + "/host"));
   }
 };
 
@@ -552,7 +372,7 @@ TEST_F(EdgeRelayTest, UnclaimedStreamIs409WithRetryAfter) {
 }
 
 TEST_F(EdgeRelayTest, UnreachableOriginIs502WithRetryAfter) {
-  registry::StreamClaim claim{"ghost", "origin-gone", "local", "http://127.0.0.1:" + std::to_string(free_tcp_port())};
+  registry::StreamClaim claim{"ghost/host", "origin-gone", "local", "http://127.0.0.1:" + std::to_string(free_tcp_port())};
   ASSERT_EQ(registry.claim_stream(claim, 5s), registry::ClaimResult::kClaimed);
   auto r = edge->post_sdp("/whep/ghost", read_sdp(kViewOffer));
   expect_json_error(r, 502, "origin-unreachable");
@@ -575,7 +395,7 @@ struct FakeOrigin {
   std::unique_ptr<http::Server> server;
   FakeOrigin(registry::Registry& registry, const std::string& stream, int status, std::string answer) {
     http::Router router;
-    router.add("POST", "/relay/{stream}", [status, answer](const http::Request&) {
+    router.add("POST", "/relay/{stream}/{host}", [status, answer](const http::Request&) {
       return http::text_response(status, answer, "application/json");
     });
     http::ServerOptions so;
@@ -583,7 +403,7 @@ struct FakeOrigin {
     server = std::make_unique<http::Server>(so, std::move(router));
     std::string error;
     EXPECT_TRUE(server->start(&error)) << error;
-    registry::StreamClaim claim{stream, "fake-origin", "local", "http://127.0.0.1:" + std::to_string(server->port())};
+    registry::StreamClaim claim{stream + "/host", "fake-origin", "local", "http://127.0.0.1:" + std::to_string(server->port())};
     EXPECT_EQ(registry.claim_stream(claim, 5s), registry::ClaimResult::kClaimed);
   }
   ~FakeOrigin() { server->stop(); }
@@ -677,18 +497,18 @@ TEST_F(EdgeRelayTest, StreamMovedEventReattachesAtTheNextPoll) {
   ASSERT_FALSE(viewer.empty());
   edge->manager->poll();  // heartbeat now: the next one is a second away
   // origin-1 dies: its claim runs out (the process is gone, nothing releases it).
-  registry.release_claim({"cam", "origin-1", "local", ""});
+  registry.release_claim({"cam/host", "origin-1", "local", ""});
   Node& second = make_node(NodeRole::kOrigin, "origin-2", /*http=*/true);
   ASSERT_FALSE(second.create("/whip/cam", read_sdp(kPublishOffer)).empty());
   registry::Event e;
-  ASSERT_TRUE(wait_for_event("cam", &e, registry::Event::Kind::kStreamMoved, "origin-2"));
+  ASSERT_TRUE(wait_for_event("cam/host", &e, registry::Event::Kind::kStreamMoved, "origin-2"));
   EXPECT_EQ(metric(second.metrics(), "relays_out"), 0);
   edge->manager->poll();  // not a heartbeat: only the event can make it re-attach
   EXPECT_EQ(metric(second.metrics(), "relays_out"), 1) << "the edge did not pull from the new origin";
   EXPECT_EQ(metric(edge->metrics(), "relays_in"), 1);
   EXPECT_TRUE(edge->manager->has_session(viewer)) << "the viewer keeps its session";
   // A late stream_ended of the dead origin must not end the stream that moved.
-  edge->manager->on_registry_event({registry::Event::Kind::kStreamEnded, "cam", "origin-1"});
+  edge->manager->on_registry_event({registry::Event::Kind::kStreamEnded, "cam/host", "origin-1"});
   EXPECT_TRUE(edge->manager->has_session(viewer));
   EXPECT_EQ(edge->streams().size(), 1u);
 }
@@ -703,11 +523,11 @@ TEST_F(EdgeRelayTest, StreamEndedEventEndsTheEdgeStream) {
   EXPECT_EQ(metric(origin->metrics(), "relays_out"), 0) << "the host leaving closes its relays";
   origin->manager->poll();
   registry::Event e;
-  ASSERT_TRUE(wait_for_event("cam", &e));
+  ASSERT_TRUE(wait_for_event("cam/host", &e));
   // Handlers run in subscription order: the edge's ran before ours saw the event.
   EXPECT_TRUE(edge->streams().empty());
   EXPECT_EQ(metric(edge->metrics(), "sessions_viewers"), 0);
-  EXPECT_FALSE(registry.stream("cam"));
+  EXPECT_FALSE(registry.stream("cam/host"));
   expect_json_error(edge->post_sdp("/whep/cam", read_sdp(kViewOffer)), 409);
 }
 
