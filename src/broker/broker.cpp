@@ -188,12 +188,13 @@ http::Response Broker::handle_whep(const http::Request& request) {
     // RFC 9725 leaves the status open; 409 + Retry-After matches the nodes (the README's HTTP API).
     return retry_later(409, "stream-not-live", "stream '" + live + "' is not being published");
   }
-  if (auto ex = request.query_params.find("exclude"); ex != request.query_params.end()) {
-    const std::string self = registry::host_stream(live, ex->second);
-    for (const StreamClaim& h : hosts.value) {
-      if (h.stream == self && !h.origin_url.empty())
-        return redirect(redirect_location(h.origin_url, "whep", live, request.query));
-    }
+  if (auto ex = request.query_params.find("exclude"); ex != request.query_params.end() && valid_name(ex->second)) {
+    // The host's own claim, not the live's list: a cached list may predate a host that has
+    // just gone live and now watches its co-hosts (a missing claim is never cached).
+    auto self = registry_.read_stream(registry::host_stream(live, ex->second));
+    if (!self.ok) return registry_unavailable();
+    if (self.value && !self.value->origin_url.empty())
+      return redirect(redirect_location(self.value->origin_url, "whep", live, request.query));
   }
 
   auto alive = alive_nodes(*region);

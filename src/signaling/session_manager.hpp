@@ -248,6 +248,8 @@ class SessionManager final : public worker::SessionEvents {
     // the host, inactive, until it publishes again or host_return_grace runs out.
     bool inactive = false;
     Timestamp inactive_since{};
+    // Relayed: when a re-read of the live first missed its claim (zero while listed).
+    Timestamp unlisted_since{};
   };
   std::vector<ViewerLayerView> viewer_layers_locked(const StreamRecord& rec) const;
 

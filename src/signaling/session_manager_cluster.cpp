@@ -10,6 +10,12 @@
 
 namespace strata::signaling {
 
+namespace {
+// Two heartbeats: longer than an origin takes to claim its hosts again after a registry
+// restart (its next heartbeat), so only a host whose origin is gone goes inactive.
+constexpr Duration kUnlistedBeforeInactive = std::chrono::seconds(2);
+}  // namespace
+
 // Origin side: a request (from an edge, or from an origin whose hosts watch this host) for
 // every track and layer of one host's stream, "{live}/{host}". The link checks the request;
 // the relay session is ours to create. Only a host live here is served: a co-host relayed
@@ -188,6 +194,7 @@ void SessionManager::reattach_relay(const registry::StreamClaim& claim) {
   StreamRecord& rec = *found;
   remove_ingest_session_locked(rec);
   rec.inactive = false;
+  rec.unlisted_since = {};
   install_relay_locked(rec, std::get<RelayPlan>(plan));
   // The new ingest worker feeds every worker that has viewers of the stream.
   uint64_t source = rec.id;
@@ -232,9 +239,16 @@ void SessionManager::sync_live(const std::string& live) {
     StreamRecord& rec = it->second;
     if (!rec.relayed) continue;
     bool listed = std::any_of(hosts->begin(), hosts->end(), [&](const auto& c) { return c.stream == rec.name; });
-    if (listed) continue;
-    if (!rec.inactive) mark_inactive_locked(rec);
-    else if (now() - rec.inactive_since > options_.host_return_grace) expired.push_back(rec.name);
+    if (listed) {
+      rec.unlisted_since = {};
+      continue;
+    }
+    // A registry that restarted empty lists no claim until the origins' next heartbeat
+    // re-takes them (≤ 1 s): only a host missing from reads kUnlistedBeforeInactive apart
+    // lost its origin. Media keeps flowing meanwhile, so a restart disturbs no viewer.
+    if (rec.unlisted_since == Timestamp{}) rec.unlisted_since = now();
+    if (!rec.inactive && now() - rec.unlisted_since >= kUnlistedBeforeInactive) mark_inactive_locked(rec);
+    else if (rec.inactive && now() - rec.inactive_since > options_.host_return_grace) expired.push_back(rec.name);
   }
   for (auto& name : expired) end_stream_locked(name, "did not come back within the grace period");
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/broker.hpp"
+#include "registry/cached_registry.hpp"
 #include "registry/memory_registry.hpp"
 
 namespace strata::broker {
@@ -58,6 +59,24 @@ TEST(BrokerOnMemoryRegistry, ViewerFollowsRelayUntilItExpires) {
   clock.advance(5s);
   EXPECT_EQ(broker.handle_whep(post("whep", "cam")).header("Location"),
             "http://e1:8080/whep/cam");
+}
+
+// A host that has just gone live watches its co-hosts (?exclude=<itself>) at once: the broker
+// must send it to its own origin even while its cached list of the live's hosts predates it.
+TEST(BrokerOnMemoryRegistry, HostWatchingRightAfterGoingLiveGoesToItsOrigin) {
+  FakeClock clock;
+  auto backend = std::make_unique<registry::MemoryRegistry>(clock);
+  registry::MemoryRegistry& mem = *backend;
+  registry::CachedRegistry cached(std::move(backend), clock, {.background_refresh = false});
+  Broker broker(cached, {.region = "eu"}, [] { return uint64_t(0); });
+  mem.put_node(node("e1", "edge", 0), 60s);
+  mem.claim_stream({"duo/ann", "o1", "eu", "http://o1:8080"}, 60s);
+  auto req = post("whep", "duo");
+  EXPECT_EQ(broker.handle_whep(req).header("Location"), "http://e1:8080/whep/duo");  // caches [ann]
+  mem.claim_stream({"duo/bob", "o2", "eu", "http://o2:8080"}, 60s);  // by bob's origin, not through this cache
+  req.query = "exclude=bob";
+  req.query_params["exclude"] = "bob";
+  EXPECT_EQ(broker.handle_whep(req).header("Location"), "http://o2:8080/whep/duo?exclude=bob");
 }
 
 }  // namespace

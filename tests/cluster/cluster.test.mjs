@@ -111,7 +111,7 @@ describe('strata origin-edge cluster', { timeout: 240000 }, () => {
     for (const s of STREAMS) await hosts.publish(s);
     const { value: streams } = await waitUntil(async () => {
       const list = await cluster.brokerStreams();
-      return STREAMS.every((s) => list.some((e) => e.name === s)) && list;
+      return STREAMS.every((s) => list.some((e) => e.live === s)) && list;
     }, 5000, 'broker lists all six streams');
     const perOrigin = {};
     for (const o of cluster.origins) {
@@ -120,7 +120,7 @@ describe('strata origin-edge cluster', { timeout: 240000 }, () => {
     }
     report('hosts per origin', perOrigin);
     for (const s of STREAMS) {
-      const entry = streams.find((e) => e.name === s);
+      const entry = streams.find((e) => e.live === s);
       assert.ok(perOrigin[entry.origin_id]?.includes(s), `broker says ${s} is on ${entry.origin_id}, which does not list it`);
     }
     for (const [id, names] of Object.entries(perOrigin)) {
@@ -179,7 +179,7 @@ describe('strata origin-edge cluster', { timeout: 240000 }, () => {
     let totalPairs = 0;
     const pairsPerOrigin = {};
     for (const s of STREAMS) {
-      const entry = brokerStreams.find((e) => e.name === s);
+      const entry = brokerStreams.find((e) => e.live === s);
       const edges = [...pairs].filter(([, set]) => set.has(s)).map(([e]) => e).sort();
       assert.deepEqual([...(entry?.relays ?? [])].sort(), edges, `broker relays of ${s}`);
       totalPairs += edges.length;
@@ -370,7 +370,7 @@ describe('strata origin-edge cluster', { timeout: 240000 }, () => {
   scenario('7: origin kill -9, hosts republish: edge viewers decode again within 3 s without a new WHEP', 45000, async () => {
     const brokerStreams = await cluster.brokerStreams();
     const live = STREAMS.filter((s) => viewerIds(s).length > 0);
-    const onOrigin = (o) => live.filter((s) => brokerStreams.find((e) => e.name === s)?.origin_id === o.id);
+    const onOrigin = (o) => live.filter((s) => brokerStreams.find((e) => e.live === s)?.origin_id === o.id);
     const victim = [...cluster.origins].sort((a, b) => onOrigin(b).length - onOrigin(a).length)[0];
     const moved = onOrigin(victim);
     const healthy = await decodingNow();

@@ -127,7 +127,7 @@ describe('regions', { skip }, () => {
     assert.ok(published.value.location.startsWith(urls.node('a')), `host placed on ${published.value.location}`);
     // The claim is global: B's broker sees the stream with its origin in region a.
     await waitUntil(async () => (await nsJson(net.ns.b, `${urls.broker('b')}/api/v1/streams`)).streams
-      ?.find((s) => s.name === STREAM && s.origin_region === 'a'), 5000, 'B sees the claim');
+      ?.find((s) => s.live === STREAM && s.origin_region === 'a'), 5000, 'B sees the claim');
   });
 
   step('a viewer in B is placed on B\'s edge, which relays from A\'s origin; frames decode', 30000, async () => {
@@ -142,13 +142,13 @@ describe('regions', { skip }, () => {
     assert.ok(v.frames >= MIN_FRAMES, `decoded ${v.frames} frames, want >= ${MIN_FRAMES}`);
     // B's broker: the stream's origin is in A and B's edge relays it (relay record, region-scoped).
     const streams = (await nsJson(net.ns.b, `${urls.broker('b')}/api/v1/streams`)).streams;
-    const s = streams.find((x) => x.name === STREAM);
+    const s = streams.find((x) => x.live === STREAM);
     report('stream as B sees it', s);
     assert.equal(s.origin_region, 'a');
     assert.equal(s.origin_id, 'origin-a');
     assert.deepEqual(s.relays, ['edge-b']);
     // A's own relay record set for the stream stays empty: records are per region.
-    const inA = (await nsJson(net.ns.a, `${urls.broker('a')}/api/v1/streams`)).streams.find((x) => x.name === STREAM);
+    const inA = (await nsJson(net.ns.a, `${urls.broker('a')}/api/v1/streams`)).streams.find((x) => x.live === STREAM);
     assert.deepEqual(inA.relays, []);
   });
 

@@ -163,14 +163,22 @@ class SolidVideoTrack(VideoStreamTrack):
 # --- HTTP --------------------------------------------------------------------------------------
 
 def post_sdp(url, sdp, timeout=10):
-    """POST an SDP offer; returns (status, headers, body) for any status."""
-    req = urllib.request.Request(url, data=sdp.encode(), method="POST",
-                                 headers={"Content-Type": "application/sdp"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            return res.status, res.headers, res.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, err.read().decode(errors="replace")
+    """POST an SDP offer; returns (status, headers, body, url) for any status. A broker's 307/308
+    (RFC 9725 §4.5) is followed with the same offer, up to 3 times; `url` is the one that answered,
+    the base of the answer's relative Location and Link."""
+    for _ in range(4):
+        req = urllib.request.Request(url, data=sdp.encode(), method="POST",
+                                     headers={"Content-Type": "application/sdp"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as res:
+                return res.status, res.headers, res.read().decode(), url
+        except urllib.error.HTTPError as err:
+            body = err.read().decode(errors="replace")
+            if err.code in (307, 308) and err.headers.get("Location"):
+                url = urllib.parse.urljoin(url, err.headers.get("Location"))
+                continue
+            return err.code, err.headers, body, url
+    return 508, {}, "too many redirects", url
 
 
 def sse_link(headers, base_url):
@@ -495,12 +503,12 @@ async def post_retrying(url, offer, what, deadline):
     """POSTs in an executor; retries 409 + Retry-After (live not live yet) until the deadline."""
     loop = asyncio.get_running_loop()
     while True:
-        status, headers, body = await loop.run_in_executor(None, post_sdp, url, offer)
+        status, headers, body, answered = await loop.run_in_executor(None, post_sdp, url, offer)
         if status == 409 and headers.get("Retry-After") and time.monotonic() < deadline:
             log(f"{what}: 409 {body[:120]}, retrying")
             await asyncio.sleep(min(float(headers.get("Retry-After") or 0.5), 0.5))
             continue
-        return status, headers, body
+        return status, headers, body, answered
 
 
 async def run(args):
@@ -531,7 +539,8 @@ async def run(args):
             emit("publish_offer", sdp=offer)
         else:
             url = whip_url(args)
-            status, headers, body = await loop.run_in_executor(None, post_sdp, url, offer)
+            # A host whose previous origin died is refused (409 + Retry-After) until its claim lapses.
+            status, headers, body, url = await post_retrying(url, offer, "publish", deadline)
             if status != 201:
                 emit("error", what="publish", status=status, body=body)
                 await pub_pc.close()
@@ -565,7 +574,7 @@ async def run(args):
             emit("watch_offer", sdp=offer)
         else:
             url = whep_url(args)
-            status, headers, body = await post_retrying(url, offer, "watch", deadline)
+            status, headers, body, url = await post_retrying(url, offer, "watch", deadline)
             if status != 201:
                 emit("error", what="watch", status=status, body=body)
                 code = 2

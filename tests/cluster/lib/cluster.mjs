@@ -52,10 +52,12 @@ export async function waitUntil(pred, ms, what, everyMs = 100) {
 }
 
 class Node {
-  constructor(cluster, { role, id }) {
+  constructor(cluster, { role, id, region = 'a', args = [] }) {
     this.cluster = cluster;
     this.role = role;
     this.id = id;
+    this.region = region;
+    this.args = args;     // extra command-line arguments of this node
     this.procs = [];   // every incarnation, for the logs
     this.proc = null;
   }
@@ -69,10 +71,10 @@ class Node {
       if (!this.port || attempt > 1) this.port = await freeTcpPort();
       if (!this.udpPort || attempt > 1) this.udpPort = await randomFreeUdpPort();
       this.httpUrl = `http://127.0.0.1:${this.port}`;
-      const args = ['node', '--role', this.role, '--region', 'a', '--http', `127.0.0.1:${this.port}`,
+      const args = ['node', '--role', this.role, '--region', this.region, '--http', `127.0.0.1:${this.port}`,
         '--udp-port', String(this.udpPort), '--workers', '1', '--public-ip', '127.0.0.1',
         '--registry', c.registryUrl, '--cluster-secret-file', c.secretFile, '--node-id', this.id,
-        '--relay-linger', String(c.opts.relayLinger), ...c.opts.nodeArgs];
+        '--relay-linger', String(c.opts.relayLinger), ...c.opts.nodeArgs, ...this.args];
       const proc = startProcess(c.bin, args, { name: this.id });
       proc.lines.push(`[harness] ${c.bin} ${args.join(' ')}`);
       this.procs.push(proc);
@@ -100,6 +102,7 @@ export class Cluster {
     this.redisProcs = [];
     this.nodes = [];
     this.extraProcs = [];   // client processes registered for the logs
+    this.brokers = {};      // region -> { url, proc }; this.broker / brokerUrl are region a's
   }
 
   get origins() { return this.nodes.filter((n) => n.role === 'origin'); }
@@ -132,13 +135,28 @@ export class Cluster {
   stopRedis() { return this.redis.stop(3000); }
   get registryUrl() { return `redis://127.0.0.1:${this.redisPort}`; }
 
-  async startBroker() {
-    this.brokerPort = await freeTcpPort();
-    this.brokerUrl = `http://127.0.0.1:${this.brokerPort}`;
-    const args = ['broker', '--region', 'a', '--http', `127.0.0.1:${this.brokerPort}`, '--registry', this.registryUrl];
-    this.broker = startProcess(this.bin, args, { name: 'broker' });
-    this.broker.lines.push(`[harness] ${this.bin} ${args.join(' ')}`);
-    await waitHttp(this.broker, `${this.brokerUrl}/healthz`);
+  // A broker of `region` (several regions share the one Redis, as in the reference setup).
+  async startBroker(region = 'a') {
+    const port = await freeTcpPort();
+    const url = `http://127.0.0.1:${port}`;
+    const args = ['broker', '--region', region, '--http', `127.0.0.1:${port}`, '--registry', this.registryUrl];
+    const proc = startProcess(this.bin, args, { name: region === 'a' ? 'broker' : `broker-${region}` });
+    proc.lines.push(`[harness] ${this.bin} ${args.join(' ')}`);
+    this.brokers[region] = { url, proc };
+    if (region === 'a') {
+      this.brokerPort = port;
+      this.brokerUrl = url;
+      this.broker = proc;
+    }
+    await waitHttp(proc, `${url}/healthz`);
+    return url;
+  }
+
+  // Starts one more node: { role, id, region, args }.
+  async addNode(spec) {
+    const node = new Node(this, spec);
+    this.nodes.push(node);
+    return node.start();
   }
 
   async start() {
@@ -164,7 +182,9 @@ export class Cluster {
   // Strata processes that died on their own (not through kill9/stop) are a failure of the test.
   unexpectedExits() {
     const dead = [];
-    if (this.broker && !this.broker.running()) dead.push({ name: 'broker', status: this.broker.exitStatus });
+    for (const [region, b] of Object.entries(this.brokers)) {
+      if (!b.proc.running()) dead.push({ name: `broker-${region}`, status: b.proc.exitStatus });
+    }
     for (const n of this.nodes) {
       if (n.proc && !n.proc.running() && !n.killed) dead.push({ name: n.id, status: n.proc.exitStatus });
     }
@@ -172,7 +192,8 @@ export class Cluster {
   }
 
   allProcs() {
-    return [...this.redisProcs, ...(this.broker ? [this.broker] : []), ...this.nodes.flatMap((n) => n.procs), ...this.extraProcs];
+    return [...this.redisProcs, ...Object.values(this.brokers).map((b) => b.proc), ...this.nodes.flatMap((n) => n.procs),
+      ...this.extraProcs];
   }
 
   saveLogs(dir, err) {
@@ -187,7 +208,7 @@ export class Cluster {
   async stop() {
     for (const p of this.extraProcs) await p.stop(3000);
     for (const n of this.nodes) await n.stop();
-    if (this.broker) await this.broker.stop(5000);
+    for (const b of Object.values(this.brokers)) await b.proc.stop(5000);
     if (this.redis) await this.redis.stop(3000);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
