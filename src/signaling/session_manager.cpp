@@ -287,6 +287,12 @@ void SessionManager::on_session_ended(uint64_t session_id, std::string reason) {
   }
 }
 
+size_t SessionManager::client_sessions_locked() const {
+  return size_t(std::count_if(sessions_.begin(), sessions_.end(), [](const auto& kv) {
+    return kv.second.kind == Kind::kPublisher || kv.second.kind == Kind::kViewer;
+  }));
+}
+
 size_t SessionManager::session_count() const {
   std::lock_guard lock(mu_);
   return sessions_.size();

@@ -283,6 +283,10 @@ class SessionManager final : public worker::SessionEvents {
   StreamRecord* find_source_locked(std::string_view live, std::string_view host);
   StreamRecord* find_source_locked(std::string_view stream_key);
   size_t live_viewer_count_locked(const std::string& live) const;
+  // Hosts' and viewers' sessions: what --max-sessions and the node record's load count.
+  // Relay sessions are the cluster's own and never refused (a host watching its co-hosts
+  // must not be turned away because its origin pulled them).
+  size_t client_sessions_locked() const;
   worker::SlotSource slot_source(const StreamRecord& rec) const;
   // Rewires fan-out for every slot change, tells viewers whom their slots show and which
   // slot is favored, and sends the live's event to its sessions.

@@ -285,7 +285,7 @@ void SessionManager::poll() {
   {
     std::lock_guard lock(mu_);
     collect_poll_work_locked(now, beat, &kept, &sync);
-    load.sessions = uint32_t(sessions_.size());
+    load.sessions = uint32_t(client_sessions_locked());
   }
   cluster_->send_queued();
   // The heartbeat before any relay work: a re-attach may wait on an origin, and a node

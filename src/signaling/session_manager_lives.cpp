@@ -142,7 +142,7 @@ std::optional<ApiError> SessionManager::check_host_codecs_locked(const std::stri
 std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std::string& live, const std::string& host,
                                                                        const sdp::SessionDescription& offer) {
   std::lock_guard lock(mu_);
-  if (sessions_.size() >= options_.max_sessions)
+  if (client_sessions_locked() >= options_.max_sessions)
     return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
   if (find_source_locked(live, host)) {
     ++rejected_total_;
@@ -240,7 +240,7 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& l
     ++rejected_total_;
     return ApiError{409, "stream-not-live", "live '" + live + "' has no host yet; retry later", 2};
   }
-  if (sessions_.size() >= options_.max_sessions)
+  if (client_sessions_locked() >= options_.max_sessions)
     return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
   // Every slot is negotiated with the live's codecs (its hosts all send the same ones).
   const auto host_tracks = live_tracks_locked(live);
