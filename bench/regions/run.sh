@@ -5,11 +5,18 @@
 # Prints connection time (WHEP POST -> first frame), viewer<->server RTT (RTCP) and loss after
 # retransmission, direct vs regional, with the reduction.
 #
+# Battle run: host A in region A and host B among the users of region B watch each other
+# (tests/cluster/lib/battle_host.py: capture time stamped in the picture, one-way delay per
+# frame). Once with both hosts on A's origin (B asks A's broker and joins as a guest over the
+# users' long path), once through the origins (B asks B's broker and publishes on B's origin;
+# the origins relay each host to the other over the backbone). Prints host-to-host delay and
+# round trip (A->B + B->A), p50 and p95.
+#
 # Network: namespaces rga (region A), rgb (region B), rgv (viewers) joined by tools/wan-emu with
 # bench/regions/profile.toml (or plain veth pairs with --net veth: no delay or loss, for development).
 #
 # Usage (root): bench/regions/run.sh [--viewers 50] [--procs 5] [--duration 20] [--spread 10] [--net wan|veth]
-#                                    [--build build/release] [--seed 1] [--out DIR]
+#                                    [--build build/release] [--seed 1] [--out DIR] [--only viewers|battle]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +30,7 @@ SEED=1
 PROCS=5
 OUT=""
 PROFILE="$HERE/profile.toml"
+ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --viewers) VIEWERS="$2"; shift 2 ;;
@@ -34,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --seed) SEED="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --profile) PROFILE="$2"; shift 2 ;;
+    --only) ONLY="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +51,7 @@ STRATA="${STRATA_BIN:-$BUILD/src/app/strata}"
 WANEMU="${WANEMU_BIN:-$BUILD/tools/wan-emu/wan-emu}"
 PY=/usr/bin/python3
 CLIENTS="$ROOT/tests/cluster/lib/regions_clients.py"
+BATTLE="$ROOT/tests/cluster/lib/battle_host.py"
 [[ -x "$STRATA" ]] || { echo "no strata binary at $STRATA (--build DIR or STRATA_BIN)" >&2; exit 1; }
 [[ $NET == veth || -x "$WANEMU" ]] || { echo "no wan-emu at $WANEMU (--build DIR, WANEMU_BIN, or --net veth)" >&2; exit 1; }
 OUT="${OUT:-$(mktemp -d /tmp/strata-regions.XXXXXX)}"
@@ -117,10 +127,49 @@ start broker-b rgb "$STRATA" broker --region b --http $B:8080 --registry "$REG"
 start_node origin-a rga origin a $A 8081 40000
 start_node edge-a rga edge a $A 8082 40100
 start_node edge-b rgb edge b $B 8081 40000
-for u in "rga http://$A:8080" "rgb http://$B:8080" "rga http://$A:8081" "rga http://$A:8082" "rgb http://$B:8081"; do
+start_node origin-b rgb origin b $B 8083 40200
+for u in "rga http://$A:8080" "rgb http://$B:8080" "rga http://$A:8081" "rga http://$A:8082" "rgb http://$B:8081" \
+         "rgb http://$B:8083"; do
   wait_http ${u% *} "${u#* }/healthz"
 done
 sleep 2   # node records reach the brokers
+
+
+# battle NAME BROKER-OF-B: hosts A (region A, A's broker) and B (with the users of region B, asking
+# BROKER-OF-B) watch each other for $DURATION seconds in live battle-NAME.
+battle() {
+  echo "run.sh: battle ($1): A via A's broker, B via $2..."
+  ip netns exec rga "$PY" -u "$BATTLE" "http://$A:8080" "battle-$1" A --duration "$DURATION" >"$OUT/battle-$1-A.jsonl" 2>"$OUT/battle-$1-A.err" &
+  local a=$!
+  ip netns exec rgv "$PY" -u "$BATTLE" "$2" "battle-$1" B --duration "$DURATION" >"$OUT/battle-$1-B.jsonl" 2>"$OUT/battle-$1-B.err" &
+  local b=$!
+  wait $a $b || true
+}
+if [[ $ONLY != viewers ]]; then
+  battle one-origin "http://$A:8080"
+  battle origins "http://$B:8080"
+  "$PY" - "$OUT" <<'PYEOF' | tee "$OUT/battle.md"
+import json, sys
+out = sys.argv[1]
+def result(run, who):
+    for line in open(f"{out}/battle-{run}-{who}.jsonl"):
+        if line.startswith("{") and '"result"' in line:
+            return json.loads(line)
+    return None
+print("| battle | B's origin | A->B p50 / p95 (ms) | B->A p50 / p95 (ms) | host-to-host RTT p50 / p95 (ms) | frames A, B |")
+print("|---|---|---|---|---|---|")
+for run, label in (("one-origin", "both hosts on A's origin"), ("origins", "each host on its region's origin")):
+    a, b = result(run, "A"), result(run, "B")
+    if not a or not b or "one_way_ms" not in a or "one_way_ms" not in b:
+        print(f"| {label} | - | failed: see battle-{run}-*.jsonl | | | |")
+        continue
+    node = b["publish_location"].split("/")[2]
+    ab, ba = b["one_way_ms"], a["one_way_ms"]  # what B saw of A, what A saw of B
+    print(f"| {label} | {node} | {ab['p50']:.0f} / {ab['p95']:.0f} | {ba['p50']:.0f} / {ba['p95']:.0f} | "
+          f"{ab['p50'] + ba['p50']:.0f} / {ab['p95'] + ba['p95']:.0f} | {a['samples']}, {b['samples']} |")
+PYEOF
+  [[ $ONLY == battle ]] && exit 0
+fi
 
 start host rga "$PY" -u "$CLIENTS" host "http://$A:8080" live --size 160x120 --fps 15
 for _ in $(seq 100); do grep -q '"published"' "$OUT/host.log" && break; sleep 0.2; done

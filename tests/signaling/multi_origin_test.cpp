@@ -3,6 +3,7 @@
 // co-hosts on their origin, hosts joining later and hosts whose origin died.
 #include "cluster_fixture.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "slots_offer.hpp"
@@ -180,6 +181,26 @@ TEST_F(MultiOriginTest, AHostWhoseOriginDiedIsInactiveUntilItComesBack) {
   edge->manager->poll();
   EXPECT_EQ(sources(*edge, "duo").size(), 1u);
   EXPECT_TRUE(edge->manager->has_session(viewer));
+}
+
+// --max-sessions counts hosts' and viewers' sessions: a host watching its co-hosts is not
+// refused because its origin pulled them, and edges are still served relays of a full origin.
+TEST_F(MultiOriginTest, RelaysDoNotCountAgainstMaxSessions) {
+  Node& small = make_node(NodeRole::kOrigin, "origin-small", /*http=*/true, kSecret, 10s,
+                          [](SessionManagerOptions& o) { o.max_sessions = 2; });
+  ASSERT_FALSE(publish(*o2, "duo", "bob").empty());
+  ASSERT_FALSE(publish(small, "duo", "ann").empty());
+  ASSERT_FALSE(small.create("/whep/duo?exclude=ann", read_sdp(kViewOffer)).empty()) << "pulls bob, then answers";
+  EXPECT_EQ(metric(small.metrics(), "relays_in"), 1);
+  expect_json_error(small.post_sdp("/whip/duo?host=cid", read_sdp(kPublishOffer)), 503, "overloaded");
+  ASSERT_FALSE(edge->create("/whep/duo", read_sdp(kViewOffer)).empty());
+  EXPECT_EQ(sources(small, "duo")["ann"].second, 1) << "a full origin still serves its host to edges";
+  std::this_thread::sleep_for(1050ms);
+  small.manager->poll();  // a heartbeat
+  auto records = registry.nodes("local");
+  auto rec = std::find_if(records.begin(), records.end(), [](const auto& n) { return n.id == "origin-small"; });
+  ASSERT_NE(rec, records.end());
+  EXPECT_EQ(rec->sessions, 2u) << "the node record's load: 2 client sessions, not the 2 relays";
 }
 
 }  // namespace

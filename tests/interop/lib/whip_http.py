@@ -24,14 +24,15 @@ class WhipError(Exception):
         self.headers = headers
 
 
-def endpoint(server_url, kind, stream):
-    return urllib.parse.urljoin(server_url, f"/{kind}/{urllib.parse.quote(stream, safe='')}")
+def endpoint(server_url, kind, stream, query=""):
+    url = urllib.parse.urljoin(server_url, f"/{kind}/{urllib.parse.quote(stream, safe='')}")
+    return f"{url}?{query}" if query else url
 
 
-def post_offer(server_url, kind, stream, offer_sdp, timeout=10, max_redirects=3):
+def post_offer(server_url, kind, stream, offer_sdp, timeout=10, max_redirects=3, query=""):
     """POST the SDP offer; returns (absolute session URL, etag, answer SDP). Raises WhipError on non-201.
     Follows 307/308 redirects (a broker placing the session, RFC 9725 §4.5) by repeating the POST."""
-    url = endpoint(server_url, kind, stream)
+    url = endpoint(server_url, kind, stream, query)
     for _ in range(max_redirects + 1):
         req = urllib.request.Request(url, data=offer_sdp.encode(), method="POST",
                                      headers={"Content-Type": "application/sdp"})
@@ -52,13 +53,13 @@ def post_offer(server_url, kind, stream, offer_sdp, timeout=10, max_redirects=3)
     raise WhipError(310, f"more than {max_redirects} redirects", {})
 
 
-def post_offer_retrying(server_url, kind, stream, offer_sdp, deadline_s, clock):
+def post_offer_retrying(server_url, kind, stream, offer_sdp, deadline_s, clock, query=""):
     """Like post_offer, but retries while the server says 409 (stream not live yet, RFC 9725 WHEP)
     honouring Retry-After (capped at 1 s) until clock() passes deadline_s."""
     import time
     while True:
         try:
-            return post_offer(server_url, kind, stream, offer_sdp)
+            return post_offer(server_url, kind, stream, offer_sdp, query=query)
         except WhipError as err:
             if err.status not in (404, 409) or clock() >= deadline_s:
                 raise
