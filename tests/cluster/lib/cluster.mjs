@@ -152,6 +152,13 @@ export class Cluster {
     return url;
   }
 
+  // Every broker process: startBroker's, and `broker` when a test set it itself (cluster_bwe).
+  brokerProcs() {
+    const procs = Object.values(this.brokers).map((b) => b.proc);
+    if (this.broker && !procs.includes(this.broker)) procs.push(this.broker);
+    return procs;
+  }
+
   // Starts one more node: { role, id, region, args }.
   async addNode(spec) {
     const node = new Node(this, spec);
@@ -182,9 +189,7 @@ export class Cluster {
   // Strata processes that died on their own (not through kill9/stop) are a failure of the test.
   unexpectedExits() {
     const dead = [];
-    for (const [region, b] of Object.entries(this.brokers)) {
-      if (!b.proc.running()) dead.push({ name: `broker-${region}`, status: b.proc.exitStatus });
-    }
+    for (const b of this.brokerProcs()) if (!b.running()) dead.push({ name: b.name, status: b.exitStatus });
     for (const n of this.nodes) {
       if (n.proc && !n.proc.running() && !n.killed) dead.push({ name: n.id, status: n.proc.exitStatus });
     }
@@ -192,8 +197,7 @@ export class Cluster {
   }
 
   allProcs() {
-    return [...this.redisProcs, ...Object.values(this.brokers).map((b) => b.proc), ...this.nodes.flatMap((n) => n.procs),
-      ...this.extraProcs];
+    return [...this.redisProcs, ...this.brokerProcs(), ...this.nodes.flatMap((n) => n.procs), ...this.extraProcs];
   }
 
   saveLogs(dir, err) {
@@ -208,7 +212,7 @@ export class Cluster {
   async stop() {
     for (const p of this.extraProcs) await p.stop(3000);
     for (const n of this.nodes) await n.stop();
-    for (const b of Object.values(this.brokers)) await b.proc.stop(5000);
+    for (const b of this.brokerProcs()) await b.stop(5000);
     if (this.redis) await this.redis.stop(3000);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
