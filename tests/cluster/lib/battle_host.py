@@ -7,7 +7,11 @@ decode time here. All network namespaces share one machine clock, so that is the
 delay host to host, encoder and decoder included. Runs inside `ip netns exec`: arguments in,
 JSON lines out.
 
-  battle_host.py BROKER_URL LIVE NAME [--duration 20] [--fps 15] [--timeout 30]
+  battle_host.py BROKER_URL LIVE NAME [--duration 20] [--warmup 5] [--fps 15] [--timeout 30]
+
+Frames of the first --warmup seconds after the co-host's first frame are not counted: a start
+from the server's keyframe cache plays the last seconds fast (their capture times are old), and
+the receivers' jitter buffers settle.
 
 Events: published {location}, watching {location}, result {name, samples, one_way_ms: {p50,
 p95, p99, max}, frames, bad_codes, publish_location, watch_location}, failed {stage, error}.
@@ -89,13 +93,20 @@ def percentile(values, p):
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-async def watch(track, samples, counts, until):
-    while time.monotonic() < until:
+async def watch(track, samples, counts, warmup, duration):
+    until = counted_from = None
+    while until is None or time.monotonic() < until:
         try:
-            frame = await asyncio.wait_for(track.recv(), max(0.1, until - time.monotonic()))
+            left = 30 if until is None else max(0.1, until - time.monotonic())
+            frame = await asyncio.wait_for(track.recv(), left)
         except (MediaStreamError, asyncio.TimeoutError):
             return
         arrived = now_ms() & MASK
+        if until is None:
+            counted_from = time.monotonic() + warmup
+            until = counted_from + duration
+        if time.monotonic() < counted_from:
+            continue
         if frame.width != WIDTH or frame.height != HEIGHT:
             continue
         counts["frames"] += 1
@@ -142,14 +153,14 @@ async def run(args):
     emit("watching", location=view_loc)
     track = await asyncio.wait_for(tracks.get(), args.timeout)
     samples, counts = [], {"frames": 0, "bad_codes": 0}
-    # The co-host may join later: the first seconds without frames do not count.
-    await watch(track, samples, counts, time.monotonic() + args.duration)
+    await watch(track, samples, counts, args.warmup, args.duration)
     result = dict(name=args.name, samples=len(samples), frames=counts["frames"], bad_codes=counts["bad_codes"],
                   publish_location=pub_loc, watch_location=view_loc)
     if samples:
         result["one_way_ms"] = {"p50": statistics.median(samples), "p95": percentile(samples, 95),
                                 "p99": percentile(samples, 99), "max": max(samples)}
     emit("result", **result)
+    await asyncio.sleep(3)  # the co-host may still be measuring: keep sending a little longer
     for loc in (view_loc, pub_loc):
         await loop.run_in_executor(None, delete_session, loc, 2)
     await view.close()
@@ -163,6 +174,7 @@ def main():
     ap.add_argument("live")
     ap.add_argument("name")
     ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--warmup", type=float, default=5)
     ap.add_argument("--fps", type=float, default=15)
     ap.add_argument("--timeout", type=float, default=30)
     sys.exit(asyncio.run(run(ap.parse_args())))
