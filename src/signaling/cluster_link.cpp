@@ -260,6 +260,13 @@ std::optional<std::vector<registry::StreamClaim>> RegistryClusterLink::live_host
   return std::move(read.value);
 }
 
+std::optional<bool> RegistryClusterLink::node_alive(const std::string& id, const std::string& region) {
+  auto read = registry_.read_nodes(region);
+  if (!read.ok) return std::nullopt;
+  return std::any_of(read.value.begin(), read.value.end(),
+                     [&](const registry::NodeRecord& n) { return n.id == id && n.ttl_left > Duration::zero(); });
+}
+
 RelaySetupLock RegistryClusterLink::lock_relay_setup(const std::string& stream) {
   std::shared_ptr<std::mutex> strong;
   {

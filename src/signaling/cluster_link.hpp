@@ -145,6 +145,9 @@ class ClusterLink {
   // The live's hosts as the registry lists them (registry::Registry::read_live); nullopt
   // when the registry did not answer.
   virtual std::optional<std::vector<registry::StreamClaim>> live_hosts(const std::string& live) = 0;
+  // Whether node `id` of `region` has a live record (the broker's rule); nullopt when the
+  // registry did not answer.
+  virtual std::optional<bool> node_alive(const std::string& id, const std::string& region) = 0;
   virtual RelaySetupLock lock_relay_setup(const std::string& stream) = 0;
   // The origin that publishes `stream`, or 409 stream-not-live / 503 registry-unavailable.
   virtual std::variant<registry::StreamClaim, ApiError> find_origin(const std::string& stream) = 0;
@@ -180,6 +183,7 @@ class StandaloneClusterLink final : public ClusterLink {
   std::optional<std::vector<registry::StreamClaim>> live_hosts(const std::string&) override {
     return std::vector<registry::StreamClaim>{};
   }
+  std::optional<bool> node_alive(const std::string&, const std::string&) override { return true; }
   RelaySetupLock lock_relay_setup(const std::string&) override { return {}; }
   std::variant<registry::StreamClaim, ApiError> find_origin(const std::string& stream) override;
   std::optional<registry::StreamClaim> moved_claim(const std::string&, const std::string&) override {
@@ -209,6 +213,7 @@ class RegistryClusterLink final : public ClusterLink {
   void send_queued() override;
   void heartbeat(const NodeLoad& load, const NodeStreams& streams) override;
   std::optional<std::vector<registry::StreamClaim>> live_hosts(const std::string& live) override;
+  std::optional<bool> node_alive(const std::string& id, const std::string& region) override;
   RelaySetupLock lock_relay_setup(const std::string& stream) override;
   std::variant<registry::StreamClaim, ApiError> find_origin(const std::string& stream) override;
   std::optional<registry::StreamClaim> moved_claim(const std::string& stream, const std::string& origin_id) override;

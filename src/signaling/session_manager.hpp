@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -201,6 +202,7 @@ class SessionManager final : public worker::SessionEvents {
   void on_session_ended(uint64_t session_id, std::string reason) override;
   void on_layer_ssrc_learned(uint64_t session_id, uint32_t track, int layer, uint32_t ssrc, bool rtx) override;
   void on_audio_level(uint64_t session_id, uint8_t level) override;
+  void on_upstream_stalled(uint64_t session_id, bool stalled) override;
 
   LivesView lives_view() const;
 
@@ -243,6 +245,8 @@ class SessionManager final : public worker::SessionEvents {
     Timestamp started{};
     bool relayed = false;                      // fed by a relay from the host's origin
     std::string origin_id;                     // relayed: the origin it relays from
+    std::string origin_region;
+    bool stalled = false;                      // relayed: no RTP for a second (on_upstream_stalled)
     Timestamp idle_since{};                    // relayed: the live's last viewer here left (linger)
     // Relayed: the host's claim lapsed (its origin died); no ingest session, its slots keep
     // the host, inactive, until it publishes again or host_return_grace runs out.
@@ -271,6 +275,7 @@ class SessionManager final : public worker::SessionEvents {
   // and ends them after host_return_grace. From an event, and every heartbeat for each live
   // with viewers here (a missed event heals).
   void sync_live(const std::string& live);
+  std::set<std::string> dead_origins(const std::string& live, const std::vector<registry::StreamClaim>& hosts);
   void mark_inactive_locked(StreamRecord& rec);
   void remove_ingest_session_locked(StreamRecord& rec);
   void install_relay_locked(StreamRecord& rec, const RelayPlan& plan);

@@ -2,6 +2,8 @@
 // node (the origin's sending side, the edge's ingest and its re-attach), relay linger and
 // the control poll. Talking to the registry and to other nodes is the ClusterLink's.
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -62,6 +64,7 @@ void SessionManager::install_relay_locked(StreamRecord& rec, const RelayPlan& pl
   rec.publisher_worker = w;
   rec.tracks = plan.tracks;
   rec.origin_id = plan.claim.origin_id;
+  rec.origin_region = plan.claim.origin_region;
   uint64_t sid = s.id, source = rec.id;
   workers_.at(w).post([this, sid, source, config = plan.config, tracks = plan.tracks,
                        rtt = plan.setup_rtt](worker::Worker& wk) mutable {
@@ -194,6 +197,7 @@ void SessionManager::reattach_relay(const registry::StreamClaim& claim) {
   StreamRecord& rec = *found;
   remove_ingest_session_locked(rec);
   rec.inactive = false;
+  rec.stalled = false;
   rec.unlisted_since = {};
   install_relay_locked(rec, std::get<RelayPlan>(plan));
   // The new ingest worker feeds every worker that has viewers of the stream.
@@ -211,11 +215,35 @@ void SessionManager::reattach_relay(const registry::StreamClaim& claim) {
                rec.viewers.size());
 }
 
+// Origins of the live's relayed hosts that may be dead: those whose relay went silent, and
+// those an inactive host's claim still names. nullopt-free: an unanswered read counts as alive.
+std::set<std::string> SessionManager::dead_origins(const std::string& live,
+                                                   const std::vector<registry::StreamClaim>& hosts) {
+  std::map<std::string, std::string> suspects;  // origin id -> region
+  {
+    std::lock_guard lock(mu_);
+    const std::string prefix = live + "/";
+    for (auto it = streams_.lower_bound(prefix); it != streams_.end() && it->first.starts_with(prefix); ++it) {
+      const StreamRecord& rec = it->second;
+      if (!rec.relayed) continue;
+      if (!rec.inactive && rec.stalled) suspects.emplace(rec.origin_id, rec.origin_region);
+      for (const auto& c : hosts)
+        if (rec.inactive && c.stream == rec.name) suspects.emplace(c.origin_id, c.origin_region);
+    }
+  }
+  std::set<std::string> dead;
+  for (const auto& [id, region] : suspects) {
+    if (cluster_->node_alive(id, region) == false) dead.insert(id);
+  }
+  return dead;
+}
+
 void SessionManager::sync_live(const std::string& live) {
   auto hosts = cluster_->live_hosts(live);
   if (!hosts) return;  // the registry did not answer: change nothing, the next beat looks again
+  const std::set<std::string> dead = dead_origins(live, *hosts);
   for (const auto& claim : *hosts) {
-    if (claim.origin_id == cluster_->node_id()) continue;
+    if (claim.origin_id == cluster_->node_id() || dead.count(claim.origin_id)) continue;
     enum class Need { kNothing, kPull, kReattach } need = Need::kNothing;
     {
       std::lock_guard lock(mu_);
@@ -239,18 +267,32 @@ void SessionManager::sync_live(const std::string& live) {
     StreamRecord& rec = it->second;
     if (!rec.relayed) continue;
     bool listed = std::any_of(hosts->begin(), hosts->end(), [&](const auto& c) { return c.stream == rec.name; });
-    if (listed) {
-      rec.unlisted_since = {};
+    if (listed) rec.unlisted_since = {};
+    else if (rec.unlisted_since == Timestamp{}) rec.unlisted_since = now();
+    if (rec.inactive) {
+      if (now() - rec.inactive_since > options_.host_return_grace) expired.push_back(rec.name);
       continue;
     }
-    // A registry that restarted empty lists no claim until the origins' next heartbeat
-    // re-takes them (≤ 1 s): only a host missing from reads kUnlistedBeforeInactive apart
-    // lost its origin. Media keeps flowing meanwhile, so a restart disturbs no viewer.
-    if (rec.unlisted_since == Timestamp{}) rec.unlisted_since = now();
-    if (!rec.inactive && now() - rec.unlisted_since >= kUnlistedBeforeInactive) mark_inactive_locked(rec);
-    else if (rec.inactive && now() - rec.inactive_since > options_.host_return_grace) expired.push_back(rec.name);
+    // The host's origin is gone: its relay is silent and its node record lapsed (3 s), which
+    // comes before its claim does (5 s). Or the claim itself is gone, from two reads at least
+    // kUnlistedBeforeInactive apart: a registry that restarted empty lists no claim (and no
+    // node) until the origins' next heartbeat (≤ 1 s), and its relays keep flowing, so a
+    // restart disturbs no viewer.
+    if ((rec.stalled && dead.count(rec.origin_id)) ||
+        (!listed && now() - rec.unlisted_since >= kUnlistedBeforeInactive))
+      mark_inactive_locked(rec);
   }
   for (auto& name : expired) end_stream_locked(name, "did not come back within the grace period");
+}
+
+void SessionManager::on_upstream_stalled(uint64_t session_id, bool stalled) {
+  std::lock_guard lock(mu_);
+  auto sit = sessions_.find(session_id);
+  if (sit == sessions_.end() || sit->second.kind != Kind::kRelayIngest) return;
+  if (StreamRecord* rec = find_source_locked(sit->second.stream); rec && rec->publisher == session_id) {
+    rec->stalled = stalled;
+    if (stalled) spdlog::info("relay: '{}' from origin {} went silent", rec->name, rec->origin_id);
+  }
 }
 
 void SessionManager::on_registry_event(const registry::Event& event) {

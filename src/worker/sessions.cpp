@@ -187,6 +187,11 @@ void PublisherSession::on_rtp(PacketRef& packet, size_t len, Timestamp now) {
     return;
   }
   worker_.metrics().rtp_in.add();
+  last_rtp_ = now;
+  if (stall_reported_) {
+    stall_reported_ = false;
+    events_.on_upstream_stalled(id(), false);
+  }
   if (transport_cc_id_) {
     if (auto seq = rtp::read_transport_cc_seq(*p, transport_cc_id_)) transport_feedback_.on_packet(p->ssrc(), *seq, now);
   }
@@ -251,10 +256,17 @@ void PublisherSession::report_audio_level(Timestamp now) {
   loudest_level_ = -1;
 }
 
+void PublisherSession::check_stall(Timestamp now) {
+  if (stall_reported_ || last_rtp_ == Timestamp{} || now - last_rtp_ < kStallAfter) return;
+  stall_reported_ = true;
+  events_.on_upstream_stalled(id(), true);
+}
+
 void PublisherSession::on_tick(Timestamp now) {
   if (!tick_transport(now)) return;
   report_audio_level(now);
   if (transport_.state() != transport::TransportState::kConnected) return;
+  check_stall(now);
   Bytes rtcp;
   if (transport_feedback_.collect(now, rtcp)) {
     send_rtcp(rtcp);

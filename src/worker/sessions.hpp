@@ -31,6 +31,9 @@ class SessionEvents {
   // A host's loudest RFC 6464 audio level (-dBov, 0 loudest .. 127 silence) of the last
   // ~100 ms, for the live's active speaker.
   virtual void on_audio_level(uint64_t session_id, uint8_t level) { (void)session_id, (void)level; }
+  // A connected publisher (an edge's relay ingest included) received no RTP for
+  // PublisherSession::kStallAfter (stalled = true), or RTP again after that (false).
+  virtual void on_upstream_stalled(uint64_t session_id, bool stalled) { (void)session_id, (void)stalled; }
 };
 
 // Shared plumbing: transport output into the worker's send batch, RTCP protection,
@@ -131,6 +134,7 @@ class PublisherSession final : public TransportSession {
 
   void note_audio_level(const rtp::RtpPacket& p, const sfu::Producer& producer);
   void report_audio_level(Timestamp now);
+  void check_stall(Timestamp now);
 
   SourceId source_;
   uint32_t rtcp_ssrc_;
@@ -145,6 +149,11 @@ class PublisherSession final : public TransportSession {
   // host's send-side bandwidth estimate grows only on this feedback.
   sfu::TransportFeedbackGenerator transport_feedback_;
   std::vector<SsrcRoute> routes_;  // few entries: linear search beats hashing here
+  // Upstream silence, for the control plane: a relay whose origin died goes silent at once,
+  // while its host's claim lapses only after its TTL (docs/ARCHITECTURE.md, lives across origins).
+  static constexpr Duration kStallAfter = std::chrono::seconds(1);
+  Timestamp last_rtp_{};
+  bool stall_reported_ = false;
 };
 
 struct UpstreamRef {

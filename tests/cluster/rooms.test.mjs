@@ -220,7 +220,7 @@ describe('lives across the cluster', () => {
     }, 15000, 'B\'s slot reports inactive on both viewers', 100);
     report('B inactive after kill (ms)', inactiveMs);
     report('A to va: longest stall while B died (ms)', maxStallMs);
-    assert.ok(inactiveMs <= 5000 + 3000, `B's slot inactive ${inactiveMs} ms after the kill (claim TTL 5 s + 2 s unlisted + a heartbeat)`);
+    assert.ok(inactiveMs <= 5000, `B's slot inactive ${inactiveMs} ms after the kill, want within the claim's TTL (5 s)`);
     assert.ok(maxStallMs < 1000, `A's frames stalled ${maxStallMs} ms at va`);
     assert.ok(framesOf(va, 'A') > before.va, 'va keeps decoding A');
     assert.equal(slotStates(va).A, true);
