@@ -127,7 +127,11 @@ test('cluster BWE: viewer on an edge behind a cap settles on q, climbs to f when
         page: viewPage, ns, report, capKbit: CAP_KBIT, settleBudgetMs: SETTLE_BUDGET_MS, climbBudgetMs: CLIMB_BUDGET_MS, holdMs: HOLD_MS, recapMs: 0,
         timelineFile: path.join(artifactsDir('cluster', 'bwe'), 'timeline.jsonl'),
         join: () => viewPage.evaluate(([url, s]) => window.strataClient.watch(url, s, { waitLiveMs: 5000 }), [cluster.brokerUrl, STREAM]),
-        diag: async (view) => ({ qdisc: ns.qdiscCounters(), edge: await viewerLayer(edge.httpUrl, STREAM, view.location) }),
+        diag: async (view) => ({ qdisc: ns.qdiscCounters(), edge: await viewerLayer(edge.httpUrl, STREAM, view.location),
+          // What the publisher encodes now: its top layer may shrink when its machine is loaded.
+          publisher: await pubPage.evaluate((id) => window.strataClient.stats(id), pub.id)
+            .then((st) => (st.outbound.video.encodings ?? []).map((e) => [e.rid, e.frameWidth, e.qualityLimitationReason]))
+            .catch((e) => e.message) }),
       });
 
       const m = await edge.metrics();
