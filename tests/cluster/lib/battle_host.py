@@ -121,35 +121,38 @@ async def watch(track, samples, counts, warmup, duration):
             counts["bad_codes"] += 1
 
 
+async def negotiate(pc, args, kind, query, deadline):
+    """Offer, POST through the broker (retrying 409), apply the answer: the session URL, or None
+    after a `failed` event."""
+    await pc.setLocalDescription(await pc.createOffer())
+    try:
+        location, _, answer = await asyncio.get_running_loop().run_in_executor(
+            None, post_offer_retrying, args.broker_url, kind, args.live, pc.localDescription.sdp, deadline,
+            time.monotonic, query)
+    except (WhipError, OSError) as err:
+        emit("failed", stage=kind, error=str(err)[:300])
+        return None
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    return location
+
+
 async def run(args):
     loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + args.timeout
     pub = RTCPeerConnection()
     pub.addTransceiver(TimeCodeTrack(args.fps), direction="sendonly")
-    await pub.setLocalDescription(await pub.createOffer())
-    deadline = time.monotonic() + args.timeout
-    try:
-        pub_loc, _, answer = await loop.run_in_executor(
-            None, post_offer_retrying, args.broker_url, "whip", args.live, pub.localDescription.sdp, deadline,
-            time.monotonic, f"host={args.name}")
-    except (WhipError, OSError) as err:
-        emit("failed", stage="whip", error=str(err)[:300])
+    pub_loc = await negotiate(pub, args, "whip", f"host={args.name}", deadline)
+    if not pub_loc:
         return 1
-    await pub.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
     emit("published", location=pub_loc)
 
     view = RTCPeerConnection()
     view.addTransceiver("video", direction="recvonly")
     tracks = asyncio.Queue()
     view.on("track", lambda t: tracks.put_nowait(t) if t.kind == "video" else None)
-    await view.setLocalDescription(await view.createOffer())
-    try:
-        view_loc, _, answer = await loop.run_in_executor(
-            None, post_offer_retrying, args.broker_url, "whep", args.live, view.localDescription.sdp, deadline,
-            time.monotonic, f"exclude={args.name}")
-    except (WhipError, OSError) as err:
-        emit("failed", stage="whep", error=str(err)[:300])
+    view_loc = await negotiate(view, args, "whep", f"exclude={args.name}", deadline)
+    if not view_loc:
         return 1
-    await view.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
     emit("watching", location=view_loc)
     track = await asyncio.wait_for(tracks.get(), args.timeout)
     samples, counts = [], {"frames": 0, "bad_codes": 0}
