@@ -1,5 +1,6 @@
-// Writes the generated seed corpora into tests/data/fuzz/{stun,srtp,dtls}/ (the SDP seeds
-// are copies of tests/data/sdp/). Run after changing the keys or the wire formats:
+// Writes the generated seed corpora into tests/data/fuzz/{stun,srtp,dtls,rtp,sfu}/ (the SDP
+// seeds are copies of tests/data/sdp/; the RTP seeds named in media_seeds.cpp join the
+// hand-made ones there). Run after changing the keys or the wire formats:
 //   cmake --build <build> --target strata_fuzz_seedgen && <build>/fuzz/strata_fuzz_seedgen tests/data/fuzz
 // Deterministic except for the DTLS ClientHello (random, cookie-free, fresh certificate).
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "dtls/certificate.hpp"
 #include "dtls/dtls_transport.hpp"
 #include "fuzz_keys.hpp"
+#include "seeds.hpp"
 #include "srtp/srtp_session.hpp"
 #include "stun/builder.hpp"
 #include "stun/rfc5769_vectors.hpp"
@@ -21,12 +23,7 @@ namespace {
 using namespace strata;
 namespace fs = std::filesystem;
 
-void write(const fs::path& dir, const std::string& name, ByteSpan bytes) {
-  fs::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  std::printf("%s/%s (%zu bytes)\n", dir.c_str(), name.c_str(), bytes.size());
-}
+void write(const fs::path& dir, const std::string& name, ByteSpan bytes) { fuzz::write_seed(dir, name, bytes); }
 
 void stun_seeds(const fs::path& dir) {
   write(dir, "rfc5769_request.bin", stun::testing::rfc5769_request());
@@ -125,5 +122,7 @@ int main(int argc, char** argv) {
   stun_seeds(root / "stun");
   srtp_seeds(root / "srtp");
   dtls_seeds(root / "dtls");
+  fuzz::rtp_seeds(root / "rtp");
+  fuzz::sfu_seeds(root / "sfu");
   return 0;
 }

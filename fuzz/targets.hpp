@@ -25,6 +25,16 @@ int dtls_one_input(const uint8_t* data, size_t size);
 // codecs::parse_vp9 + rewrite_vp9_picture_id on the bytes, and a PictureIdRewriter fed
 // the bytes as a stream of [control][length][payload] packets.
 int vp9_one_input(const uint8_t* data, size_t size);
+// rtp::RtpPacket::parse with every header-extension reader (one- and two-byte forms), the
+// in-place rewrites, an RtpPacketBuilder rebuild and RTX both ways; the codec payload
+// readers of sfu::packet_facts (VP8, VP9, H.264, AV1) and the VP8 PictureID rewrite; the
+// RTCP compound iterator with every sub-packet parser (SR, RR, SDES, BYE, NACK, PLI, FIR,
+// REMB, transport-cc), each checked by a build -> parse round trip.
+int rtp_one_input(const uint8_t* data, size_t size);
+// A sans-IO publisher + viewer session: records of host RTP (sfu::Producer, RTX restore,
+// transport-cc feedback), host RTCP, viewer RTCP (DownlinkController, NACK retransmission,
+// PLI/FIR) and clock ticks; see sfu_target.cpp for the record format.
+int sfu_one_input(const uint8_t* data, size_t size);
 
 // Aborts with a message naming the target and the broken invariant.
 [[noreturn]] void fuzz_check_failed(const char* target, const char* what);

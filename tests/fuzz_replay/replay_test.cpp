@@ -32,14 +32,18 @@ struct Target {
   const char* name;  // corpus folder under tests/data/fuzz/
   OneInput run;
   size_t min_files;  // guards against an emptied or misnamed corpus folder
+  int bit_flips = 100;  // mutated copies of each file (cheap packet targets afford more)
 };
 
+// One row per fuzz target (fuzz/CMakeLists.txt's STRATA_FUZZ_TARGETS).
 constexpr Target kTargets[] = {
     {"stun", &stun_one_input, 5},
     {"sdp", &sdp_one_input, 10},
     {"srtp", &srtp_one_input, 6},
     {"dtls", &dtls_one_input, 1},
     {"vp9", &vp9_one_input, 5},
+    {"rtp", &rtp_one_input, 20, 200},
+    {"sfu", &sfu_one_input, 8},
 };
 
 struct KnownCrash {
@@ -108,7 +112,7 @@ TEST_P(FuzzCorpus, BitFlipsRunCleanly) {
   const auto original = read_file(f.path);
   if (original.empty()) GTEST_SKIP() << "empty file";
   std::mt19937 rng(uint32_t(std::hash<std::string>()(f.path.filename().string())));
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < f.target->bit_flips; ++i) {
     auto bytes = original;
     for (int flips = 1 + int(rng() % 4); flips > 0; --flips) bytes[rng() % bytes.size()] ^= uint8_t(1u << (rng() % 8));
     run(f.target->run, bytes, bytes.size());
