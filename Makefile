@@ -5,7 +5,7 @@ ASAN_DIR ?= build/asan
 JOBS ?= $(shell nproc)
 HTTP ?= 127.0.0.1:8080
 
-.PHONY: run test build bootstrap unit unit-asan interop cluster clean
+.PHONY: run test build bootstrap unit unit-asan interop cluster fuzz clean
 
 bootstrap:
 	scripts/bootstrap
@@ -43,6 +43,13 @@ interop: build
 
 cluster: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L cluster
+
+# Every libFuzzer target (fuzz/) built with clang, ASan and UBSan in build/fuzz and run for
+# FUZZ_SECONDS each (default 60) or FUZZ_RUNS executions, on a copy of its corpus; prints
+# executions, exec/s and new corpus inputs per target, fails on a crash and leaves the
+# reproducer in build/fuzz/crashes/<name>/. FUZZ_TARGETS="rtp sdp" runs some. See scripts/fuzz.
+fuzz: bootstrap
+	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_RUNS="$(FUZZ_RUNS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" JOBS="$(JOBS)" scripts/fuzz
 
 clean:
 	rm -rf build
