@@ -66,6 +66,37 @@ Summary summarize(const std::vector<const ViewerStats*>& viewers, Timestamp end,
   return s;
 }
 
+namespace {
+template <typename... A>
+std::string format(const char* fmt, A... args) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf, fmt, args...);
+  return std::string(buf);
+}
+
+void print_row(std::FILE* out, const char* name, const std::string& value) { std::fprintf(out, "  %-28s %s\n", name, value.c_str()); }
+
+void print_restart(std::FILE* out, size_t n, const HostRestartReport& r) {
+  std::string name = format("host restart %zu at %.1f s", n, r.at_s);
+  std::string down = r.host_down_ms < 0 ? std::string("never came back") : format("down %.0f ms", r.host_down_ms);
+  print_row(out, name.c_str(), format("host %d %s (%d failed WHIP); %d viewers: %d BYE, %d other end, %d silent, %d survived, %d in flight",
+                                      r.host, down.c_str(), r.publish_failures, r.viewers, r.ended_with_bye, r.ended_otherwise,
+                                      r.silent, r.survived, r.in_flight));
+  const Distribution &f = r.first_frame_ms, &j = r.rejoin_first_frame_ms;
+  print_row(out, "  re-joined / with media", format("%d / %d", r.rejoined, r.rejoined_with_media));
+  print_row(out, "  frame after DELETE ms", format("p50/p95/max %.0f / %.0f / %.0f  (%zu)", f.p50, f.p95, f.max, f.count));
+  print_row(out, "  frame after re-join ms", format("p50/p95/max %.0f / %.0f / %.0f", j.p50, j.p95, j.max));
+}
+
+void print_churn(std::FILE* out, const ChurnReport& c) {
+  print_row(out, "churn joins / leaves", format("%d initial, %d joins, %d leaves, %d re-joins", c.initial_joins, c.joins, c.leaves, c.rejoins));
+  print_row(out, "churn sessions / with media", format("%d / %d; no media: %d cut by a restart, %d join failures", c.sessions, c.with_media,
+                                                       c.cut_by_restart, c.join_failures));
+  print_row(out, "churn viewers at the end", format("%d (ended outside restarts: %d)", c.population_end, c.ended_outside_restarts));
+  for (size_t i = 0; i < c.restarts.size(); ++i) print_restart(out, i + 1, c.restarts[i]);
+}
+}  // namespace
+
 void print_summary(const Summary& s, std::FILE* out) {
   auto row = [out](const char* name, const std::string& value) { std::fprintf(out, "  %-28s %s\n", name, value.c_str()); };
   auto f = [](const char* fmt, auto... args) {
@@ -110,12 +141,28 @@ void print_summary(const Summary& s, std::FILE* out) {
       row("window server user/sys s", f("%.2f / %.2f, RSS at end %.1f MB", w.server_user_s, w.server_system_s,
                                         w.server_rss_end_bytes / 1048576.0));
   }
+  if (s.churn) print_churn(out, *s.churn);
   for (auto& e : s.errors) row("error", e);
 }
 
 namespace {
 nlohmann::json dist_json(const Distribution& d) {
   return {{"p50", d.p50}, {"p95", d.p95}, {"p99", d.p99}, {"max", d.max}, {"min", d.min}, {"count", d.count}};
+}
+nlohmann::json churn_json(const ChurnReport& c) {
+  nlohmann::json restarts = nlohmann::json::array();
+  for (auto& r : c.restarts)
+    restarts.push_back({{"at_s", r.at_s}, {"host", r.host}, {"host_down_ms", r.host_down_ms},
+                        {"publish_failures", r.publish_failures}, {"viewers", r.viewers},
+                        {"ended_with_bye", r.ended_with_bye}, {"ended_otherwise", r.ended_otherwise},
+                        {"silent", r.silent}, {"survived", r.survived}, {"in_flight", r.in_flight},
+                        {"rejoined", r.rejoined}, {"rejoined_with_media", r.rejoined_with_media},
+                        {"first_frame_ms", dist_json(r.first_frame_ms)},
+                        {"rejoin_first_frame_ms", dist_json(r.rejoin_first_frame_ms)}});
+  return {{"initial_joins", c.initial_joins}, {"joins", c.joins}, {"leaves", c.leaves}, {"rejoins", c.rejoins},
+          {"ended_outside_restarts", c.ended_outside_restarts}, {"population_end", c.population_end},
+          {"sessions", c.sessions}, {"with_media", c.with_media}, {"cut_by_restart", c.cut_by_restart},
+          {"join_failures", c.join_failures}, {"host_restarts", restarts}};
 }
 }  // namespace
 
@@ -150,6 +197,7 @@ nlohmann::json summary_json(const Summary& s) {
                    {"server_user_s", w.server_user_s}, {"server_system_s", w.server_system_s},
                    {"server_rss_end_bytes", w.server_rss_end_bytes}};
   }
+  if (s.churn) j["churn"] = churn_json(*s.churn);
   j["errors"] = s.errors;
   return j;
 }

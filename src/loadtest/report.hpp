@@ -3,6 +3,7 @@
 // (field names documented in bench/scenarios/README.md; they are a stable contract).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,37 @@ struct WindowUsage {
   uint64_t server_rss_end_bytes = 0;              // server RSS at the end of the window
 };
 
+// One host restart of a churn run: the host DELETEd its session and published again.
+struct HostRestartReport {
+  double at_s = 0;            // when the DELETE was sent, from the run's start
+  int host = 0;
+  double host_down_ms = -1;   // DELETE sent -> the new publisher sending (-1: it never did)
+  int publish_failures = 0;   // WHIP attempts that failed before the host was back
+  int viewers = 0;            // the host's viewers when it restarted
+  int ended_with_bye = 0;     // sessions the server ended with RTCP BYE
+  int ended_otherwise = 0;    // ended without a BYE (DTLS close, ICE or DTLS failure)
+  int silent = 0;             // neither ended nor receiving 5 s later: left and re-joined
+  int survived = 0;           // still receiving 5 s later (not ended)
+  int in_flight = 0;          // their WHEP POST went out after the DELETE: sessions of the new live
+  int rejoined = 0;           // re-joins started for this restart's viewers
+  int rejoined_with_media = 0;
+  Distribution first_frame_ms;         // DELETE sent -> first keyframe on the re-joined session
+  Distribution rejoin_first_frame_ms;  // the re-join's WHEP POST -> its first keyframe
+};
+
+struct ChurnReport {
+  int initial_joins = 0;        // the ramp
+  int joins = 0, leaves = 0;    // churn after the ramp (leaves: WHEP DELETE)
+  int rejoins = 0;              // after a host restart (or any other end the server caused)
+  int ended_outside_restarts = 0;  // sessions that ended without leave() and without a restart
+  int population_end = 0;       // viewers at the end of the run
+  int sessions = 0;             // every session started (joins of all kinds)
+  int with_media = 0;
+  int cut_by_restart = 0;       // no media: the live ended before the session got any
+  int join_failures = 0;        // no media otherwise (signaling failure, or none within >= 3 s)
+  std::vector<HostRestartReport> restarts;
+};
+
 struct Summary {
   std::string target, url, stream;
   int viewers_requested = 0;  // sessions the run asked for (joins, incl. rejoins)
@@ -53,6 +85,7 @@ struct Summary {
   ServerUsage server;
   double rss_per_viewer_bytes = 0;
   WindowUsage window;
+  std::optional<ChurnReport> churn;  // churn scenarios only
   std::vector<std::string> errors;  // first few distinct failure reasons
 };
 

@@ -1,33 +1,31 @@
 // The bench run: loops and a signaling pool, publishers, viewers joining on schedule (or at
-// random), a progress line per second, teardown, and the summary.
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/resource.h>
+// random, or churning: churn.cpp decides, the ChurnActions here carry it out), a progress
+// line per second, teardown, and the summary.
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <fstream>
-#include <future>
 #include <mutex>
 #include <queue>
 #include <random>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "common/random.hpp"
 #include "dtls/certificate.hpp"
 #include "loadtest/bench.hpp"
+#include "loadtest/churn.hpp"
 #include "loadtest/clip.hpp"
 #include "loadtest/janus_client.hpp"
 #include "loadtest/publisher.hpp"
 #include "loadtest/report.hpp"
+#include "loadtest/run_support.hpp"
 #include "loadtest/scenario.hpp"
 #include "loadtest/server_sampler.hpp"
 #include "loadtest/signaling.hpp"
@@ -37,70 +35,6 @@ namespace strata::loadtest {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Blocking HTTP work (WHEP/WHIP POSTs, DELETEs, Janus calls) off the packet loops.
-class WorkPool {
- public:
-  explicit WorkPool(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
-  }
-  ~WorkPool() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  void submit(std::function<void()> fn) {
-    {
-      std::lock_guard lock(mu_);
-      queue_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-  void wait_idle() {
-    std::unique_lock lock(mu_);
-    idle_cv_.wait(lock, [this] { return queue_.empty() && busy_ == 0; });
-  }
-
- private:
-  void work() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      auto fn = std::move(queue_.front());
-      queue_.pop_front();
-      ++busy_;
-      lock.unlock();
-      fn();
-      lock.lock();
-      if (--busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_, idle_cv_;
-  std::deque<std::function<void()>> queue_;
-  std::vector<std::thread> threads_;
-  int busy_ = 0;
-  bool stop_ = false;
-};
-
-// Runs fn on the loop thread and returns its result (the loop must be running).
-template <typename F>
-auto on_loop(EventLoop& loop, F fn) -> decltype(fn(loop)) {
-  std::promise<decltype(fn(loop))> done;
-  auto result = done.get_future();
-  loop.post([&](EventLoop& l) { done.set_value(fn(l)); });
-  return result.get();
-}
-
-// Hands a session to a loop (std::function needs a copyable callable).
-void post_add(EventLoop& loop, std::unique_ptr<LoopSession> s) {
-  auto holder = std::make_shared<std::unique_ptr<LoopSession>>(std::move(s));
-  loop.post([holder](EventLoop& l) { l.add(std::move(*holder)); });
-}
 
 struct Progress {
   int sessions = 0, connected = 0, with_media = 0;
@@ -119,13 +53,6 @@ struct WindowEdge {
   uint64_t rss_bytes = 0;
 };
 
-CpuTimes self_cpu_times() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto secs = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) * 1e-6; };
-  return {secs(ru.ru_utime), secs(ru.ru_stime)};
-}
-
 struct JoinInfo {
   int host = 0;
   std::string session_url;
@@ -133,55 +60,37 @@ struct JoinInfo {
   bool left = false;
 };
 
-// The address the kernel would send from towards `host` (our ICE host candidate).
-SocketAddress local_ip_towards(const std::string& url) {
-  auto fallback = *SocketAddress::parse("127.0.0.1:0");
-  auto begin = url.find("://");
-  begin = begin == std::string::npos ? 0 : begin + 3;
-  auto end = url.find_first_of(":/", begin);
-  std::string host = url.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_DGRAM;
-  if (getaddrinfo(host.c_str(), "9", &hints, &res) != 0 || !res) return fallback;
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  SocketAddress out = fallback;
-  if (fd >= 0 && ::connect(fd, res->ai_addr, res->ai_addrlen) == 0) out = local_address_of(fd);
-  if (fd >= 0) ::close(fd);
-  freeaddrinfo(res);
-  out.set_port(0);
-  return out;
-}
-
-void raise_fd_limit() {
-  rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-    r.rlim_cur = r.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &r);
-  }
-}
-
-class Runner {
+class Runner final : private ChurnActions {
  public:
   Runner(BenchOptions o, Scenario sc) : o_(std::move(o)), sc_(sc), sampler_(o_.server_pid) {}
   int run();
 
  private:
+  // ChurnActions (churn.hpp), for run_churn().
+  Timestamp now() override { return clock_.now(); }
+  uint64_t join(int host) override;
+  void leave(uint64_t id) override;
+  void wait_until(Timestamp t) override;
+  std::vector<EndedSession> take_ended() override;
+  std::unordered_map<uint64_t, ViewerProbe> probe(const std::vector<uint64_t>& ids) override;
+  void stop_host(int host) override;
+  bool start_host(int host, std::string* error) override;
+  bool host_sending(int host) override;
+  const ViewerStats* stats(uint64_t id) override;
+
   bool janus() const { return o_.target == "janus"; }
   std::string stream_name(int host) const { return sc_.hosts > 1 ? fmt::format("{}-{}", o_.stream, host) : o_.stream; }
   EventLoop& loop_for(uint64_t id) { return *loops_[id % loops_.size()]; }
   bool setup(std::string* error);
   bool start_publishers(std::string* error);
   bool start_publisher(int host, std::string* error);
-  uint64_t join(int host);
   void do_join(uint64_t id, int host);
   bool join_strata(uint64_t id, int host, int fd, const LocalEndpoint& local, std::string* error);
   bool join_janus(uint64_t id, int host, int fd, const LocalEndpoint& local, std::string* error);
-  void leave(uint64_t id);
-  void wait_until(Timestamp t);
   void every_second(Timestamp now);
   void run_fixed();
   void run_random();
+  void run_churn();
   void teardown();
   Summary collect(Timestamp end);
   void fail_join(uint64_t id, const std::string& error);
@@ -200,7 +109,11 @@ class Runner {
   std::atomic<uint64_t> next_id_{1};
   std::mutex mu_;  // guards joins_ and the failure counters (pool threads write them)
   std::unordered_map<uint64_t, JoinInfo> joins_;
-  std::vector<std::string> publisher_urls_;
+  std::vector<std::string> publisher_urls_;  // by host ("" while a restarting host is down)
+  std::vector<uint64_t> publisher_ids_;      // by host
+  std::vector<uint64_t> failed_joins_;       // signaling failures not yet taken by take_ended()
+  std::unique_ptr<ChurnDriver> churn_;
+  std::unordered_map<uint64_t, const ViewerStats*> stats_index_;  // built by stats() after the run
   int signaling_failures_ = 0;
   std::vector<std::string> signaling_errors_;
   int requested_ = 0;
@@ -285,10 +198,13 @@ bool Runner::start_publisher(int host, std::string* error) {
     }
     ps.transport = client_transport_config(local, *remote, cert_);
     ps.session_url = res.session_url;
-    publisher_urls_.push_back(res.session_url);
+    publisher_urls_.resize(std::max(publisher_urls_.size(), size_t(host) + 1));
+    publisher_urls_[size_t(host)] = res.session_url;
   }
   auto p = std::make_unique<Publisher>(std::move(ps));
   p->id = next_id_++;
+  publisher_ids_.resize(std::max(publisher_ids_.size(), size_t(host) + 1));
+  publisher_ids_[size_t(host)] = p->id;
   post_add(*loops_[0], std::move(p));
   return true;
 }
@@ -307,6 +223,7 @@ uint64_t Runner::join(int host) {
 void Runner::fail_join(uint64_t id, const std::string& error) {
   std::lock_guard lock(mu_);
   ++signaling_failures_;
+  if (sc_.churn) failed_joins_.push_back(id);
   if (signaling_errors_.size() < 5) signaling_errors_.push_back(error);
 }
 
@@ -568,6 +485,90 @@ void Runner::run_random() {
   wait_until(end);
 }
 
+void Runner::run_churn() {
+  churn_ = std::make_unique<ChurnDriver>(*sc_.churn, sc_.hosts, sc_.duration_s, static_cast<ChurnActions&>(*this));
+  measure_from_ = clock_.now() + std::chrono::duration_cast<Duration>(
+                                     std::chrono::duration<double>(ChurnDriver::ramp_seconds(*sc_.churn))) + 2s;
+  churn_->run();
+}
+
+// Viewers the server ended (BYE) or whose transport failed, and failed joins. Closed here so
+// each is reported once; only a failed one is DELETEd (the server may still hold it).
+std::vector<EndedSession> Runner::take_ended() {
+  std::vector<EndedSession> out;
+  for (auto& loop : loops_) {
+    auto part = on_loop(*loop, [](EventLoop& l) {
+      std::vector<EndedSession> r;
+      for (auto& s : l.sessions()) {
+        auto* v = dynamic_cast<Viewer*>(s.get());
+        if (v && !s->closed && v->stats().ended()) r.push_back({s->id, v->stats().bye_at != Timestamp{}, false});
+      }
+      for (auto& e : r) l.close_session(e.id, SteadyClock().now());
+      return r;
+    });
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  std::lock_guard lock(mu_);
+  for (auto& e : out) {
+    JoinInfo& info = joins_[e.id];
+    info.left = true;
+    if (!e.bye && !info.session_url.empty()) pool_->submit([url = info.session_url] { delete_session(url, 3s); });
+  }
+  for (uint64_t id : failed_joins_) out.push_back({id, false, true});
+  failed_joins_.clear();
+  return out;
+}
+
+std::unordered_map<uint64_t, ViewerProbe> Runner::probe(const std::vector<uint64_t>& ids) {
+  std::unordered_set<uint64_t> wanted(ids.begin(), ids.end());
+  std::unordered_map<uint64_t, ViewerProbe> out;
+  for (auto& loop : loops_) {
+    auto part = on_loop(*loop, [&wanted](EventLoop& l) {
+      std::unordered_map<uint64_t, ViewerProbe> r;
+      for (auto& s : l.sessions())
+        if (auto* v = dynamic_cast<Viewer*>(s.get()); v && wanted.count(s->id))
+          r[s->id] = {true, v->stats().post_sent, v->stats().last_media};
+      return r;
+    });
+    out.merge(part);
+  }
+  return out;
+}
+
+// Synchronous, so the server has ended the live before the host publishes again.
+void Runner::stop_host(int host) {
+  size_t h = size_t(host);
+  if (h < publisher_urls_.size() && !publisher_urls_[h].empty()) delete_session(publisher_urls_[h], 3s);
+  if (h < publisher_urls_.size()) publisher_urls_[h].clear();
+  if (h < publisher_ids_.size())
+    loops_[0]->post([id = publisher_ids_[h]](EventLoop& l) { l.close_session(id, SteadyClock().now()); });
+}
+
+bool Runner::start_host(int host, std::string* error) {
+  if (start_publisher(host, error)) return true;
+  std::fprintf(stderr, "strata bench: host %d could not publish again: %s\n", host, error->c_str());
+  return false;
+}
+
+bool Runner::host_sending(int host) {
+  uint64_t id = size_t(host) < publisher_ids_.size() ? publisher_ids_[size_t(host)] : 0;
+  return on_loop(*loops_[0], [id](EventLoop& l) {
+    for (auto& s : l.sessions())
+      if (auto* p = dynamic_cast<Publisher*>(s.get()); p && s->id == id) return !s->closed && p->sending();
+    return false;
+  });
+}
+
+// After teardown: the loops have stopped, their sessions (and stats) stay.
+const ViewerStats* Runner::stats(uint64_t id) {
+  if (stats_index_.empty())
+    for (auto& loop : loops_)
+      for (auto& s : loop->sessions())
+        if (auto* v = dynamic_cast<Viewer*>(s.get())) stats_index_[s->id] = &v->stats();
+  auto it = stats_index_.find(id);
+  return it == stats_index_.end() ? nullptr : it->second;
+}
+
 void Runner::teardown() {
   pool_->wait_idle();  // joins in flight land first, then everything closes
   for (auto& loop : loops_) {
@@ -590,7 +591,8 @@ void Runner::teardown() {
       });
     }
   }
-  for (auto& url : publisher_urls_) pool_->submit([url] { delete_session(url, 3s); });
+  for (auto& url : publisher_urls_)
+    if (!url.empty()) pool_->submit([url] { delete_session(url, 3s); });
   pool_->wait_idle();
   for (auto& loop : loops_) loop->stop();
 }
@@ -608,7 +610,8 @@ Summary Runner::collect(Timestamp end) {
       }
     }
   }
-  Summary s = summarize(viewers, end, sc_.random ? Duration(3s) : Duration(0s));
+  Summary s = summarize(viewers, end, sc_.random || sc_.churn ? Duration(3s) : Duration(0s));
+  if (churn_) s.churn = churn_->report(end);
   if (window_start_.taken && window_end_.taken && window_end_.at > window_start_.at) {
     WindowUsage& w = s.window;
     w.measured = true;
@@ -671,6 +674,7 @@ int Runner::run() {
   next_second_ = clock_.now() + 1s;
   next_keepalive_ = clock_.now() + 20s;
   if (sc_.random) run_random();
+  else if (sc_.churn) run_churn();
   else run_fixed();
   Timestamp end = clock_.now();
   if (window_start_.taken) window_end_ = window_edge(end);
@@ -683,7 +687,9 @@ int Runner::run() {
     out << summary_json(s).dump(2) << "\n";
     if (!out) std::fprintf(stderr, "strata bench: cannot write %s\n", o_.json_file.c_str());
   }
-  return s.without_media > 0 || (s.viewers_requested > 0 && s.with_media == 0) ? 3 : 0;
+  // A churn run's restarts end sessions that had no media yet: those are not failures.
+  bool failed = s.churn ? churn_failed(*s.churn) : s.without_media > 0;
+  return failed || (s.viewers_requested > 0 && s.with_media == 0) ? 3 : 0;
 }
 
 }  // namespace
@@ -706,6 +712,15 @@ int run_bench(const BenchOptions& options) {
     sc = *parsed;
   }
   if (options.target == "janus") sc.hosts = 1;
+  // Churn re-joins through WHEP and restarts the bench's own WHIP publisher.
+  if (sc.churn && options.target == "janus") {
+    std::fprintf(stderr, "strata bench: churn scenarios need --target strata\n");
+    return 2;
+  }
+  if (sc.churn && sc.churn->host_restart_s > 0 && !options.publish) {
+    std::fprintf(stderr, "strata bench: 'churn.host_restart_s' needs --publish (the bench restarts its own host)\n");
+    return 2;
+  }
   Runner runner(options, sc);
   return runner.run();
 }

@@ -64,6 +64,46 @@ bool parse_random(const json& r, RandomBehaviour* out, std::string* error) {
          read_number(r, "seed", &out->seed, 0, 9.0e15, error);
 }
 
+bool parse_churn(const json& c, ChurnBehaviour* out, std::string* error) {
+  if (!c.is_object()) {
+    *error = "'churn' must be an object";
+    return false;
+  }
+  if (!known_keys_only(c, {"viewers", "ramp", "joins_per_s", "leaves_per_s", "host_restart_s", "seed"}, "'churn'", error))
+    return false;
+  if (!c.contains("viewers")) {
+    *error = "'churn.viewers' is required";
+    return false;
+  }
+  if (!(read_number(c, "viewers", &out->viewers, 1, 100000, error) && read_number(c, "ramp", &out->ramp, 0, 100000, error) &&
+        read_number(c, "joins_per_s", &out->joins_per_s, 0, 10000, error) &&
+        read_number(c, "leaves_per_s", &out->leaves_per_s, 0, 10000, error) &&
+        read_number(c, "host_restart_s", &out->host_restart_s, 0, 86400, error) &&
+        read_number(c, "seed", &out->seed, 0, 9.0e15, error)))
+    return false;
+  // A restart takes a DELETE, a WHIP POST and a handshake; sooner than every second the
+  // host would spend its life restarting.
+  if (out->host_restart_s > 0 && out->host_restart_s < 1) {
+    *error = "'churn.host_restart_s' must be 0 (never) or at least 1";
+    return false;
+  }
+  return true;
+}
+
+// Churn replaces the fixed sequence's fields; timings must fit in the run.
+bool check_churn(const json& j, const Scenario& s, std::string* error) {
+  const ChurnBehaviour& c = *s.churn;
+  if (j.contains("random")) return *error = "'churn' and 'random' exclude each other", false;
+  if (j.contains("viewers_per_host") || j.contains("ramp"))
+    return *error = "'viewers_per_host' and 'ramp' belong to the fixed sequence; with 'churn' use 'churn.viewers' and 'churn.ramp'",
+           false;
+  if (c.host_restart_s >= s.duration_s)
+    return *error = "'churn.host_restart_s' is not shorter than 'duration_s': no host would restart", false;
+  if (c.ramp > 0 && c.viewers / c.ramp >= s.duration_s)
+    return *error = "the ramp ('churn.viewers' / 'churn.ramp' seconds) does not end within 'duration_s'", false;
+  return true;
+}
+
 }  // namespace
 
 std::optional<Scenario> parse_scenario(std::string_view text, std::string* error) {
@@ -74,11 +114,16 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string* error
     return std::nullopt;
   }
   Scenario s;
-  bool ok = known_keys_only(j, {"hosts", "viewers_per_host", "ramp", "duration_s", "random"}, "the scenario", &err) &&
+  bool ok = known_keys_only(j, {"hosts", "viewers_per_host", "ramp", "duration_s", "random", "churn"}, "the scenario", &err) &&
             read_number(j, "hosts", &s.hosts, 1, 1000, &err) &&
             read_number(j, "viewers_per_host", &s.viewers_per_host, 0, 100000, &err) &&
             read_number(j, "ramp", &s.ramp, 0, 100000, &err) &&
             read_number(j, "duration_s", &s.duration_s, 0.1, 86400, &err);
+  if (ok && j.contains("churn")) {
+    ChurnBehaviour c;
+    ok = parse_churn(j["churn"], &c, &err);
+    if (ok) s.churn = c, ok = check_churn(j, s, &err);
+  }
   if (ok && j.contains("random")) {
     RandomBehaviour r;
     ok = parse_random(j["random"], &r, &err);
@@ -86,7 +131,8 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string* error
     if (ok && r.switch_host_prob + r.leave_prob > 1) ok = false, err = "'random' probabilities add up to more than 1";
     if (ok) s.random = r;
   }
-  if (ok && !s.random && s.viewers_per_host == 0) ok = false, err = "'viewers_per_host' (or 'random') is required";
+  if (ok && !s.random && !s.churn && s.viewers_per_host == 0)
+    ok = false, err = "'viewers_per_host' (or 'random' or 'churn') is required";
   if (!ok) {
     *error = err;
     return std::nullopt;

@@ -39,7 +39,9 @@ void Viewer::on_datagram(uint8_t* data, size_t len, const SocketAddress& from, T
     return;
   }
   size_t plain = len;
-  transport_.handle_datagram(data, &plain, from, now);  // STUN, DTLS, SRTCP (reports we do not need)
+  // STUN, DTLS, SRTCP (only a BYE matters: the server's reports are not needed)
+  if (transport_.handle_datagram(data, &plain, from, now) == transport::WebRtcTransport::Received::kRtcp)
+    on_rtcp(data, plain, now);
   if (transport_.state() == transport::TransportState::kConnected && stats_.connected == Timestamp{}) {
     stats_.connected = now;
     next_rr_ = now + kRrInterval;
@@ -47,6 +49,12 @@ void Viewer::on_datagram(uint8_t* data, size_t len, const SocketAddress& from, T
     next_nack_ = now + kNackInterval;
     next_pli_ = now + kPliAfter;
   }
+}
+
+void Viewer::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
+  rtp::RtcpIterator it(ByteSpan(data, len));
+  while (auto v = it.next())
+    if (v->is(rtp::RtcpType::kBye) && stats_.bye_at == Timestamp{}) stats_.bye_at = now;
 }
 
 bool Viewer::decrypt(uint8_t* data, size_t* len, const SocketAddress& from, Timestamp now) {
@@ -68,6 +76,7 @@ void Viewer::on_rtp(uint8_t* data, size_t len, const SocketAddress& from, Timest
   }
   ++stats_.packets;
   stats_.bytes += len;
+  stats_.last_media = now;
   if (!stats_.has_media()) stats_.first_media = now;
   if (h->twcc_seq) twcc_.on_packet(*h->twcc_seq, now);
   if (rm.rtx_pt && h->payload_type == rm.rtx_pt) return on_rtx(data, len, from, now);
@@ -119,6 +128,7 @@ void Viewer::on_tick(Timestamp now) {
   auto st = transport_.state();
   if ((st == transport::TransportState::kFailed || st == transport::TransportState::kClosed) && stats_.error.empty()) {
     stats_.error = transport_.failure_reason().empty() ? std::string("transport ") + to_string(st) : transport_.failure_reason();
+    stats_.ended_at = now;
     return;
   }
   if (st != transport::TransportState::kConnected) return;

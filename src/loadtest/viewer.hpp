@@ -19,6 +19,9 @@ namespace strata::loadtest {
 
 struct ViewerStats {
   Timestamp post_sent{}, connected{}, first_media{}, first_keyframe{}, closed_at{};
+  Timestamp last_media{};  // the latest RTP packet (a churn run tells a silent session by it)
+  Timestamp bye_at{};      // the server sent RTCP BYE: it ended the session (the live ended)
+  Timestamp ended_at{};    // the transport closed or failed without close() from the bench
   uint64_t packets = 0, bytes = 0, rtx_packets = 0, malformed = 0;
   uint64_t sampled = 0, auth_failures = 0;
   uint64_t nacks_sent = 0, plis_sent = 0, rr_sent = 0, twcc_sent = 0;
@@ -28,6 +31,8 @@ struct ViewerStats {
   std::string error;            // set when the session failed
 
   bool has_media() const { return first_media != Timestamp{}; }
+  // The session ended on the server's side or by a failure, not by the bench's close().
+  bool ended() const { return bye_at != Timestamp{} || ended_at != Timestamp{}; }
   uint64_t expected() const { return video_seq.expected() + audio_seq.expected(); }
   uint64_t lost() const { return video_seq.lost() + audio_seq.lost(); }
 };
@@ -68,6 +73,7 @@ class Viewer final : public LoopSession, private transport::WebRtcTransport::Out
   void on_address_selected(const SocketAddress&) override {}
 
   void on_rtp(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);
+  void on_rtcp(const uint8_t* data, size_t len, Timestamp now);
   void inspect_decrypted(uint8_t* data, size_t len, bool video, bool measure_delay, Timestamp now);
   void on_rtx(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now);
   bool decrypt(uint8_t* data, size_t* len, const SocketAddress& from, Timestamp now);
