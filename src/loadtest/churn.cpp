@@ -90,6 +90,7 @@ bool ChurnDriver::leave_random(Timestamp now) {
   if (eligible.empty()) return false;
   uint64_t id = members_[eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng_)]].id;
   a_.leave(id);
+  left_.insert(id);
   remove_member(id);
   ++counts_.leaves;
   return true;
@@ -233,7 +234,8 @@ ChurnReport ChurnDriver::report(Timestamp end) {
     if (st && st->has_media()) {
       ++out.with_media;
     } else if (!st) {
-      ++out.join_failures;  // signaling failed (409/503 retries included)
+      // Signaling failed (409/503 retries included), or it left before its POST succeeded.
+      if (!left_.count(s.id)) ++out.join_failures;
     } else {
       Timestamp stop = st->closed_at != Timestamp{} ? st->closed_at : end;
       if (cut_by_restart(s.host, st->post_sent, stop)) ++out.cut_by_restart;

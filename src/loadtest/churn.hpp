@@ -17,6 +17,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/time.hpp"
@@ -124,6 +125,7 @@ class ChurnDriver {
   std::vector<Delayed> delayed_;
   std::vector<Restart> restarts_;
   std::vector<Started> started_;
+  std::unordered_set<uint64_t> left_;  // by leave_random()
   ChurnReport counts_;
 };
 

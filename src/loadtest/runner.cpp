@@ -263,9 +263,16 @@ bool Runner::join_strata(uint64_t id, int host, int fd, const LocalEndpoint& loc
   vs.delays = o_.publish ? delays_.get() : nullptr;
   vs.session_url = res.session_url;
   vs.host = host;
+  bool left;
   {
     std::lock_guard lock(mu_);
     joins_[id].session_url = res.session_url;
+    left = joins_[id].left;
+  }
+  if (left) {  // it left while its POST was retrying (409): end the session it got after all
+    delete_session(res.session_url, 3s);
+    ::close(fd);
+    return true;
   }
   auto v = std::make_unique<Viewer>(std::move(vs));
   v->id = id;
