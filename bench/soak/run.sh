@@ -80,7 +80,10 @@ die() { log "ERROR: $*"; exit 1; }
 
 mkdir -p "$OUT"
 : > "$OUT/commands.txt"
-run_logged() { echo "$*" >> "$OUT/commands.txt"; "$@"; }
+# Logs a command, then runs it. Background processes are started by hand after
+# `logged`: `run_logged ... &` would make $! a subshell's pid, not the program's.
+logged() { echo "$*" >> "$OUT/commands.txt"; }
+run_logged() { logged "$@"; "$@"; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---------------------------------------------------------------- builds
@@ -128,11 +131,15 @@ URL="http://127.0.0.1:$HTTP_PORT"
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:check_initialization_order=1:strict_init_order=1${ASAN_EXTRA:+:$ASAN_EXTRA}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 echo "ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS" >> "$OUT/commands.txt"
-SERVER_PID=""
-stop_server_on_exit() { [[ -n $SERVER_PID ]] && kill -KILL "$SERVER_PID" 2>/dev/null || true; }
-trap stop_server_on_exit EXIT
-run_logged "$STRATA_BIN" dev --http "127.0.0.1:$HTTP_PORT" --udp-port "$UDP_PORT" --public-ip 127.0.0.1 \
-  --workers "$WORKERS" --log-level "$LOG_LEVEL" > "$OUT/server.log" 2>&1 &
+SERVER_PID="" BENCH_PID=""
+stop_on_exit() {  # an interrupted run leaves nothing behind
+  for pid in $BENCH_PID $SERVER_PID; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+trap stop_on_exit EXIT
+SERVER_CMD=("$STRATA_BIN" dev --http "127.0.0.1:$HTTP_PORT" --udp-port "$UDP_PORT" --public-ip 127.0.0.1
+            --workers "$WORKERS" --log-level "$LOG_LEVEL")
+logged "${SERVER_CMD[@]}"
+"${SERVER_CMD[@]}" > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 300); do
   curl -sf -o /dev/null "$URL/healthz" && break
@@ -158,14 +165,16 @@ sample_rss() {  # bench-pid: one row every SAMPLE s while the bench runs
   done
 }
 log "bench: $VIEWERS viewers, $JOINS joins/s, $LEAVES leaves/s, host restart every ${RESTART} s, ${DURATION} s"
-run_logged "$BENCH_BIN" bench --url "$URL" --stream soak --publish --bitrate "$BITRATE" \
-  --scenario "$OUT/scenario.json" --server-pid "$SERVER_PID" --json "$OUT/bench.json" \
-  > "$OUT/bench.out" 2> "$OUT/bench.log" &
+BENCH_CMD=("$BENCH_BIN" bench --url "$URL" --stream soak --publish --bitrate "$BITRATE"
+           --scenario "$OUT/scenario.json" --server-pid "$SERVER_PID" --json "$OUT/bench.json")
+logged "${BENCH_CMD[@]}"
+"${BENCH_CMD[@]}" > "$OUT/bench.out" 2> "$OUT/bench.log" &
 BENCH_PID=$!
 sample_rss "$BENCH_PID" &
 SAMPLER_PID=$!
 BENCH_STATUS=0
 wait "$BENCH_PID" || BENCH_STATUS=$?
+BENCH_PID=""
 wait "$SAMPLER_PID" || true
 cat "$OUT/bench.out" >&2
 

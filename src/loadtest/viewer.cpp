@@ -20,7 +20,9 @@ constexpr Duration kPliAfter = std::chrono::seconds(2);
 }  // namespace
 
 Viewer::Viewer(ViewerSetup setup)
-    : setup_(std::move(setup)), transport_(setup_.transport, *this), local_ssrc_(random_u32()) {
+    : setup_(std::move(setup)),
+      transport_(std::make_unique<transport::WebRtcTransport>(setup_.transport, static_cast<Output&>(*this))),
+      local_ssrc_(random_u32()) {
   stats_.post_sent = setup_.post_sent;
   stats_.delay_ms.reserve(256);
   rtcp_.reserve(1500);
@@ -40,9 +42,9 @@ void Viewer::on_datagram(uint8_t* data, size_t len, const SocketAddress& from, T
   }
   size_t plain = len;
   // STUN, DTLS, SRTCP (only a BYE matters: the server's reports are not needed)
-  if (transport_.handle_datagram(data, &plain, from, now) == transport::WebRtcTransport::Received::kRtcp)
+  if (transport_->handle_datagram(data, &plain, from, now) == transport::WebRtcTransport::Received::kRtcp)
     on_rtcp(data, plain, now);
-  if (transport_.state() == transport::TransportState::kConnected && stats_.connected == Timestamp{}) {
+  if (transport_->state() == transport::TransportState::kConnected && stats_.connected == Timestamp{}) {
     stats_.connected = now;
     next_rr_ = now + kRrInterval;
     next_twcc_ = now + kTwccInterval;
@@ -59,15 +61,15 @@ void Viewer::on_rtcp(const uint8_t* data, size_t len, Timestamp now) {
 
 bool Viewer::decrypt(uint8_t* data, size_t* len, const SocketAddress& from, Timestamp now) {
   ++stats_.sampled;
-  auto r = transport_.handle_datagram(data, len, from, now);
-  uint64_t failed = transport_.counters().srtp_auth_failed;
+  auto r = transport_->handle_datagram(data, len, from, now);
+  uint64_t failed = transport_->counters().srtp_auth_failed;
   stats_.auth_failures += failed - auth_failed_before_;
   auth_failed_before_ = failed;
   return r == transport::WebRtcTransport::Received::kRtp;
 }
 
 void Viewer::on_rtp(uint8_t* data, size_t len, const SocketAddress& from, Timestamp now) {
-  if (transport_.state() != transport::TransportState::kConnected) return;
+  if (transport_->state() != transport::TransportState::kConnected) return;
   const RemoteMedia& rm = setup_.remote;
   auto h = parse_rtp_header(ByteSpan(data, len), rm.twcc_id);
   if (!h) {
@@ -78,7 +80,7 @@ void Viewer::on_rtp(uint8_t* data, size_t len, const SocketAddress& from, Timest
   stats_.bytes += len;
   stats_.last_media = now;
   if (!stats_.has_media()) stats_.first_media = now;
-  if (h->twcc_seq) twcc_.on_packet(*h->twcc_seq, now);
+  if (h->twcc_seq) twcc_->on_packet(*h->twcc_seq, now);
   if (rm.rtx_pt && h->payload_type == rm.rtx_pt) return on_rtx(data, len, from, now);
   bool video = h->payload_type == rm.video_pt;
   if (!video && h->payload_type != rm.audio_pt) return;
@@ -124,17 +126,17 @@ void Viewer::on_rtx(uint8_t* data, size_t len, const SocketAddress& from, Timest
 }
 
 void Viewer::on_tick(Timestamp now) {
-  transport_.handle_tick(now);
-  auto st = transport_.state();
+  transport_->handle_tick(now);
+  auto st = transport_->state();
   if ((st == transport::TransportState::kFailed || st == transport::TransportState::kClosed) && stats_.error.empty()) {
-    stats_.error = transport_.failure_reason().empty() ? std::string("transport ") + to_string(st) : transport_.failure_reason();
+    stats_.error = transport_->failure_reason().empty() ? std::string("transport ") + to_string(st) : transport_->failure_reason();
     stats_.ended_at = now;
     return;
   }
   if (st != transport::TransportState::kConnected) return;
   if (now >= next_twcc_) {
     next_twcc_ = now + kTwccInterval;
-    if (twcc_.build(local_ssrc_, video_ssrc_ ? video_ssrc_ : audio_ssrc_, fb_)) {
+    if (twcc_->build(local_ssrc_, video_ssrc_ ? video_ssrc_ : audio_ssrc_, fb_)) {
       rtcp_.clear();
       if (rtp::append_transport_feedback(rtcp_, fb_)) protect_and_send(rtcp_), ++stats_.twcc_sent;
     }
@@ -182,12 +184,18 @@ void Viewer::send_receiver_report() {
 void Viewer::protect_and_send(Bytes& rtcp) {
   size_t len = rtcp.size(), out = 0;
   rtcp.resize(len + kSrtpMaxTrailer);
-  auto to = transport_.remote_address();
-  if (to && transport_.protect_rtcp(rtcp.data(), len, rtcp.size(), &out)) send_datagram(rtcp.data(), out, *to);
+  auto to = transport_->remote_address();
+  if (to && transport_->protect_rtcp(rtcp.data(), len, rtcp.size(), &out)) send_datagram(rtcp.data(), out, *to);
 }
 
+// A long churn run starts tens of thousands of sessions and keeps each one's stats for the
+// report: the connection's state (OpenSSL, SRTP, the transport-cc ring) goes now.
 void Viewer::close(Timestamp now) {
-  transport_.close(now);
+  transport_->close(now);
+  transport_.reset();
+  twcc_.reset();
+  rtcp_ = Bytes();
+  fb_ = rtp::TransportFeedback();
   stats_.closed_at = now;
 }
 

@@ -62,7 +62,8 @@ class Viewer final : public LoopSession, private transport::WebRtcTransport::Out
 
   const ViewerStats& stats() const { return stats_; }
   const ViewerSetup& setup() const { return setup_; }
-  transport::TransportState state() const { return transport_.state(); }
+  // After close() the connection's state is gone (see close()): kClosed.
+  transport::TransportState state() const { return transport_ ? transport_->state() : transport::TransportState::kClosed; }
 
  private:
   void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to);
@@ -83,11 +84,11 @@ class Viewer final : public LoopSession, private transport::WebRtcTransport::Out
   void protect_and_send(Bytes& rtcp);
 
   ViewerSetup setup_;
-  transport::WebRtcTransport transport_;
+  std::unique_ptr<transport::WebRtcTransport> transport_;  // null once closed
   ViewerStats stats_;
   uint32_t local_ssrc_;
   uint32_t video_ssrc_ = 0, audio_ssrc_ = 0;  // learned from packets
-  TwccRecorder twcc_;
+  std::unique_ptr<TwccRecorder> twcc_ = std::make_unique<TwccRecorder>();  // null once closed
   rtp::TransportFeedback fb_;
   std::vector<uint16_t> nack_seqs_;
   Bytes rtcp_;
