@@ -35,6 +35,11 @@ int rtp_one_input(const uint8_t* data, size_t size);
 // transport-cc feedback), host RTCP, viewer RTCP (DownlinkController, NACK retransmission,
 // PLI/FIR) and clock ticks; see sfu_target.cpp for the record format.
 int sfu_one_input(const uint8_t* data, size_t size);
+// Access tokens, tickets, grants, the access decision and the JWK Set loader on the bytes
+// (fixed test keys; seeds signed by them come from fuzz/jwt_seeds.mjs).
+int jwt_one_input(const uint8_t* data, size_t size);
+// The HTTP API's JSON bodies (signaling/api_bodies.hpp) and the registry's JSON records.
+int api_json_one_input(const uint8_t* data, size_t size);
 
 // Aborts with a message naming the target and the broken invariant.
 [[noreturn]] void fuzz_check_failed(const char* target, const char* what);

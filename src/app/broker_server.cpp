@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/access_config.hpp"
 #include "broker/broker.hpp"
 #include "common/socket_address.hpp"
 #include "http/server.hpp"
@@ -26,6 +27,19 @@ bool BrokerServer::start(std::string* error) {
   opts.region = config_.region;
   opts.max_cpu = config_.max_cpu;
   opts.recent_placement_window = std::chrono::seconds(3);  // > heartbeat period + WHIP set-up
+  std::shared_ptr<const auth::TokenVerifier> tokens;
+  if (!load_token_verifier(config_, &tokens, error)) return false;
+  if (tokens) {
+    // The nodes accept a broker's redirect only with a ticket signed with their cluster secret.
+    if (config_.cluster_secret_file.empty()) {
+      *error = "--cluster-secret-file is required with --auth-*: the broker signs its redirect tickets with the nodes' secret";
+      return false;
+    }
+    auto secret = read_secret_file(config_.cluster_secret_file, "--cluster-secret-file", error);
+    if (!secret) return false;
+    opts.access = auth::AccessPolicy(tokens, nullptr, "");
+    opts.tickets = std::make_shared<const auth::TicketSigner>(*secret);
+  }
   broker_ = std::make_unique<broker::Broker>(*registry_, opts);
   http::Router router;
   broker_->add_routes(router);
@@ -34,10 +48,11 @@ bool BrokerServer::start(std::string* error) {
   hopts.port = listen.port;
   hopts.cors_allowed_origins = listen.cors_origins;
   hopts.threads = 2;
+  hopts.header_timeout_seconds = config_.http_header_timeout_seconds;
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   if (!http_->start(error)) return false;
-  spdlog::info("strata broker: region {} on http://{}:{}, registry {}", config_.region, hopts.host, http_->port(),
-               config_.registry);
+  spdlog::info("strata broker: region {} on http://{}:{}, registry {}, access control {}", config_.region, hopts.host,
+               http_->port(), config_.registry, tokens ? "on" : "off");
   return true;
 }
 

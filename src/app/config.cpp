@@ -29,7 +29,9 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
   }
   static const char* kKnown[] = {"http", "public_ip", "bind_ip", "udp_port", "workers", "registry", "cors_origins", "max_sessions",
                                  "max_hosts", "keyframe_cache_ms", "keyframe_cache_bytes", "keyframe_replay_budget_bytes", "role", "region", "node_id",
-                                 "cluster_secret_file", "relay_linger", "max_cpu"};
+                                 "cluster_secret_file", "relay_linger", "max_cpu", "auth_secret_file", "auth_jwks_file",
+                                 "auth_issuer", "auth_audience", "metrics_http", "per_ip_session_rate",
+                                 "per_ip_session_burst", "per_ip_max_sessions", "http_header_timeout"};
   for (auto& [k, v] : t) {
     bool known = false;
     for (auto* name : kKnown) known |= k.str() == name;
@@ -55,6 +57,15 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
   out->cluster_secret_file = t["cluster_secret_file"].value_or(out->cluster_secret_file);
   out->relay_linger_seconds = t["relay_linger"].value_or(out->relay_linger_seconds);
   out->max_cpu = t["max_cpu"].value_or(out->max_cpu);
+  out->auth_secret_file = t["auth_secret_file"].value_or(out->auth_secret_file);
+  out->auth_jwks_file = t["auth_jwks_file"].value_or(out->auth_jwks_file);
+  out->auth_issuer = t["auth_issuer"].value_or(out->auth_issuer);
+  out->auth_audience = t["auth_audience"].value_or(out->auth_audience);
+  out->metrics_http = t["metrics_http"].value_or(out->metrics_http);
+  out->per_ip_session_rate = t["per_ip_session_rate"].value_or(out->per_ip_session_rate);
+  out->per_ip_session_burst = t["per_ip_session_burst"].value_or(out->per_ip_session_burst);
+  out->per_ip_max_sessions = t["per_ip_max_sessions"].value_or(out->per_ip_max_sessions);
+  out->http_header_timeout_seconds = t["http_header_timeout"].value_or(out->http_header_timeout_seconds);
   if (auto* arr = t["cors_origins"].as_array()) {
     out->cors_origins.clear();
     for (auto& e : *arr) {
@@ -84,6 +95,15 @@ void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App&
   if (given("--cluster-secret-file")) base.cluster_secret_file = flags.cluster_secret_file;
   if (given("--relay-linger")) base.relay_linger_seconds = flags.relay_linger_seconds;
   if (given("--max-cpu")) base.max_cpu = flags.max_cpu;
+  if (given("--auth-secret-file")) base.auth_secret_file = flags.auth_secret_file;
+  if (given("--auth-jwks-file")) base.auth_jwks_file = flags.auth_jwks_file;
+  if (given("--auth-issuer")) base.auth_issuer = flags.auth_issuer;
+  if (given("--auth-audience")) base.auth_audience = flags.auth_audience;
+  if (given("--metrics-http")) base.metrics_http = flags.metrics_http;
+  if (given("--per-ip-session-rate")) base.per_ip_session_rate = flags.per_ip_session_rate;
+  if (given("--per-ip-session-burst")) base.per_ip_session_burst = flags.per_ip_session_burst;
+  if (given("--per-ip-max-sessions")) base.per_ip_max_sessions = flags.per_ip_max_sessions;
+  if (given("--http-header-timeout")) base.http_header_timeout_seconds = flags.http_header_timeout_seconds;
 }
 
 }  // namespace strata::app

@@ -45,13 +45,28 @@ struct ServerConfig {
   // Broker: a node whose process CPU share (its record's cpu) is at or above this takes no
   // new session.
   double max_cpu = 0.9;
+  // Access control (README, "Access control"): on when either key file is given.
+  std::string auth_secret_file;  // HS256 shared secret
+  std::string auth_jwks_file;    // ES256 / EdDSA public keys (JWK Set)
+  std::string auth_issuer;       // "iss" must equal it, when set
+  std::string auth_audience;     // "aud" must name it, when set
+  // A second listener with /metrics and /healthz only, never behind auth (empty: none).
+  std::string metrics_http;
+  // Limits per client address (0 = none): new sessions per second (and burst), sessions held.
+  double per_ip_session_rate = 0;
+  double per_ip_session_burst = 0;
+  size_t per_ip_max_sessions = 0;
+  // HTTP: a request's header must arrive within this (a client trickling bytes is dropped).
+  int http_header_timeout_seconds = 10;
 };
 
 // HTTP server options from --http and --cors-origin; false with *error on a bad address.
 bool http_options(const ServerConfig& config, HttpListen* out, std::string* error);
 
 // Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions,
-// max_hosts, keyframe_cache_ms, keyframe_cache_bytes, keyframe_replay_budget_bytes, role, region, node_id, cluster_secret_file, relay_linger, max_cpu.
+// max_hosts, keyframe_cache_ms, keyframe_cache_bytes, keyframe_replay_budget_bytes, role, region, node_id,
+// cluster_secret_file, relay_linger, max_cpu, auth_secret_file, auth_jwks_file, auth_issuer, auth_audience,
+// metrics_http, per_ip_session_rate, per_ip_session_burst, per_ip_max_sessions, http_header_timeout.
 bool load_config_file(const std::string& path, ServerConfig* out, std::string* error);
 // Copies into `base` every option that was given on the command line of `cmd`.
 void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd);

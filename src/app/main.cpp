@@ -22,6 +22,14 @@ void add_common_options(CLI::App* cmd, strata::app::ServerConfig& cfg, std::stri
   cmd->add_option("--registry", cfg.registry, "cluster registry: memory | redis://HOST:PORT")->capture_default_str();
   cmd->add_option("--cors-origin", cfg.cors_origins, "allowed CORS origin (repeatable; default any)");
   cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
+  cmd->add_option("--auth-secret-file", cfg.auth_secret_file, "access tokens: HS256 shared secret (>= 32 bytes); turns auth on");
+  cmd->add_option("--auth-jwks-file", cfg.auth_jwks_file, "access tokens: ES256/EdDSA public keys as a JWK Set; turns auth on");
+  cmd->add_option("--auth-issuer", cfg.auth_issuer, "access tokens must carry this \"iss\"");
+  cmd->add_option("--auth-audience", cfg.auth_audience, "access tokens' \"aud\" must name this");
+  cmd->add_option("--http-header-timeout", cfg.http_header_timeout_seconds,
+                  "seconds a client has to send a request's header before it is dropped")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 300));
 }
 
 void add_media_options(CLI::App* cmd, strata::app::ServerConfig& cfg) {
@@ -42,6 +50,12 @@ void add_media_options(CLI::App* cmd, strata::app::ServerConfig& cfg) {
   cmd->add_option("--keyframe-cache-bytes", cfg.keyframe_cache_bytes, "RTP bytes the keyframe cache keeps per track and layer")
       ->capture_default_str()
       ->check(CLI::Range(size_t(16384), size_t(64) << 20));
+  cmd->add_option("--metrics-http", cfg.metrics_http, "extra HOST:PORT serving /metrics and /healthz without auth");
+  cmd->add_option("--per-ip-session-rate", cfg.per_ip_session_rate, "new sessions per second per client address (0 = no limit)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--per-ip-session-burst", cfg.per_ip_session_burst, "burst of new sessions per client address (0 = 2 x rate)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--per-ip-max-sessions", cfg.per_ip_max_sessions, "sessions one client address holds at once (0 = no limit)");
   cmd->add_option("--keyframe-replay-budget-bytes", cfg.keyframe_replay_budget_bytes,
                   "cached bytes that all of one worker's viewer replays may have left to send; past it a new viewer asks the host for a keyframe (0 = no limit)")
       ->capture_default_str();
@@ -82,6 +96,8 @@ int main(int argc, char** argv) {
   auto* broker = app.add_subcommand("broker", "places hosts on origins and viewers on edges (HTTP 307)");
   add_common_options(broker, cfg, config_file, log_level);
   broker->add_option("--region", cfg.region, "region this broker serves")->capture_default_str();
+  broker->add_option("--cluster-secret-file", cfg.cluster_secret_file,
+                     "the nodes' cluster secret: signs the redirect tickets (needed with --auth-*)");
   broker->add_option("--max-cpu", cfg.max_cpu, "nodes at or above this CPU share (0..1) of their machine get no new sessions")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();

@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/access_config.hpp"
+#include "auth/ticket.hpp"
 #include "common/heap_trimmer.hpp"
 #include "common/network_interfaces.hpp"
 #include "common/socket_address.hpp"
@@ -70,24 +72,30 @@ bool Server::start(std::string* error) {
   sopts.relay_linger = std::chrono::seconds(config_.relay_linger_seconds);
   sopts.registry = config_.role == "dev" ? nullptr : registry_.get();
   if (!config_.cluster_secret_file.empty()) {
-    std::ifstream in(config_.cluster_secret_file);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    sopts.cluster_secret = buf.str();
-    while (!sopts.cluster_secret.empty() && std::isspace(uint8_t(sopts.cluster_secret.back()))) sopts.cluster_secret.pop_back();
-    if (!in || sopts.cluster_secret.empty()) {
-      *error = "--cluster-secret-file " + config_.cluster_secret_file + ": cannot read a secret from it";
-      return false;
-    }
+    auto secret = read_secret_file(config_.cluster_secret_file, "--cluster-secret-file", error);
+    if (!secret) return false;
+    sopts.cluster_secret = std::move(*secret);
   } else if (config_.role != "dev") {
     *error = "--cluster-secret-file is required for origins and edges (relays authenticate with it)";
     return false;
   }
+  signaling::ApiAccess access;
+  std::shared_ptr<const auth::TokenVerifier> tokens;
+  if (!load_token_verifier(config_, &tokens, error)) return false;
+  if (tokens) {
+    // Nodes accept the brokers' redirect tickets, signed with the cluster secret.
+    auto tickets = sopts.cluster_secret.empty() ? nullptr : std::make_shared<const auth::TicketSigner>(sopts.cluster_secret);
+    access.policy = auth::AccessPolicy(tokens, tickets, sopts.node_id);
+  }
+  sopts.client_limits = auth::ClientLimits{.sessions_per_second = config_.per_ip_session_rate,
+                                           .burst = config_.per_ip_session_burst,
+                                           .max_sessions = config_.per_ip_max_sessions};
   sessions_ = std::make_unique<signaling::SessionManager>(*workers_, cert, sopts);
 
   http::Router router;
   signaling::NodeInfo node{sopts.node_id, config_.role, config_.region, sopts.http_url};
-  signaling::add_media_routes(router, *sessions_, node);
+  http::Router metrics_router;
+  signaling::add_media_routes(router, *sessions_, node, access, &metrics_router);
   http::add_embedded(router, http::embedded_web_files());
 
   http::ServerOptions hopts;
@@ -95,6 +103,7 @@ bool Server::start(std::string* error) {
   hopts.port = listen.port;
   hopts.cors_allowed_origins = listen.cors_origins;
   hopts.threads = 2;
+  hopts.header_timeout_seconds = config_.http_header_timeout_seconds;
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   workers_->set_keyframe_cache(sfu::KeyframeCacheConfig{.enabled = config_.keyframe_cache_ms > 0,
                                                         .max_age = std::chrono::milliseconds(config_.keyframe_cache_ms),
@@ -102,6 +111,7 @@ bool Server::start(std::string* error) {
                                                         .replay_budget_bytes = config_.keyframe_replay_budget_bytes});
   workers_->start();
   if (!http_->start(error)) return false;
+  if (!start_metrics_http(std::move(metrics_router), error)) return false;
   if (registry_ && sopts.registry) {
     registry_->subscribe([this](const registry::Event& e) { sessions_->on_registry_event(e); });
   }
@@ -111,6 +121,7 @@ bool Server::start(std::string* error) {
   for (const auto& c : host_candidates_) advertised += (advertised.empty() ? "" : ", ") + c.ip;
   spdlog::info("strata {} ({}): http://{}:{}  media udp {}..{} (advertised {}), {} workers", config_.role, sopts.node_id, hopts.host, http_->port(),
                SocketAddress::from_ip_port(bind_ip, workers_->at(0).port())->to_string(), workers_->at(n - 1).port(), advertised, n);
+  spdlog::info("access control {}", tokens ? "on: WHIP/WHEP and /api/v1 need tokens" : "off (no --auth-secret-file / --auth-jwks-file)");
   return true;
 }
 
@@ -162,6 +173,28 @@ bool Server::open_workers_on_interfaces(int n, std::string* bind_ip, std::string
   return false;
 }
 
+// --metrics-http: /metrics and /healthz on an address of their own (an internal network the
+// scraper reaches), without auth, so Prometheus needs no token.
+bool Server::start_metrics_http(http::Router router, std::string* error) {
+  if (config_.metrics_http.empty()) return true;
+  ServerConfig only = config_;
+  only.http = config_.metrics_http;
+  HttpListen listen;
+  if (!http_options(only, &listen, error)) {
+    *error = "--metrics-http: " + *error;
+    return false;
+  }
+  http::ServerOptions hopts;
+  hopts.host = listen.host;
+  hopts.port = listen.port;
+  hopts.threads = 1;
+  hopts.header_timeout_seconds = config_.http_header_timeout_seconds;
+  metrics_http_ = std::make_unique<http::Server>(hopts, std::move(router));
+  if (!metrics_http_->start(error)) return false;
+  spdlog::info("metrics on http://{}:{}/metrics", listen.host, metrics_http_->port());
+  return true;
+}
+
 bool Server::start_registry(std::string* error) {
   if (config_.role == "dev") return true;  // dev keeps its directory in the SessionManager
   if (config_.registry == "memory") {
@@ -186,6 +219,7 @@ void Server::control_loop() {
 void Server::stop() {
   running_ = false;
   if (control_.joinable()) control_.join();
+  if (metrics_http_) metrics_http_->stop();
   if (http_) http_->stop();
   if (workers_) workers_->stop();
   registry_.reset();  // joins its subscriber thread before the session manager goes away

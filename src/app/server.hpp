@@ -18,6 +18,7 @@ class SessionManager;
 }
 namespace strata::http {
 class Server;
+class Router;
 }
 namespace strata::registry {
 class Registry;
@@ -35,6 +36,7 @@ class Server {
 
  private:
   bool start_registry(std::string* error);
+  bool start_metrics_http(http::Router router, std::string* error);
   bool open_workers(int n, std::string* bind_ip, std::string* error);
   bool open_workers_on_interfaces(int n, std::string* bind_ip, std::string* error);
   void control_loop();
@@ -46,6 +48,7 @@ class Server {
   std::vector<ice::HostCandidate> host_candidates_;  // what answers advertise
   std::unique_ptr<signaling::SessionManager> sessions_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<http::Server> metrics_http_;
   std::atomic<bool> running_{false};
   std::thread control_;
 };

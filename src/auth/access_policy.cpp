@@ -92,9 +92,10 @@ std::variant<Permit, Denial> AccessPolicy::check_ticket(const AccessRequest& req
   if (t.node != node_id_) return unauthorized("invalid-ticket", "the ticket was issued for another node");
   if (t.action != request.action || t.live != request.live)
     return forbidden(std::string("the ticket is for ") + to_string(t.action) + " of live '" + t.live + "'");
+  // A publish ticket names the one host it admits (the broker's default "host" included).
   if (request.action == Action::kPublish && !request.host.empty() && request.host != t.host)
     return forbidden("the ticket is for host '" + t.host + "'");
-  return Permit{t.subject, request.action == Action::kPublish ? t.host : ""};
+  return Permit{t.subject, request.action == Action::kPublish ? t.host : request.host, /*by_ticket=*/true};
 }
 
 std::variant<Permit, Denial> AccessPolicy::check_grant(const AccessRequest& request, const Grant& g) const {

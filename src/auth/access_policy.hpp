@@ -34,6 +34,7 @@ struct Permit {
   // kPublish: the host name to publish as: the token's "sub" when it pins one, else the
   // request's (empty: the caller's default).
   std::string host;
+  bool by_ticket = false;  // admitted by a broker's ticket (else by a token, or auth is off)
 };
 
 struct Denial {

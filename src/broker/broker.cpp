@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/random.hpp"
+#include "http/bearer_auth.hpp"
 
 namespace strata::broker {
 namespace {
@@ -81,6 +82,40 @@ http::Response Broker::retry_later(int status, std::string_view error,
   return response;
 }
 
+int64_t Broker::unix_now() const {
+  if (options_.unix_now) return options_.unix_now();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::variant<auth::Permit, http::Response> Broker::authorize(const http::Request& request, auth::Action action,
+                                                             const std::string& live, const std::string& host) const {
+  auto result = options_.access.check({action, live, host}, http::credentials_of(request), unix_now());
+  if (auto* d = std::get_if<auth::Denial>(&result)) return http::denial_response(*d);
+  return std::get<auth::Permit>(std::move(result));
+}
+
+http::Response Broker::redirect_to(const http::Request& request, std::string_view base_url, std::string_view kind,
+                                   const std::string& live, const std::string& node_id, auth::Action action,
+                                   const auth::Permit& permit) const {
+  std::string query = request.query;
+  if (options_.access.enabled() && options_.tickets) {
+    auth::Ticket t{action, live, action == auth::Action::kPublish ? permit.host : "", node_id, permit.subject,
+                   unix_now() + auth::kTicketLifetimeSeconds};
+    // Any ticket the client brought is replaced, not repeated. The ticket is base64url and
+    // '.', all URL-safe (RFC 3986 §2.3), so it needs no escaping.
+    query.clear();
+    for (std::string_view rest = request.query; !rest.empty();) {
+      const size_t amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      if (pair.empty() || http::percent_decode(pair.substr(0, pair.find('=')), true) == "ticket") continue;
+      query.append(query.empty() ? "" : "&").append(pair);
+    }
+    query += (query.empty() ? "" : "&") + std::string("ticket=") + options_.tickets->issue(t);
+  }
+  return redirect(redirect_location(base_url, kind, live, query));
+}
+
 http::Response Broker::registry_unavailable() const {
   return retry_later(503, "registry-unavailable",
                      "the cluster registry is unreachable; placements resume when it is back");
@@ -130,8 +165,15 @@ http::Response Broker::handle_whip(const http::Request& request) {
   const std::string& live = request.path_params.at("stream");
   if (!valid_name(live)) return bad_name("stream");
   auto host_param = request.query_params.find("host");
-  const std::string host = host_param == request.query_params.end() ? "host" : host_param->second;
-  if (!valid_name(host) || host.find('.') != std::string::npos) return bad_name("host");
+  const std::string asked = host_param == request.query_params.end() ? "" : host_param->second;
+  if (host_param != request.query_params.end() && (!valid_name(asked) || asked.find('.') != std::string::npos))
+    return bad_name("host");
+  auto permit = authorize(request, auth::Action::kPublish, live, asked);
+  if (auto* refused = std::get_if<http::Response>(&permit)) return std::move(*refused);
+  const auth::Permit& allowed = std::get<auth::Permit>(permit);
+  // A token pinning its host (sub) names the host when the request does not.
+  const std::string host = !allowed.host.empty() ? allowed.host : asked.empty() ? "host" : asked;
+  const auth::Permit as_host{allowed.subject, host};  // the ticket names the host it admits
 
   auto claim = registry_.read_stream(registry::host_stream(live, host));
   if (!claim.ok) return registry_unavailable();
@@ -140,7 +182,9 @@ http::Response Broker::handle_whip(const http::Request& request) {
     if (!nodes.ok) return registry_unavailable();
     bool alive = std::any_of(nodes.value.begin(), nodes.value.end(),
                              [&](const NodeRecord& n) { return n.id == claim.value->origin_id; });
-    if (alive) return redirect(redirect_location(claim.value->origin_url, "whip", live, request.query));
+    if (alive)
+      return redirect_to(request, claim.value->origin_url, "whip", live, claim.value->origin_id, auth::Action::kPublish,
+                         as_host);
     return retry_later(409, "host-taken",
                        "host '" + host + "' of '" + live + "' is still claimed by origin " + claim.value->origin_id +
                            ", which is gone; its claim lapses within seconds");
@@ -169,7 +213,7 @@ http::Response Broker::handle_whip(const http::Request& request) {
     return retry_later(503, "no-capacity", describe_no_capacity(nodes, Role::kOrigin, options_.region, options_.max_cpu));
   }
   record_placement(origin->id);
-  return redirect(redirect_location(origin->http_url, "whip", live, request.query));
+  return redirect_to(request, origin->http_url, "whip", live, origin->id, auth::Action::kPublish, as_host);
 }
 
 // Viewer → an edge of its region already relaying the live while it has headroom (one
@@ -181,6 +225,9 @@ http::Response Broker::handle_whep(const http::Request& request) {
   if (!valid_name(live)) return bad_name("stream");
   auto region = viewer_region(request);
   if (!region) return bad_name("region");
+  auto permit = authorize(request, auth::Action::kView, live);
+  if (auto* refused = std::get_if<http::Response>(&permit)) return std::move(*refused);
+  const auth::Permit& allowed = std::get<auth::Permit>(permit);
 
   auto hosts = registry_.read_live(live);
   if (!hosts.ok) return registry_unavailable();
@@ -194,7 +241,8 @@ http::Response Broker::handle_whep(const http::Request& request) {
     auto self = registry_.read_stream(registry::host_stream(live, ex->second));
     if (!self.ok) return registry_unavailable();
     if (self.value && !self.value->origin_url.empty())
-      return redirect(redirect_location(self.value->origin_url, "whep", live, request.query));
+      return redirect_to(request, self.value->origin_url, "whep", live, self.value->origin_id, auth::Action::kView,
+                         allowed);
   }
 
   auto alive = alive_nodes(*region);
@@ -208,20 +256,22 @@ http::Response Broker::handle_whep(const http::Request& request) {
   // candidates is sorted least loaded first, so the first relaying one is the best.
   for (const NodeRecord* edge : candidates) {
     if (std::find(relaying.begin(), relaying.end(), edge->id) != relaying.end())
-      return redirect(redirect_location(edge->http_url, "whep", live, request.query));
+      return redirect_to(request, edge->http_url, "whep", live, edge->id, auth::Action::kView, allowed);
   }
   const NodeRecord* edge = pick_two_choice(candidates, random_(), options_.load_tolerance);
   if (!edge) {
     return retry_later(503, "no-capacity", describe_no_capacity(nodes, Role::kEdge, *region, options_.max_cpu));
   }
   record_placement(edge->id);
-  return redirect(redirect_location(edge->http_url, "whep", live, request.query));
+  return redirect_to(request, edge->http_url, "whep", live, edge->id, auth::Action::kView, allowed);
 }
 
 // ?region=all lists the broker's region plus every region that hosts a stream's origin:
 // the registry keeps node records per region and has no list of regions, so an edge-only
 // region with no local origin and no broker of its own is not shown (ask ?region=R).
 http::Response Broker::handle_nodes(const http::Request& request) {
+  if (auto permit = authorize(request, auth::Action::kAdmin, ""); std::holds_alternative<http::Response>(permit))
+    return std::get<http::Response>(std::move(permit));
   auto it = request.query_params.find("region");
   const bool all = it != request.query_params.end() && it->second == "all";
   std::optional<std::string> region = all ? std::optional<std::string>("all") : viewer_region(request);
@@ -249,6 +299,8 @@ http::Response Broker::handle_nodes(const http::Request& request) {
 }
 
 http::Response Broker::handle_streams(const http::Request& request) {
+  if (auto permit = authorize(request, auth::Action::kAdmin, ""); std::holds_alternative<http::Response>(permit))
+    return std::get<http::Response>(std::move(permit));
   auto region = viewer_region(request);
   if (!region) return bad_name("region");
 

@@ -37,6 +37,8 @@
 #include <string>
 #include <string_view>
 
+#include "auth/access_policy.hpp"
+#include "auth/ticket.hpp"
 #include "broker/placement.hpp"
 #include "http/message.hpp"
 #include "common/time.hpp"
@@ -54,6 +56,13 @@ struct BrokerOptions {
   // Placements this broker made within this window add to the nodes' session counts
   // (their records lag by up to a heartbeat). 0 = off: decide from the records alone.
   Duration recent_placement_window{0};
+  // Access control (README, "Access control"): off by default. When on, WHIP/WHEP need a
+  // publish/view token and /api/v1/* an admin one, and every redirect carries a ticket for
+  // the chosen node (`tickets`, signed with the cluster secret), so a client whose browser
+  // drops Authorization on the cross-origin redirect still gets in.
+  auth::AccessPolicy access;
+  std::shared_ptr<const auth::TicketSigner> tickets;
+  std::function<int64_t()> unix_now;  // wall-clock seconds; empty = the system clock
 };
 
 class Broker {
@@ -78,6 +87,15 @@ class Broker {
   std::optional<std::string> viewer_region(const http::Request& request) const;
   http::Response retry_later(int status, std::string_view error, std::string_view detail) const;
   http::Response registry_unavailable() const;
+  // The request's right to `action` on `live` (empty: the whole server), or the refusal.
+  std::variant<auth::Permit, http::Response> authorize(const http::Request& request, auth::Action action,
+                                                       const std::string& live, const std::string& host = "") const;
+  // A 307 to `base_url`'s WHIP/WHEP for the live, with the request's query and, when
+  // access control is on, a ticket for `node_id`.
+  http::Response redirect_to(const http::Request& request, std::string_view base_url, std::string_view kind,
+                             const std::string& live, const std::string& node_id, auth::Action action,
+                             const auth::Permit& permit) const;
+  int64_t unix_now() const;
   // The one source of truth for "alive", used by the node list and by placements: nodes the
   // registry lists (through its cache, if any) whose records have time left (is_alive).
   registry::Read<std::vector<registry::NodeRecord>> alive_nodes(std::string_view region);

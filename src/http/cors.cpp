@@ -9,7 +9,8 @@ constexpr const char* kAllowMethods = "GET, POST, PATCH, DELETE, OPTIONS";
 constexpr const char* kAllowHeaders = "Content-Type, Authorization, If-Match";
 // WHIP/WHEP clients need Location (session URL), ETag (ICE restarts), Link (ICE servers)
 // and Retry-After (409/503 back-off) from cross-origin responses.
-constexpr const char* kExposeHeaders = "Location, ETag, Link, Retry-After";
+// WWW-Authenticate says why a token was refused (RFC 6750 §3).
+constexpr const char* kExposeHeaders = "Location, ETag, Link, Retry-After, WWW-Authenticate";
 constexpr const char* kMaxAgeSeconds = "86400";
 
 }  // namespace

@@ -22,6 +22,7 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr size_t kFirstRead = 4096;  // what one read takes while a keep-alive connection idles
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
@@ -138,21 +139,39 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_first_header(); });
   }
 
  private:
   std::chrono::seconds idle_timeout() const {
     return std::chrono::seconds(std::max(1, shared_->options.idle_timeout_seconds));
   }
+  std::chrono::seconds header_timeout() const {
+    return std::chrono::seconds(std::max(1, shared_->options.header_timeout_seconds));
+  }
 
-  void read_header() {
+  // A new connection: its first request's header is due within the header timeout.
+  void read_first_header() { read_header_within(header_timeout()); }
+
+  // Keep-alive: idle until the next request's first byte (idle timeout), then the header
+  // timeout for the rest of it. Pipelined bytes already buffered start the header at once.
+  void read_next_header() {
+    if (buffer_.size() > 0) return read_header_within(header_timeout());
+    stream_.expires_after(idle_timeout());
+    stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->close_now();
+      self->buffer_.commit(n);
+      self->read_header_within(self->header_timeout());
+    });
+  }
+
+  void read_header_within(std::chrono::seconds deadline) {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     // No limit while reading the header, so an oversized Content-Length reaches on_header
     // with the fields parsed (Origin for CORS); the real limit is set before the body.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(idle_timeout());
+    stream_.expires_after(deadline);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, size_t) {
                                self->on_header(ec);
@@ -184,7 +203,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     parser_->body_limit(shared_->options.max_body_bytes);
-    stream_.expires_after(idle_timeout());
+    stream_.expires_after(header_timeout());
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->fail(ec);
@@ -303,7 +322,7 @@ class Session : public std::enable_shared_from_this<Session> {
                          self->response_.reset();
                          if (ec) return self->close_now();
                          if (!keep_alive) return self->linger_close();
-                         self->read_header();
+                         self->read_next_header();
                        });
   }
 

@@ -20,6 +20,11 @@ struct ServerOptions {
   std::vector<std::string> cors_allowed_origins;  // empty or "*" = any
   int threads = 1;
   int idle_timeout_seconds = 30;  // keep-alive connections idle longer are closed
+  // A request's header must be complete this long after its first byte (on a new
+  // connection: after the accept), and its body this long after the header: a client that
+  // trickles bytes (slowloris) is dropped, and as every connection is asynchronous it holds
+  // no thread meanwhile.
+  int header_timeout_seconds = 10;
 };
 
 class Server {

@@ -124,6 +124,9 @@ std::string metrics_text(const DirectoryView& view, const worker::WorkerMetricsS
   counter("whip_sessions_created_total", "WHIP sessions created", view.publishes_total);
   counter("whep_sessions_created_total", "WHEP sessions created", view.views_total);
   counter("signaling_rejected_total", "WHIP/WHEP requests rejected", view.rejected_total);
+  counter("client_rate_limited_total", "new sessions refused 429: the client opened them too fast",
+          view.client_rate_limited_total);
+  counter("client_session_cap_total", "new sessions refused 429: the client held too many", view.client_session_cap_total);
   return out.str();
 }
 

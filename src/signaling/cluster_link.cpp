@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/random.hpp"
+#include "signaling/api_bodies.hpp"
 #include "signaling/track_json.hpp"
 
 namespace strata::signaling {
@@ -31,25 +32,6 @@ bool secret_matches(const std::optional<std::string>& authorization, const std::
   return authorization->size() == want.size() && CRYPTO_memcmp(authorization->data(), want.data(), want.size()) == 0;
 }
 
-// "sha-256 AB:CD:..." → algorithm and digest bytes.
-bool parse_fingerprint_attr(const std::string& text, std::string* algorithm, Bytes* digest) {
-  auto space = text.find(' ');
-  if (space == std::string::npos) return false;
-  *algorithm = text.substr(0, space);
-  auto bytes = dtls::parse_fingerprint(text.substr(space + 1));
-  if (!bytes) return false;
-  *digest = *bytes;
-  return true;
-}
-
-// A string member, or nullopt when absent or of another type (peers' JSON is untrusted).
-std::optional<std::string> string_field(const nlohmann::json& j, const char* key) {
-  if (!j.is_object()) return std::nullopt;
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
 std::string our_fingerprint(const ClusterLinkOptions& o) { return "sha-256 " + o.certificate->fingerprint_sha256(); }
 
 ApiError stream_not_live(const std::string& stream, const char* detail) {
@@ -65,22 +47,18 @@ std::variant<AcceptedRelay, ApiError> check_relay_request(const ClusterLinkOptio
     return ApiError{403, "forbidden", "relay requests need 'Authorization: Bearer <cluster secret>'"};
   if (o.role == NodeRole::kEdge)
     return ApiError{403, "wrong-role", "this node is an edge: relays are served by origins"};
-  nlohmann::json req = nlohmann::json::parse(body, nullptr, false);
-  auto edge = string_field(req, "edge_id");
-  auto edge_ufrag = string_field(req, "ice_ufrag");
-  auto edge_pwd = string_field(req, "ice_pwd");
-  auto fingerprint = string_field(req, "fingerprint");
-  if (!edge || !edge_ufrag || !edge_pwd || !fingerprint || edge_ufrag->empty() || edge_pwd->empty())
-    return ApiError{400, "bad-relay-request", "expected JSON {edge_id, ice_ufrag, ice_pwd, fingerprint} (strings)"};
+  auto parsed = parse_relay_request(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  auto& req = std::get<RelayRequest>(parsed);
   AcceptedRelay out;
-  out.edge_id = *edge;
+  out.edge_id = req.edge_id;
   transport::TransportConfig& config = out.config;
-  if (!parse_fingerprint_attr(*fingerprint, &config.remote_fingerprint_algorithm, &config.remote_fingerprint))
-    return ApiError{400, "bad-relay-request", "fingerprint must be '<algorithm> <hex:hex:...>'"};
+  config.remote_fingerprint_algorithm = req.fingerprint_algorithm;
+  config.remote_fingerprint = req.fingerprint;
   config.local_ufrag = random_ice_string(8);
   config.local_pwd = random_ice_string(24);
-  config.remote_ufrag = *edge_ufrag;
-  config.remote_pwd = *edge_pwd;
+  config.remote_ufrag = req.ice_ufrag;
+  config.remote_pwd = req.ice_pwd;
   config.dtls_role = dtls::Role::kServer;  // the edge is the DTLS client (and ICE controlling)
   config.certificate = o.certificate;
   config.consent_timeout = o.consent_timeout;
@@ -94,42 +72,6 @@ nlohmann::json render_relay_answer(const ClusterLinkOptions& o, const RelayAnswe
                         {"fingerprint", our_fingerprint(o)},
                         {"candidates", nlohmann::json::array({{{"ip", o.public_ip}, {"port", a.port}}})},
                         {"tracks", tracks_to_json(a.tracks)}};
-}
-
-// The origin's candidates; false when one is malformed or none is usable.
-bool parse_candidates(const nlohmann::json& answer, std::vector<SocketAddress>* out) {
-  auto candidates = answer.find("candidates");
-  if (candidates == answer.end() || !candidates->is_array()) return false;
-  for (auto& c : *candidates) {
-    auto ip = string_field(c, "ip");
-    auto port = c.is_object() ? c.find("port") : c.end();
-    if (!ip || port == c.end() || !port->is_number_unsigned() || port->get<uint64_t>() > 65535) return false;
-    if (auto a = SocketAddress::from_ip_port(*ip, uint16_t(port->get<uint64_t>()))) out->push_back(*a);
-  }
-  return !out->empty();
-}
-
-// The origin's 201 body as the edge's side of the relay transport (ICE controlling, DTLS
-// client); nullopt when any field is missing, of another type or unusable.
-std::optional<RelayPlan> parse_relay_answer(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  RelayPlan plan;
-  transport::TransportConfig& config = plan.config;
-  auto tracks = tracks_from_json(j.value("tracks", nlohmann::json()));
-  auto fingerprint = string_field(j, "fingerprint");
-  auto remote_ufrag = string_field(j, "ice_ufrag");
-  auto remote_pwd = string_field(j, "ice_pwd");
-  if (!tracks || !fingerprint || !remote_ufrag || !remote_pwd ||
-      !parse_fingerprint_attr(*fingerprint, &config.remote_fingerprint_algorithm, &config.remote_fingerprint) ||
-      !parse_candidates(j, &config.remote_candidates))
-    return std::nullopt;
-  config.remote_ufrag = *remote_ufrag;
-  config.remote_pwd = *remote_pwd;
-  config.ice_controlling = true;
-  config.dtls_role = dtls::Role::kClient;
-  plan.tracks = std::move(*tracks);
-  return plan;
 }
 
 }  // namespace

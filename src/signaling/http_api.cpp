@@ -1,6 +1,14 @@
 #include "signaling/http_api.hpp"
 
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include "auth/client_limiter.hpp"
+#include "http/bearer_auth.hpp"
 #include "http/message.hpp"
+#include "signaling/api_bodies.hpp"
 #include "signaling/api_render.hpp"
 
 namespace strata::signaling {
@@ -24,27 +32,99 @@ bool is_content_type(const http::Request& req, std::string_view want) {
   return http::iequals(v, want);
 }
 
+int64_t system_unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The request's right to `action` on `live` (empty with kAdmin: the whole server): a Permit,
+// or the 401/403 to answer.
+class Gate {
+ public:
+  explicit Gate(ApiAccess access) : access_(std::move(access)) {
+    if (!access_.unix_now) access_.unix_now = system_unix_now;
+  }
+  bool enabled() const { return access_.policy.enabled(); }
+  std::variant<auth::Permit, http::Response> check(const http::Request& req, auth::Action action,
+                                                   const std::string& live, const std::string& host = "") const {
+    const auth::Credentials credentials = http::credentials_of(req);
+    auto result = access_.policy.check({action, live, host}, credentials, access_.unix_now());
+    if (enabled()) count(action, credentials, result);
+    if (auto* d = std::get_if<auth::Denial>(&result)) return http::denial_response(*d);
+    return std::get<auth::Permit>(std::move(result));
+  }
+
+  // strata_auth_* counters for /metrics, per action: which credentials requests carried and
+  // what came of them (a node behind a broker sees tickets, and no bearer header from browsers).
+  std::string metrics_text() const {
+    if (!enabled()) return {};
+    static const char* kActions[] = {"publish", "view", "admin"};
+    static const char* kKinds[] = {"bearer", "access_token", "ticket", "none"};
+    static const char* kResults[] = {"token", "ticket", "unauthorized", "forbidden"};
+    std::string out =
+        "# HELP strata_auth_credentials_total credentials presented to access control, by action and kind\n"
+        "# TYPE strata_auth_credentials_total counter\n";
+    for (size_t a = 0; a < 3; ++a)
+      for (size_t k = 0; k < 4; ++k)
+        out += std::string("strata_auth_credentials_total{action=\"") + kActions[a] + "\",kind=\"" + kKinds[k] + "\"} " +
+               std::to_string(counts_[a].credentials[k].load()) + "\n";
+    out += "# HELP strata_auth_decisions_total access-control decisions, by action and result\n"
+           "# TYPE strata_auth_decisions_total counter\n";
+    for (size_t a = 0; a < 3; ++a)
+      for (size_t r = 0; r < 4; ++r)
+        out += std::string("strata_auth_decisions_total{action=\"") + kActions[a] + "\",result=\"" + kResults[r] + "\"} " +
+               std::to_string(counts_[a].decisions[r].load()) + "\n";
+    return out;
+  }
+
+ private:
+  struct Counts {
+    std::array<std::atomic<uint64_t>, 4> credentials{};  // bearer, access_token, ticket, none
+    std::array<std::atomic<uint64_t>, 4> decisions{};    // token, ticket, 401, 403
+  };
+  void count(auth::Action action, const auth::Credentials& c, const std::variant<auth::Permit, auth::Denial>& result) const {
+    Counts& n = counts_[size_t(action)];
+    if (c.authorization) ++n.credentials[0];
+    if (c.access_token) ++n.credentials[1];
+    if (c.ticket) ++n.credentials[2];
+    if (!c.authorization && !c.access_token && !c.ticket) ++n.credentials[3];
+    if (auto* p = std::get_if<auth::Permit>(&result)) {
+      ++n.decisions[p->by_ticket ? 1 : 0];
+    } else {
+      ++n.decisions[std::get<auth::Denial>(result).status == 401 ? 2 : 3];
+    }
+  }
+
+  ApiAccess access_;
+  mutable std::array<Counts, 3> counts_{};  // indexed by auth::Action
+};
+
 // WHIP/WHEP POST (RFC 9725 §4.2): offer in, 201 + Location + ETag + answer out.
-http::Response create_session(const http::Request& req, SessionManager& sessions, bool publish) {
+http::Response create_session(const http::Request& req, SessionManager& sessions, const Gate& gate, bool publish) {
   const std::string& stream = req.path_params.at("stream");
   if (!SessionManager::valid_stream_name(stream))
     return http::error_response(400, "bad-stream-name",
                                 "stream names are 1-64 characters of A-Z a-z 0-9 '-' '_' '.'");
-  if (!is_content_type(req, "application/sdp"))
-    return http::error_response(415, "unsupported-media-type", "the offer must be sent as Content-Type: application/sdp");
   auto param = [&](const char* name) -> std::optional<std::string> {
     auto it = req.query_params.find(name);
     if (it == req.query_params.end()) return std::nullopt;
     return it->second;
   };
+  const auto host = param("host");
+  if (publish && host && host->empty())
+    return http::error_response(400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'");
+  // Who asks comes before what they send: a stranger learns nothing about the offer's checks.
+  auto permit = gate.check(req, publish ? auth::Action::kPublish : auth::Action::kView, stream,
+                           publish ? host.value_or("") : "");
+  if (auto* refused = std::get_if<http::Response>(&permit)) return std::move(*refused);
+  if (!is_content_type(req, "application/sdp"))
+    return http::error_response(415, "unsupported-media-type", "the offer must be sent as Content-Type: application/sdp");
+  const std::string client = auth::client_key(req.remote_address);
   std::variant<SessionCreated, ApiError> result;
   if (publish) {
-    auto host = param("host");
-    if (host && host->empty())
-      return http::error_response(400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'");
-    result = sessions.publish(stream, req.body, host.value_or(""));
+    // A token pinning its host (sub) names the host when the request does not.
+    result = sessions.publish(stream, req.body, std::get<auth::Permit>(permit).host, client);
   } else {
-    result = sessions.view(stream, req.body, {param("layer").value_or(""), param("host"), param("exclude")});
+    result = sessions.view(stream, req.body, {param("layer").value_or(""), host, param("exclude"), client});
   }
   if (auto* e = std::get_if<ApiError>(&result)) return api_error(*e);
   auto& created = std::get<SessionCreated>(result);
@@ -102,11 +182,83 @@ http::Response patch_session(const http::Request& req, SessionManager& sessions)
   return r;
 }
 
+http::Response metrics_response(SessionManager& sessions, const Gate* gate) {
+  std::string text = metrics_text(sessions.directory_view(), sessions.worker_metrics());
+  if (gate) text += gate->metrics_text();
+  return http::text_response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// /api/v1/* and /metrics: an admin grant for the whole server ("live": "*"), or for the
+// live a request names. /healthz stays open (load balancers probe it).
+void add_admin_routes(http::Router& router, SessionManager& sessions, NodeInfo node, std::shared_ptr<const Gate> gate) {
+  // Runs `answer` when the request is an admin of `live` (empty: of the whole server).
+  auto admin = [gate](const http::Request& req, const std::string& live, auto answer) -> http::Response {
+    auto permit = gate->check(req, auth::Action::kAdmin, live);
+    if (auto* refused = std::get_if<http::Response>(&permit)) return std::move(*refused);
+    return answer();
+  };
+  router.add("GET", "/healthz", [](const http::Request&) { return http::text_response(200, "ok\n"); });
+  router.add("GET", "/metrics", [&sessions, admin, gate](const http::Request& req) {
+    return admin(req, "", [&] { return metrics_response(sessions, gate.get()); });
+  });
+  router.add("GET", "/api/v1/lives", [&sessions, admin](const http::Request& req) {
+    return admin(req, "", [&] { return http::json_response(200, lives_json(sessions.lives_view())); });
+  });
+  router.add("GET", "/api/v1/lives/{live}", [&sessions, admin](const http::Request& req) {
+    const std::string& live = req.path_params.at("live");
+    return admin(req, live, [&] {
+      auto one = live_json(sessions.lives_view(), live);
+      if (!one) return http::error_response(404, "unknown-live", "no live named '" + live + "' on this server");
+      return http::json_response(200, *one);
+    });
+  });
+  // Ends a live here: its hosts and viewers (viewers get RTCP BYE).
+  router.add("DELETE", "/api/v1/lives/{live}", [&sessions, admin](const http::Request& req) {
+    const std::string& live = req.path_params.at("live");
+    return admin(req, live, [&] {
+      const size_t ended = sessions.end_live(live);
+      if (ended == 0) return http::error_response(404, "unknown-live", "no live named '" + live + "' on this server");
+      return http::json_response(200, {{"live", live}, {"ended_sessions", ended}});
+    });
+  });
+  // Ends one host's or viewer's session (a kick): an admin of the session's live.
+  router.add("DELETE", "/api/v1/sessions/{id}", [&sessions, admin](const http::Request& req) {
+    const std::string& id = req.path_params.at("id");
+    const auto live = sessions.session_live(id);
+    // An unknown id is told only to an admin of the whole server, who may list sessions anyway.
+    return admin(req, live.value_or(""), [&] {
+      if (!live || !sessions.end_session(id))
+        return http::error_response(404, "unknown-session", "no host or viewer session with this id on this server");
+      return http::json_response(200, {{"session", id}, {"live", *live}, {"status", "ended"}});
+    });
+  });
+  router.add("GET", "/api/v1/streams", [&sessions, admin](const http::Request& req) {
+    return admin(req, "", [&] { return http::json_response(200, streams_json(sessions.directory_view())); });
+  });
+  router.add("GET", "/api/v1/nodes", [&sessions, node, admin](const http::Request& req) {
+    return admin(req, "", [&] {
+      nlohmann::json n = {{"id", node.id},         {"role", node.role},
+                          {"region", node.region}, {"url", node.http_url},
+                          {"sessions", sessions.session_count()}};
+      return http::json_response(200, {{"nodes", nlohmann::json::array({n})}});
+    });
+  });
+}
+
 }  // namespace
 
-void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo node) {
-  router.add("POST", "/whip/{stream}", [&sessions](const http::Request& req) { return create_session(req, sessions, true); });
-  router.add("POST", "/whep/{stream}", [&sessions](const http::Request& req) { return create_session(req, sessions, false); });
+void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo node, ApiAccess access,
+                      http::Router* metrics_router) {
+  auto gate = std::make_shared<const Gate>(std::move(access));
+  if (metrics_router) {
+    metrics_router->add("GET", "/healthz", [](const http::Request&) { return http::text_response(200, "ok\n"); });
+    metrics_router->add("GET", "/metrics",
+                        [&sessions, gate](const http::Request&) { return metrics_response(sessions, gate.get()); });
+  }
+  router.add("POST", "/whip/{stream}",
+             [&sessions, gate](const http::Request& req) { return create_session(req, sessions, *gate, true); });
+  router.add("POST", "/whep/{stream}",
+             [&sessions, gate](const http::Request& req) { return create_session(req, sessions, *gate, false); });
   // Server-to-server relay (docs/ARCHITECTURE.md, "Cluster"), authenticated with the cluster secret.
   // One host's stream of a live: /relay/{live}/{host}; /relay/{live} is its default host.
   auto relay = [&sessions](const http::Request& req, const std::string& host) {
@@ -124,15 +276,10 @@ void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo n
   // A viewer's highest simulcast layer while it watches, per slot:
   // {"layer": "q" | "h" | "f" | "auto", "mid": "<the slot's video mid>"} (no mid: every slot).
   router.add("POST", "/session/{id}/layer", [&sessions](const http::Request& req) {
-    auto body = nlohmann::json::parse(req.body, nullptr, false);
-    auto field = [&](const char* key) -> std::optional<std::string> {
-      if (!body.is_object() || !body.contains(key) || !body[key].is_string()) return std::nullopt;
-      return body[key].get<std::string>();
-    };
-    if (body.is_object() && body.contains("mid") && !body["mid"].is_string())
-      return http::error_response(400, "bad-mid", "\"mid\" must be a string: the slot's video m-line mid");
-    std::string layer = field("layer").value_or("");
-    auto mid = field("mid");
+    auto parsed = parse_layer_request(req.body);
+    if (auto* e = std::get_if<ApiError>(&parsed)) return api_error(*e);
+    const std::string layer = std::get<LayerRequest>(parsed).layer;
+    const auto mid = std::get<LayerRequest>(parsed).mid;
     if (auto e = sessions.set_layer(req.path_params.at("id"), layer, mid)) return api_error(*e);
     nlohmann::json out = {{"layer", layer}};
     if (mid) out["mid"] = *mid;
@@ -147,35 +294,13 @@ void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo n
     r.events = std::get<std::shared_ptr<http::EventStream>>(std::move(result));
     return r;
   });
-  router.add("GET", "/api/v1/lives", [&sessions](const http::Request&) {
-    return http::json_response(200, lives_json(sessions.lives_view()));
-  });
-  router.add("GET", "/api/v1/lives/{live}", [&sessions](const http::Request& req) {
-    const std::string& live = req.path_params.at("live");
-    auto one = live_json(sessions.lives_view(), live);
-    if (!one) return http::error_response(404, "unknown-live", "no live named '" + live + "' on this server");
-    return http::json_response(200, *one);
-  });
   router.add("PATCH", "/session/{id}", [&sessions](const http::Request& req) { return patch_session(req, sessions); });
   router.add("DELETE", "/session/{id}", [&sessions](const http::Request& req) {
     if (!sessions.end_session(req.path_params.at("id")))
       return http::error_response(404, "unknown-session", "no session with this id on this server");
     return http::json_response(200, {{"status", "deleted"}});
   });
-  router.add("GET", "/healthz", [](const http::Request&) { return http::text_response(200, "ok\n"); });
-  router.add("GET", "/metrics", [&sessions](const http::Request&) {
-    return http::text_response(200, metrics_text(sessions.directory_view(), sessions.worker_metrics()),
-                               "text/plain; version=0.0.4; charset=utf-8");
-  });
-  router.add("GET", "/api/v1/streams", [&sessions](const http::Request&) {
-    return http::json_response(200, streams_json(sessions.directory_view()));
-  });
-  router.add("GET", "/api/v1/nodes", [&sessions, node](const http::Request&) {
-    nlohmann::json n = {{"id", node.id},         {"role", node.role},
-                        {"region", node.region}, {"url", node.http_url},
-                        {"sessions", sessions.session_count()}};
-    return http::json_response(200, {{"nodes", nlohmann::json::array({n})}});
-  });
+  add_admin_routes(router, sessions, std::move(node), gate);
 }
 
 }  // namespace strata::signaling

@@ -19,13 +19,22 @@ rtp::HeaderExtensionIds extension_ids(const sdp::ExtensionIds& e) {
 
 }  // namespace
 
-std::variant<sdp::SessionDescription, ApiError> parse_offer(const std::string& offer) {
+std::variant<sdp::SessionDescription, ApiError> parse_offer(const std::string& offer, size_t max_media) {
   if (offer.empty()) return ApiError{400, "bad-sdp", "the request body is empty; expected an SDP offer"};
   auto parsed = sdp::parse(offer);
   if (auto* e = std::get_if<sdp::ParseError>(&parsed))
     return ApiError{400, "bad-sdp", "the offer does not parse: " + e->detail};
-  return std::get<sdp::SessionDescription>(std::move(parsed));
+  auto& sd = std::get<sdp::SessionDescription>(parsed);
+  // Each m-line costs a negotiation, a track and an SSRC: a stranger's offer may not make
+  // us do that work a thousand times.
+  if (sd.media.size() > max_media)
+    return ApiError{400, "too-many-m-lines",
+                    "an offer has at most " + std::to_string(max_media) + " m-lines here; this one has " +
+                        std::to_string(sd.media.size())};
+  return std::move(sd);
 }
+
+size_t max_media_sections(size_t max_hosts) { return 2 * max_hosts + 2; }
 
 sfu::MediaKind media_kind(sdp::MediaKind k) {
   return k == sdp::MediaKind::kAudio ? sfu::MediaKind::kAudio : sfu::MediaKind::kVideo;

@@ -11,7 +11,11 @@
 
 namespace strata::signaling {
 
-std::variant<sdp::SessionDescription, ApiError> parse_offer(const std::string& offer);
+// 400 bad-sdp when it does not parse, 400 too-many-m-lines beyond max_media m-lines.
+std::variant<sdp::SessionDescription, ApiError> parse_offer(const std::string& offer, size_t max_media);
+// The m-lines an offer may have on a server whose lives hold max_hosts hosts: a viewer's
+// slots (a video and an audio m-line each), plus two (a host's own, a data channel).
+size_t max_media_sections(size_t max_hosts);
 sfu::MediaKind media_kind(sdp::MediaKind k);
 sfu::CodecParams codec_params(const sdp::NegotiatedCodec& c);
 // One m-line of the host's offer becomes one ingest track.

@@ -42,6 +42,7 @@ SessionManager::SessionManager(worker::WorkerGroup& workers, std::shared_ptr<con
       cluster_(make_cluster_link(options_.registry, clock_, options_.http_request,
                                  cluster_link_options(options_, cert_))),
       sessions_per_worker_(size_t(workers.size()), 0),
+      client_limiter_(options_.client_limits),
       directory_(room::Config{.max_hosts = options_.max_hosts, .max_slots = options_.max_hosts}) {}
 
 SessionManager::~SessionManager() = default;
@@ -112,20 +113,45 @@ SessionManager::SessionRecord& SessionManager::add_session_locked(Kind kind, con
   return sessions_[s.id] = std::move(s);
 }
 
+std::optional<ApiError> SessionManager::admit_client(const std::string& client) {
+  std::lock_guard lock(mu_);
+  auto refused = client_limiter_.admit(client, now());
+  if (!refused) return std::nullopt;
+  ++rejected_total_;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(refused->retry_after).count();
+  const int retry = int(std::max<int64_t>(1, (ms + 999) / 1000));
+  if (refused->rate) {
+    ++client_rate_limited_total_;
+    return ApiError{429, "too-many-requests", "this client opens new sessions too fast; retry later", retry};
+  }
+  ++client_session_cap_total_;
+  return ApiError{429, "too-many-sessions",
+                  "this client holds " + std::to_string(client_limiter_.sessions_of(client)) +
+                      " sessions, the most one client may hold here",
+                  retry};
+}
+
+void SessionManager::forget_session_locked(const SessionRecord& s) {
+  sessions_per_worker_[size_t(s.worker)]--;
+  by_public_id_.erase(s.public_id);
+  client_limiter_.session_ended(s.client);
+}
+
 std::variant<SessionCreated, ApiError> SessionManager::publish(const std::string& stream, const std::string& offer_text,
-                                                               const std::string& host_name) {
+                                                               const std::string& host_name, const std::string& client) {
   if (options_.role == NodeRole::kEdge)
     return ApiError{403, "wrong-role", "this node is an edge: hosts publish on origins (use the broker)"};
   const std::string host = host_name.empty() ? std::string(room::kDefaultHost) : host_name;
   if (!room::valid_host_name(host))
     return ApiError{400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'"};
-  auto offer = parse_offer(offer_text);
+  if (auto refused = admit_client(client)) return *refused;
+  auto offer = parse_offer(offer_text, max_media_sections(options_.max_hosts));
   if (auto* e = std::get_if<ApiError>(&offer)) return *e;
   // One host, one origin (docs/ARCHITECTURE.md, "Cluster"): claim the host's stream before
   // serving it; the claim makes the host name unique in the live across the cluster.
   const std::string key = source_key(stream, host);
   if (auto refused = cluster_->claim_stream(key)) return *refused;
-  auto result = publish_claimed(stream, host, std::get<sdp::SessionDescription>(offer));
+  auto result = publish_claimed(stream, host, std::get<sdp::SessionDescription>(offer), client);
   if (std::holds_alternative<ApiError>(result)) {
     // Refused: give the name back, unless this host is live here (a second offer for it,
     // refused as host-taken, must not release the running host's claim).
@@ -191,6 +217,33 @@ bool SessionManager::has_session(const std::string& session_id) const {
   return by_public_id_.count(session_id) > 0;
 }
 
+std::optional<std::string> SessionManager::session_live(const std::string& session_id) const {
+  std::lock_guard lock(mu_);
+  auto it = by_public_id_.find(session_id);
+  if (it == by_public_id_.end()) return std::nullopt;
+  const SessionRecord& s = sessions_.at(it->second);
+  if (s.kind != Kind::kPublisher && s.kind != Kind::kViewer) return std::nullopt;
+  return s.live;
+}
+
+size_t SessionManager::end_live(const std::string& live) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> hosts;
+  std::vector<uint64_t> viewers;
+  for (const auto& [id, s] : sessions_) {
+    if (s.live != live) continue;
+    if (s.kind == Kind::kPublisher) hosts.push_back(s.stream);
+    if (s.kind == Kind::kViewer) viewers.push_back(id);
+  }
+  const size_t ended = hosts.size() + viewers.size();
+  // Viewers first, so each gets its RTCP BYE once (an edge has the live's viewers and no
+  // host; an origin its hosts and their co-host viewers).
+  for (uint64_t v : viewers) remove_viewer_locked(v);
+  for (const std::string& stream : hosts) end_stream_locked(stream, "ended by an admin");
+  spdlog::info("admin: live '{}' ended here ({} sessions)", live, ended);
+  return ended;
+}
+
 bool SessionManager::end_session(const std::string& public_id) {
   std::lock_guard lock(mu_);
   auto it = by_public_id_.find(public_id);
@@ -217,8 +270,7 @@ void SessionManager::remove_viewer_locked(uint64_t viewer_id) {
   const SessionRecord& s = sit->second;
   close_events_locked(viewer_id);
   workers_.at(s.worker).post([viewer_id](worker::Worker& wk) { wk.remove_session(viewer_id); });
-  sessions_per_worker_[size_t(s.worker)]--;
-  by_public_id_.erase(s.public_id);
+  forget_session_locked(s);
   sessions_.erase(sit);
 }
 
@@ -245,8 +297,7 @@ void SessionManager::end_stream_locked(const std::string& name, const char* reas
   if (auto sit = sessions_.find(pub); sit != sessions_.end()) {
     close_events_locked(pub);
     workers_.at(sit->second.worker).post([pub](worker::Worker& wk) { wk.remove_session(pub); });
-    sessions_per_worker_[size_t(sit->second.worker)]--;
-    by_public_id_.erase(sit->second.public_id);
+    forget_session_locked(sit->second);
     sessions_.erase(sit);
   }
   streams_.erase(st);
@@ -328,6 +379,8 @@ DirectoryView SessionManager::directory_view() const {
   view.publishes_total = publishes_total_;
   view.views_total = views_total_;
   view.rejected_total = rejected_total_;
+  view.client_rate_limited_total = client_rate_limited_total_;
+  view.client_session_cap_total = client_session_cap_total_;
   return view;
 }
 

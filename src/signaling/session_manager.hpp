@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/client_limiter.hpp"
 #include "dtls/certificate.hpp"
 #include "http/event_stream.hpp"
 #include "ice/host_candidates.hpp"
@@ -106,6 +107,7 @@ struct DirectoryView {
   std::vector<StreamView> streams;
   size_t publishers = 0, viewers = 0, relays_out = 0, relays_in = 0;  // sessions now
   uint64_t publishes_total = 0, views_total = 0, rejected_total = 0;  // since start
+  uint64_t client_rate_limited_total = 0, client_session_cap_total = 0;  // 429s (auth::ClientLimiter)
 };
 
 struct SessionManagerOptions {
@@ -134,6 +136,8 @@ struct SessionManagerOptions {
   Duration node_ttl = std::chrono::seconds(3);
   // A live's hosts (and so a viewer's slots) at most.
   size_t max_hosts = 9;
+  // New sessions per client address: rate and concurrent sessions (429 beyond them).
+  auth::ClientLimits client_limits;
   // Injected for tests; nullptr / empty = the real ones.
   const Clock* clock = nullptr;
   // Server-to-server requests (an edge asking an origin for a relay): http::http_request.
@@ -148,13 +152,15 @@ class SessionManager final : public worker::SessionEvents {
                  SessionManagerOptions options);
   ~SessionManager() override;
 
-  // Host `host` goes live in `live` (empty: the default host).
+  // Host `host` goes live in `live` (empty: the default host). `client` is the client's
+  // address key (auth::client_key) for the per-client limits; empty = not limited.
   std::variant<SessionCreated, ApiError> publish(const std::string& live, const std::string& offer,
-                                                 const std::string& host = "");
+                                                 const std::string& host = "", const std::string& client = "");
   struct ViewOptions {
     std::string layer;  // the highest simulcast layer (rid) of every slot; empty = the top one
     std::optional<std::string> host;     // watch only this host
     std::optional<std::string> exclude;  // watch every host but this one
+    std::string client;                  // as publish()'s
   };
   std::variant<SessionCreated, ApiError> view(const std::string& live, const std::string& offer,
                                               const ViewOptions& options = {});
@@ -176,6 +182,11 @@ class SessionManager final : public worker::SessionEvents {
   // DELETE: false when the session is unknown.
   bool end_session(const std::string& session_id);
   bool has_session(const std::string& session_id) const;
+  // The live a host's or viewer's session belongs to; nullopt for unknown (or relay) sessions.
+  std::optional<std::string> session_live(const std::string& session_id) const;
+  // Admin: ends every host and viewer session of `live` on this node (its viewers get RTCP
+  // BYE as when the last host leaves). The number of sessions ended.
+  size_t end_live(const std::string& live);
 
   // Origin: an edge (or another origin) asks for a relay of a host's stream
   // ("{live}/{host}": POST /relay/{live}/{host}, JSON body).
@@ -228,6 +239,7 @@ class SessionManager final : public worker::SessionEvents {
     std::shared_ptr<sfu::ViewerLayerStats> layer_stats;  // viewers: layer choice
     std::vector<SlotRecord> slots;                       // viewers
     bool pinned = false;                                 // viewers of one host (?host=)
+    std::string client;                                  // hosts and viewers: auth::client_key
   };
   // One host's media source in a live (a publisher session, or an edge's relay ingest),
   // keyed in streams_ by source_key(live, host). Its id is the fan-out key (SourceId) and
@@ -258,8 +270,12 @@ class SessionManager final : public worker::SessionEvents {
   std::vector<ViewerLayerView> viewer_layers_locked(const StreamRecord& rec) const;
 
   int pick_worker_locked() const;
+  // The per-client limits for one more session of `client` (429 when over them).
+  std::optional<ApiError> admit_client(const std::string& client);
+  // Bookkeeping of every session that goes away (worker counts, ids, client limits).
+  void forget_session_locked(const SessionRecord& s);
   std::variant<SessionCreated, ApiError> publish_claimed(const std::string& live, const std::string& host,
-                                                         const sdp::SessionDescription& offer);
+                                                         const sdp::SessionDescription& offer, const std::string& client);
   sdp::AnswerOptions answer_options(sdp::AnswerMode mode, int worker) const;
   std::vector<sdp::Candidate> local_candidates(int worker) const;
   transport::TransportConfig transport_config(const sdp::AnswerOptions& opts, const sdp::Negotiated& negotiated) const;
@@ -327,11 +343,13 @@ class SessionManager final : public worker::SessionEvents {
   std::unordered_map<std::string, uint64_t> by_public_id_;
   std::map<std::string, StreamRecord> streams_;
   std::vector<int> sessions_per_worker_;
+  auth::ClientLimiter client_limiter_;
   room::LiveDirectory directory_;
   std::unordered_map<uint64_t, std::vector<std::shared_ptr<http::EventStream>>> event_streams_;  // by session
   Timestamp next_speaker_tick_{};
   // Totals that outlive sessions, for /metrics.
   uint64_t publishes_total_ = 0, views_total_ = 0, rejected_total_ = 0;
+  uint64_t client_rate_limited_total_ = 0, client_session_cap_total_ = 0;
 };
 
 }  // namespace strata::signaling

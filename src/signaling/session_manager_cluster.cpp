@@ -153,8 +153,7 @@ void SessionManager::remove_ingest_session_locked(StreamRecord& rec) {
   auto sit = sessions_.find(old);
   if (sit == sessions_.end()) return;
   int old_worker = sit->second.worker;
-  by_public_id_.erase(sit->second.public_id);
-  sessions_per_worker_[size_t(old_worker)]--;
+  forget_session_locked(sit->second);
   sessions_.erase(sit);  // its end event is ignored from now on
   workers_.at(old_worker).post([old](worker::Worker& wk) { wk.remove_session(old); });
 }

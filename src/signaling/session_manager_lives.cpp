@@ -140,7 +140,8 @@ std::optional<ApiError> SessionManager::check_host_codecs_locked(const std::stri
 }
 
 std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std::string& live, const std::string& host,
-                                                                       const sdp::SessionDescription& offer) {
+                                                                       const sdp::SessionDescription& offer,
+                                                                       const std::string& client) {
   std::lock_guard lock(mu_);
   if (client_sessions_locked() >= options_.max_sessions)
     return ApiError{503, "overloaded", "this server has no capacity for another session", 5};
@@ -184,6 +185,8 @@ std::variant<SessionCreated, ApiError> SessionManager::publish_claimed(const std
   rec.host = host;
   SessionRecord& s = add_session_locked(Kind::kPublisher, rec.name, w);
   s.live = live;
+  s.client = client;
+  client_limiter_.session_started(client);
   rec.publisher = s.id;
   rec.publisher_worker = w;
   rec.started = now();
@@ -212,7 +215,8 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& l
                                                 : room::ViewerFilter::all();
   if (filter.kind != room::ViewerFilter::Kind::kAll && !room::valid_host_name(filter.host))
     return ApiError{400, "bad-host-name", "host names are 1-64 characters of A-Z a-z 0-9 '-' '_'"};
-  auto parsed = parse_offer(offer_text);
+  if (auto refused = admit_client(options.client)) return *refused;
+  auto parsed = parse_offer(offer_text, max_media_sections(options_.max_hosts));
   if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   const auto& offer = std::get<sdp::SessionDescription>(parsed);
   const size_t slots = slot_count(offer);
@@ -315,6 +319,8 @@ std::variant<SessionCreated, ApiError> SessionManager::view(const std::string& l
   }
   SessionRecord& s = add_session_locked(Kind::kViewer, "", w);
   s.live = live;
+  s.client = options.client;
+  client_limiter_.session_started(options.client);
   s.slots = std::move(slot_records);
   s.pinned = filter.kind == room::ViewerFilter::Kind::kOnly;
   s.layer_stats = std::make_shared<sfu::ViewerLayerStats>(s.slots.size());

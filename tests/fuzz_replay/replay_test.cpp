@@ -44,6 +44,8 @@ constexpr Target kTargets[] = {
     {"vp9", &vp9_one_input, 5},
     {"rtp", &rtp_one_input, 20, 200},
     {"sfu", &sfu_one_input, 8},
+    {"jwt", &jwt_one_input, 8},
+    {"api_json", &api_json_one_input, 6},
 };
 
 struct KnownCrash {

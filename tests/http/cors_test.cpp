@@ -43,7 +43,7 @@ TEST(CorsPolicy, SimpleRequestGetsExposedHeaders) {
   EXPECT_EQ(response.status, 201);
   EXPECT_EQ(response.header("Access-Control-Allow-Origin"), "https://a.example");
   EXPECT_EQ(response.header("Vary"), "Origin");
-  EXPECT_EQ(response.header("Access-Control-Expose-Headers"), "Location, ETag, Link, Retry-After");
+  EXPECT_EQ(response.header("Access-Control-Expose-Headers"), "Location, ETag, Link, Retry-After, WWW-Authenticate");
 }
 
 TEST(CorsPolicy, DisallowedOriginGetsNoCorsHeaders) {

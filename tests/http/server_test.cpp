@@ -36,6 +36,7 @@ class Client {
   }
 
   void send(std::string_view raw) { net::write(socket_, net::buffer(raw)); }
+  tcp::socket& socket() { return socket_; }
 
   std::optional<RawResponse> read_response(bool head = false) {
     bhttp::response_parser<bhttp::string_body> parser;
@@ -158,6 +159,7 @@ class ServerTest : public ::testing::Test {
     options.port = 0;
     options.max_body_bytes = 1024;
     options.idle_timeout_seconds = 5;
+    server_.reset();
     server_ = std::make_unique<Server>(options, make_router());
     std::string error;
     ASSERT_TRUE(server_->start(&error)) << error;
@@ -311,7 +313,7 @@ TEST_F(ServerTest, PostWithOriginExposesHeaders) {
   auto response = c.request("POST", "/whip/x", "v=0", "Origin: http://localhost:3000\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ((*response)[bhttp::field::access_control_allow_origin], "http://localhost:3000");
-  EXPECT_EQ((*response)[bhttp::field::access_control_expose_headers], "Location, ETag, Link, Retry-After");
+  EXPECT_EQ((*response)[bhttp::field::access_control_expose_headers], "Location, ETag, Link, Retry-After, WWW-Authenticate");
   EXPECT_EQ((*response)[bhttp::field::vary], "Origin");
 }
 
@@ -429,6 +431,58 @@ TEST_F(ServerTest, EventStreamDeliversEventsAsTheyCome) {
   for (int i = 0; i < 200 && !abandoned->closed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(abandoned->closed()) << "the server noticed the client left";
   EXPECT_FALSE(abandoned->send("live", "{}"));
+}
+
+// Slowloris: one byte of header every 300 ms never completes a request within the header
+// timeout (1 s here), so the server drops the connection; meanwhile other clients are
+// served at once.
+TEST_F(ServerTest, ClientTricklingItsHeaderIsDroppedAndBlocksNoOne) {
+  ServerOptions options;
+  options.header_timeout_seconds = 1;
+  start(options);
+  Client slow = client();
+  const std::string request = "GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  bool dropped = false;
+  for (size_t i = 0; i < request.size() && !dropped; ++i) {
+    boost::system::error_code ec;
+    net::write(slow.socket(), net::buffer(&request[i], 1), ec);
+    if (ec) {
+      dropped = true;
+      break;
+    }
+    // Someone else asks while the slow client trickles: answered without waiting.
+    if (i == 2) {
+      const auto asked = std::chrono::steady_clock::now();
+      auto other = client().request("GET", "/echo");
+      ASSERT_TRUE(other);
+      EXPECT_EQ(other->result_int(), 200);
+      EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(500));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    dropped = std::chrono::steady_clock::now() - start > std::chrono::milliseconds(1600) && slow.closed_by_server();
+  }
+  EXPECT_TRUE(dropped || slow.closed_by_server()) << "the trickling client was never dropped";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+}
+
+// Keep-alive: a connection may idle between requests (the idle timeout), but once the next
+// request starts, its header is due within the header timeout.
+TEST_F(ServerTest, KeepAliveIdlesLongerThanTheHeaderTimeout) {
+  ServerOptions options;
+  options.header_timeout_seconds = 1;
+  start(options);  // idle timeout 5 s
+  Client c = client();
+  auto first = c.request("GET", "/echo");
+  ASSERT_TRUE(first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto second = c.request("GET", "/echo");
+  ASSERT_TRUE(second) << "an idle keep-alive connection outlives the header timeout";
+  EXPECT_EQ(second->result_int(), 200);
+  c.send("GET /echo HTTP/1.1\r\n");  // a header begun and never finished
+  const auto begun = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_LT(std::chrono::steady_clock::now() - begun, std::chrono::milliseconds(2500));
 }
 
 TEST(EventStream, FormatsEventsAndDropsAReaderTooFarBehind) {

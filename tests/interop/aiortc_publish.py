@@ -16,7 +16,7 @@ from av import VideoFrame  # noqa: E402
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack  # noqa: E402
 
 from tone_track import ToneAudioTrack  # noqa: E402
-from whip_http import WhipError, delete_session, emit, log, post_offer  # noqa: E402
+from whip_http import WhipError, delete_session, emit, log, post_offer, set_token  # noqa: E402
 
 WIDTH, HEIGHT = 640, 360
 
@@ -86,7 +86,9 @@ def main():
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--offer-only", action="store_true", help="print the offer and exit (no server needed)")
     ap.add_argument("--no-delete", dest="delete", action="store_false", help="do not DELETE the session at the end")
+    ap.add_argument("--token", default=None, help="access token (Authorization: Bearer) for the POST")
     args = ap.parse_args()
+    set_token(args.token)
     try:
         code = asyncio.run(asyncio.wait_for(run(args), args.duration + 30))
     except asyncio.TimeoutError:

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.mediastreams import MediaStreamError  # noqa: E402
 
-from whip_http import WhipError, delete_session, emit, log, post_offer_retrying  # noqa: E402
+from whip_http import WhipError, delete_session, emit, log, post_offer_retrying, set_token  # noqa: E402
 
 
 class Counter:
@@ -116,7 +116,9 @@ def main():
     ap.add_argument("--wait-ended", action="store_true",
                     help="after --frames, keep watching until the server ends both tracks (RTCP BYE)")
     ap.add_argument("--offer-only", action="store_true", help="print the offer and exit (no server needed)")
+    ap.add_argument("--token", default=None, help="access token (Authorization: Bearer) for the POST")
     args = ap.parse_args()
+    set_token(args.token)
     try:
         code = asyncio.run(asyncio.wait_for(run(args), args.timeout + 15))
     except asyncio.TimeoutError:

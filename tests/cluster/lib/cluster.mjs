@@ -14,14 +14,17 @@ import { parseMetrics } from '../../interop/lib/metrics.mjs';
 export const REDIS = process.env.STRATA_REDIS || '/usr/bin/redis-server';
 const READY_MS = 15000;
 
-export async function getJson(url, timeoutMs = 3000) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+// token: an access token for a cluster with access control on (README, "Access control").
+export async function getJson(url, timeoutMs = 3000, token = null) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   try { return JSON.parse(text); } catch { throw new Error(`GET ${url} -> ${res.status}: not JSON: ${text.slice(0, 200)}`); }
 }
 
-export async function getMetrics(httpUrl) {
-  const res = await fetch(new URL('/metrics', httpUrl), { signal: AbortSignal.timeout(3000) });
+export async function getMetrics(httpUrl, token = null) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const res = await fetch(new URL('/metrics', httpUrl), { headers, signal: AbortSignal.timeout(3000) });
   return parseMetrics(await res.text());
 }
 
@@ -87,13 +90,15 @@ class Node {
 
   kill9() { this.killed = true; if (this.running) this.proc.child.kill('SIGKILL'); return this.proc.exited; }
   stop() { this.killed = true; return this.proc ? this.proc.stop(5000) : null; }
-  metrics() { return getMetrics(this.httpUrl); }
-  streams() { return getJson(`${this.httpUrl}/api/v1/streams`).then((j) => j.streams ?? []); }
+  metrics() { return getMetrics(this.httpUrl, this.cluster.opts.adminToken); }
+  streams() { return getJson(`${this.httpUrl}/api/v1/streams`, 3000, this.cluster.opts.adminToken).then((j) => j.streams ?? []); }
 }
 
 export class Cluster {
   constructor(opts) {
-    this.opts = { origins: 2, edges: 3, relayLinger: 10, nodeArgs: [], ...opts };
+    // brokerArgs / nodeArgs: extra flags of every broker / node; adminToken: sent on the
+    // harness's own /api/v1 and /metrics reads when access control is on.
+    this.opts = { origins: 2, edges: 3, relayLinger: 10, nodeArgs: [], brokerArgs: [], adminToken: null, ...opts };
     this.bin = strataBin();
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-cluster-'));
     this.secret = crypto.randomBytes(24).toString('hex');
@@ -139,7 +144,8 @@ export class Cluster {
   async startBroker(region = 'a') {
     const port = await freeTcpPort();
     const url = `http://127.0.0.1:${port}`;
-    const args = ['broker', '--region', region, '--http', `127.0.0.1:${port}`, '--registry', this.registryUrl];
+    const args = ['broker', '--region', region, '--http', `127.0.0.1:${port}`, '--registry', this.registryUrl,
+      ...this.opts.brokerArgs];
     const proc = startProcess(this.bin, args, { name: region === 'a' ? 'broker' : `broker-${region}` });
     proc.lines.push(`[harness] ${this.bin} ${args.join(' ')}`);
     this.brokers[region] = { url, proc };
@@ -180,11 +186,11 @@ export class Cluster {
   }
 
   async brokerNodes() {
-    const j = await getJson(`${this.brokerUrl}/api/v1/nodes`);
+    const j = await getJson(`${this.brokerUrl}/api/v1/nodes`, 3000, this.opts.adminToken);
     return j.nodes ?? [];
   }
   async brokerNodeIds() { return (await this.brokerNodes()).map((n) => n.id); }
-  async brokerStreams() { return (await getJson(`${this.brokerUrl}/api/v1/streams`)).streams ?? []; }
+  async brokerStreams() { return (await getJson(`${this.brokerUrl}/api/v1/streams`, 3000, this.opts.adminToken)).streams ?? []; }
 
   // Strata processes that died on their own (not through kill9/stop) are a failure of the test.
   unexpectedExits() {

@@ -16,6 +16,20 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+# An access token for WHIP/WHEP POSTs (README, "Access control"); set by the clients' --token.
+_token = None
+
+
+def set_token(token):
+    global _token
+    _token = token or None
+
+
+def _same_origin(a, b):
+    pa, pb = urllib.parse.urlsplit(a), urllib.parse.urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
 class WhipError(Exception):
     def __init__(self, status, body, headers):
         super().__init__(f"HTTP {status}: {body[:300]}")
@@ -31,11 +45,15 @@ def endpoint(server_url, kind, stream, query=""):
 
 def post_offer(server_url, kind, stream, offer_sdp, timeout=10, max_redirects=3, query=""):
     """POST the SDP offer; returns (absolute session URL, etag, answer SDP). Raises WhipError on non-201.
-    Follows 307/308 redirects (a broker placing the session, RFC 9725 §4.5) by repeating the POST."""
+    Follows 307/308 redirects (a broker placing the session, RFC 9725 §4.5) by repeating the POST;
+    like a browser (Fetch, "HTTP-redirect fetch"), Authorization goes only to the first origin."""
     url = endpoint(server_url, kind, stream, query)
+    first = url
     for _ in range(max_redirects + 1):
-        req = urllib.request.Request(url, data=offer_sdp.encode(), method="POST",
-                                     headers={"Content-Type": "application/sdp"})
+        headers = {"Content-Type": "application/sdp"}
+        if _token and _same_origin(url, first):
+            headers["Authorization"] = f"Bearer {_token}"
+        req = urllib.request.Request(url, data=offer_sdp.encode(), method="POST", headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as res:
                 status, body, headers = res.status, res.read().decode(), res.headers

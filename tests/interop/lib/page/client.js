@@ -152,9 +152,13 @@
     const logged = { kind, url: url.href, sentAt: Date.now(), status: null };
     requestLog.push(logged);
     const sentPerf = performance.now();
-    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offerSdp });
+    const headers = { 'Content-Type': 'application/sdp' };
+    if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+    const res = await fetch(url, { method: 'POST', headers, body: offerSdp });
     const body = await res.text();
     logged.status = res.status;
+    logged.finalUrl = res.url;
+    logged.redirected = res.redirected;
     if (res.status !== 201) {
       const err = new Error(`${kind.toUpperCase()} POST ${url} -> ${res.status}: ${body.slice(0, 300)}`);
       err.status = res.status;
@@ -771,8 +775,13 @@
     return true;
   }
 
+  // An access token sent as Authorization: Bearer on WHIP/WHEP POSTs (README, "Access control").
+  // fetch() follows a broker's 307 itself, and drops the header if the node is another origin.
+  let accessToken = null;
+  function setToken(token) { accessToken = token || null; }
+
   window.strataClient = {
-    publish, watch, stats, firstFrame, close, createOffer, loopback, restartIce, setLayer, sendCodecs,
+    setToken, publish, watch, stats, firstFrame, close, createOffer, loopback, restartIce, setLayer, sendCodecs,
     watchSlots, slotStats, startMonitor, monitorSamples, openEvents, eventLog, closeEvents, leave, requests,
   };
 })();
