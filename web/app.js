@@ -115,10 +115,17 @@ function linkTarget(response, rel) {
   return null;
 }
 
+// Access control (README, "Access control"): a server with tokens on is used by opening this
+// page as /?token=<JWT>; the token goes with every WHIP/WHEP POST and API read.
+const ACCESS_TOKEN = new URLSearchParams(window.location.search).get('token');
+function withToken(headers = {}) {
+  return ACCESS_TOKEN ? { ...headers, Authorization: `Bearer ${ACCESS_TOKEN}` } : headers;
+}
+
 async function postOffer(url, sdp) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/sdp' },
+    headers: withToken({ 'Content-Type': 'application/sdp' }),
     body: sdp,
   });
   if (!response.ok) throw await responseError(response);
@@ -301,7 +308,7 @@ function chosenSlots() {
 // Host names of a live in join order ([] when it is not live). GET /api/v1/lives/{live}.
 async function liveHosts(live) {
   try {
-    const response = await fetch(api(`/api/v1/lives/${encodeURIComponent(live)}`), { headers: { Accept: 'application/json' } });
+    const response = await fetch(api(`/api/v1/lives/${encodeURIComponent(live)}`), { headers: withToken({ Accept: 'application/json' }) });
     if (!response.ok) return [];
     return hostNames(await response.json());
   } catch (_) { return []; }
@@ -564,7 +571,7 @@ async function pollLayers() {
   if (players.size === 0) return;
   let list = [];
   try {
-    const response = await fetch(api('/api/v1/streams'), { headers: { Accept: 'application/json' } });
+    const response = await fetch(api('/api/v1/streams'), { headers: withToken({ Accept: 'application/json' }) });
     if (!response.ok) return;
     const data = await response.json();
     list = Array.isArray(data) ? data : data.streams ?? [];
@@ -736,7 +743,7 @@ function renderLives(lives) {
 async function refreshLives() {
   if (MODE !== 'live') return;
   try {
-    const response = await fetch(api('/api/v1/lives'), { headers: { Accept: 'application/json' } });
+    const response = await fetch(api('/api/v1/lives'), { headers: withToken({ Accept: 'application/json' }) });
     if (!response.ok) throw await responseError(response);
     renderLives(liveList(await response.json()));
   } catch (error) {

@@ -247,3 +247,33 @@ interopTest('limits: 429 + Retry-After per client, and a trickling client is dro
     sock.destroy();
   }
 });
+
+interopTest('the demo page sends the token of its ?token= (and fails without one)', { timeoutMs: 60000 }, async (ctx) => {
+  const issuer = new Issuer();
+  const server = await ctx.startServer({ extraArgs: issuer.flags(artifactsDir('auth-keys-demo')) });
+  const LIVE = 'demo-auth';
+  const token = issuer.token({ live: LIVE, publish: true, view: true, admin: true });
+  const open = async (query) => {
+    const page = await ctx.rawPage(new URL(`/${query}`, server.httpUrl).href);
+    await page.waitForFunction(() => !!window.strataDemo, null, { timeout: 10000 });
+    return page;
+  };
+  const bare = await open('');
+  await bare.evaluate((s) => { window.strataDemo.publish(s); }, LIVE);
+  await bare.waitForSelector('#publish[data-state="error"]', { state: 'attached', timeout: 15000 });
+  report('demo page without a token', await bare.textContent('#publish'));
+
+  const host = await open(`?token=${token}`);
+  await host.evaluate((s) => { window.strataDemo.publish(s); }, LIVE);
+  await host.waitForSelector('#publish[data-state="publishing"]', { state: 'attached', timeout: 15000 });
+  const viewer = await open(`?token=${token}`);
+  await viewer.evaluate((s) => { window.strataDemo.watch(s); }, LIVE);
+  await viewer.waitForSelector('#watch[data-state="playing"]', { state: 'attached', timeout: 15000 });
+  const painted = async () => viewer.evaluate(() => [...document.querySelectorAll('video')]
+    .map((v) => v.getVideoPlaybackQuality?.().totalVideoFrames ?? 0).reduce((a, b) => Math.max(a, b), 0));
+  const deadline = Date.now() + 15000;
+  let frames = 0;
+  while (frames < 10 && Date.now() < deadline) { await sleep(250); frames = await painted(); }
+  report('demo viewer frames with ?token=', frames);
+  assert.ok(frames >= 10, `the demo viewer plays (${frames} frames)`);
+});
