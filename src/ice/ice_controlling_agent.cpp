@@ -362,8 +362,9 @@ void IceControllingAgent::on_success(Transaction& t, Timestamp now) {
 
 void IceControllingAgent::handle_request(const stun::Message& msg, const SocketAddress& from,
                                          std::vector<Outgoing>& out) {
-  // A lite peer never sends checks, but a full agent must answer them (§7.3): USERNAME
-  // "<local ufrag>:<remote ufrag>", MESSAGE-INTEGRITY keyed with the local password.
+  // A full agent must answer any valid check (§7.3), and our lite peer sends one to verify
+  // our path before it sends us DTLS or media (IceLiteAgent): USERNAME "<local
+  // ufrag>:<remote ufrag>", MESSAGE-INTEGRITY keyed with the local password.
   // Anything unauthenticated is dropped silently (RFC 8489 §9.1.3), with no reflection.
   auto username = msg.username();
   const std::string expected = local_ufrag_ + ":" + remote_ufrag_;

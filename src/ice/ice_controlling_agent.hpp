@@ -5,8 +5,11 @@
 // away (RFC 8445 §2.5, §6.1.1):
 //  - we are always controlling (a lite agent must be controlled), so there is no role
 //    negotiation; a 487 from the peer cannot happen legitimately and is only counted;
-//  - the peer never sends checks, so there are no triggered checks, and nothing to gather:
-//    our own candidate is whatever local socket the owner sends from;
+//  - nothing to gather: our own candidate is whatever local socket the owner sends from; no
+//    triggered checks either. The lite peer does send Binding requests of its own, to
+//    verify that our address receives what it sends before it sends anything else there
+//    (IceLiteAgent, "Verified paths"); like any full agent we must answer them (RFC 8445
+//    §7.3), or an origin would never send a relay its media (handle_stun);
 //  - we use aggressive nomination (every check carries USE-CANDIDATE): the lite peer
 //    selects the address of the first check it answers, and we select the first remote
 //    candidate whose check succeeds.
@@ -100,8 +103,9 @@ class IceControllingAgent {
   Timestamp next_timeout() const;
 
   // A datagram the demux classified as STUN, received from `from`. Responses settle our
-  // transactions; requests (a lite peer never sends them) are answered into `out` like a
-  // full agent would, authenticated with the local password.
+  // transactions; requests (a lite peer's path verification, IceLiteAgent) are answered
+  // into `out` as RFC 8445 §7.3 requires of a full agent, authenticated with the local
+  // password.
   void handle_stun(ByteSpan data, const SocketAddress& from, Timestamp now, std::vector<Outgoing>& out);
 
   State state() const { return state_; }

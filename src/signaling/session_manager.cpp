@@ -92,6 +92,7 @@ transport::TransportConfig SessionManager::transport_config(const sdp::AnswerOpt
   c.local_ufrag = opts.ice_ufrag;
   c.local_pwd = opts.ice_pwd;
   c.remote_ufrag = negotiated.remote_ufrag;
+  c.remote_pwd = negotiated.remote_pwd;  // keys the client-path verification (no amplification)
   c.dtls_role = negotiated.our_setup == sdp::Negotiated::Setup::kActive ? dtls::Role::kClient : dtls::Role::kServer;
   c.remote_fingerprint_algorithm = negotiated.remote_fingerprint_algorithm;
   c.remote_fingerprint = negotiated.remote_fingerprint;
@@ -182,9 +183,9 @@ std::variant<SessionManager::IceRestarted, ApiError> SessionManager::restart_ice
     const SessionRecord& s = sessions_.at(it->second);
     r = IceRestarted{random_ice_string(8), random_ice_string(24), local_candidates(s.worker), "\"" + random_hex(12) + "\""};
     uint64_t id = s.id;
-    workers_.at(s.worker).post([id, r, remote_ufrag, applied](worker::Worker& wk) {
+    workers_.at(s.worker).post([id, r, remote_ufrag, remote_pwd, applied](worker::Worker& wk) {
       if (auto* t = wk.find<worker::TransportSession>(id))
-        t->restart_ice(r.ice_ufrag, r.ice_pwd, remote_ufrag);
+        t->restart_ice(r.ice_ufrag, r.ice_pwd, remote_ufrag, remote_pwd);
       applied->set_value();
     });
   }

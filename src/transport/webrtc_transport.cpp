@@ -21,8 +21,10 @@ WebRtcTransport::WebRtcTransport(TransportConfig config, Output& out)
       out_(out),
       ice_(config_.local_ufrag, config_.local_pwd,
            config_.remote_ufrag.empty() ? std::nullopt : std::optional<std::string>(config_.remote_ufrag),
+           config_.remote_pwd,
            ice::IceLiteAgent::Config{.consent_timeout = config_.consent_timeout,
-                                     .previous_generation_grace = config_.previous_ice_generation_grace}) {
+                                     .previous_generation_grace = config_.previous_ice_generation_grace,
+                                     .tie_breaker = random_u64()}) {
   // No DataChannel yet: DTLS only agrees on the SRTP keys, so its OpenSSL connection is
   // dropped once connected (memory per viewer; dtls/retired_dtls.hpp).
   dtls_ = std::make_unique<dtls::DtlsTransport>(config_.certificate, config_.dtls_role,
@@ -35,6 +37,10 @@ WebRtcTransport::WebRtcTransport(TransportConfig config, Output& out)
                                                              config_.remote_pwd, random_u64(), c);
     uint32_t priority = 2130706431u;
     for (auto& c : config_.remote_candidates) ice_client_->add_remote_candidate(c, priority--);
+  } else if (config_.remote_pwd.empty()) {
+    // Fail closed: without the client's password no path can verify, so nothing would ever
+    // be sent; say so at once instead of timing out.
+    fail("ICE: no remote password (a=ice-pwd) to verify the client's address with");
   }
 }
 
@@ -53,16 +59,8 @@ WebRtcTransport::Received WebRtcTransport::handle_datagram(uint8_t* data, size_t
   }
   // DTLS and SRTP only from the address ICE selected (RFC 8445 §12: media on the nominated pair).
   auto selected = remote_address();
-  if (!selected || !(*selected == from)) {
-    // The handshake came on another nominated path (ice::IceLiteAgent rule 4): the client
-    // chose that one, so media goes there. Only before DTLS is up: afterwards the path
-    // moves by nomination or consent (rules 1, 2), never by an unauthenticated packet.
-    const bool handshake = b >= 20 && b <= 63 && state_ != TransportState::kConnected;
-    if (ice_client_ || !handshake || !ice_.follow_media(from, now)) {
-      ++counters_.malformed;
-      return Received::kNothing;
-    }
-    on_path_selected(from, now);
+  if ((!selected || !(*selected == from)) && !accept_off_path_dtls(data, *len, from, local, now)) {
+    return Received::kNothing;
   }
   if (b >= 20 && b <= 63) {
     handle_dtls(data, *len, now);
@@ -100,15 +98,92 @@ void WebRtcTransport::handle_stun(uint8_t* data, size_t len, const SocketAddress
                                   Timestamp now) {
   auto before = ice_.selected_address();
   auto result = ice_.handle_binding(ByteSpan(data, len), from, now, local);
-  if (!result.response) {
+  sync_ice_counters();
+  if (!result.authenticated) {
     ++counters_.stun_unauthenticated;
     return;
   }
-  // The response leaves from the address the check was sent to, whatever path is selected:
-  // the client matches it to that pair only then (RFC 8445 §7.2.5.2.1).
-  out_.send_datagram(result.response->data(), result.response->size(), from, local);
+  if (result.forgotten) out_.on_address_forgotten(*result.forgotten);
+  if (result.new_address) out_.on_address_pending(from);
+  send_stun(result, from, local);
   auto after = ice_.selected_address();
   if (after && (!before || !(*before == *after))) on_path_selected(*after, now);
+  if (result.verified) release_held_dtls(from, local, now);
+}
+
+void WebRtcTransport::send_stun(const ice::IceLiteAgent::Result& r, const SocketAddress& from,
+                                const SocketAddress& local) {
+  // Both leave from the address the check was sent to, whatever path is selected: the
+  // client matches them to that pair only then (RFC 8445 §7.2.5.2.1). Our request goes
+  // first, so that a client that starts DTLS on our response has usually answered it
+  // before its ClientHello reaches us (nothing to hold).
+  if (r.request) out_.send_datagram(r.request->data(), r.request->size(), from, local);
+  if (r.response) out_.send_datagram(r.response->data(), r.response->size(), from, local);
+}
+
+void WebRtcTransport::sync_ice_counters() {
+  const auto& c = ice_.counters();
+  counters_.stun_withheld = c.responses_withheld + c.requests_withheld;
+  counters_.verification_requests = c.verification_requests;
+  counters_.paths_verified = c.paths_verified;
+}
+
+bool WebRtcTransport::accept_off_path_dtls(const uint8_t* data, size_t len, const SocketAddress& from,
+                                           const SocketAddress& local, Timestamp now) {
+  // The handshake came on another nominated path (ice::IceLiteAgent rule 4): the client
+  // chose that one, so media goes there. Only before DTLS is up: afterwards the path moves
+  // by nomination or consent (rules 1, 2), never by an unauthenticated packet.
+  const bool handshake = len > 0 && data[0] >= 20 && data[0] <= 63 && state_ != TransportState::kConnected;
+  if (ice_client_ || !handshake) {
+    ++counters_.malformed;
+    return false;
+  }
+  if (ice_.follow_media(from, now, local)) {
+    on_path_selected(from, now);
+    return true;
+  }
+  if (!ice_.awaits_verification(from, local)) {
+    ++counters_.malformed;
+    return false;
+  }
+  // The client got our success response before its answer to our request reached us:
+  // hold its flight until it does, instead of losing a DTLS retransmission timeout (1 s).
+  if (held_dtls_.size() >= kMaxHeldDtls || held_dtls_bytes_ + len > kMaxHeldDtlsBytes) {
+    ++counters_.dtls_held_dropped;
+    return false;
+  }
+  held_dtls_.push_back(HeldDtls{from, local, Bytes(data, data + len)});
+  held_dtls_bytes_ += len;
+  ++counters_.dtls_held;
+  return false;
+}
+
+void WebRtcTransport::release_held_dtls(const SocketAddress& from, const SocketAddress& local, Timestamp now) {
+  if (held_dtls_.empty()) return;
+  auto held = std::move(held_dtls_);
+  free_held_dtls();
+  if (state_ != TransportState::kConnected) {
+    auto selected = remote_address();
+    if (!selected || !(*selected == from)) {
+      if (ice_.follow_media(from, now, local)) on_path_selected(from, now);
+    }
+  }
+  auto selected = remote_address();
+  const bool on_path = selected && *selected == from && state_ != TransportState::kConnected;
+  for (auto& h : held) {
+    // One handshake at a time: the other paths' datagrams go (the client resends its
+    // flight where it gets our answers).
+    if (!on_path || !(h.from == from) || !(h.local == local)) {
+      ++counters_.dtls_held_dropped;
+      continue;
+    }
+    handle_dtls(h.data.data(), h.data.size(), now);
+  }
+}
+
+void WebRtcTransport::free_held_dtls() {
+  std::vector<HeldDtls>().swap(held_dtls_);
+  held_dtls_bytes_ = 0;
 }
 
 void WebRtcTransport::on_path_selected(const SocketAddress& addr, Timestamp now) {
@@ -172,9 +247,11 @@ void WebRtcTransport::on_dtls_connected() {
   srtp_in_ = srtp::SrtpSession::create(keys->profile, keys->remote_key, keys->remote_salt);
   if (!srtp_out_ || !srtp_in_) return fail("srtp: cannot create sessions");
   state_ = TransportState::kConnected;
+  free_held_dtls();
 }
 
 void WebRtcTransport::flush_dtls() {
+  // Only to the selected path, which is verified (either DTLS role; no amplification).
   auto selected = remote_address();
   for (auto& d : dtls_->take_outgoing()) {
     if (selected) out_.send_datagram(d.data(), d.size(), *selected, local_address());
@@ -209,12 +286,15 @@ bool WebRtcTransport::protect_rtcp(uint8_t* data, size_t len, size_t capacity, s
   return srtp_out_->protect_rtcp(data, len, capacity, out_len) == srtp::Status::kOk;
 }
 
-void WebRtcTransport::restart_ice(std::string local_ufrag, std::string local_pwd, std::string remote_ufrag) {
+void WebRtcTransport::restart_ice(std::string local_ufrag, std::string local_pwd, std::string remote_ufrag,
+                                  std::string remote_pwd) {
   config_.local_ufrag = local_ufrag;
   config_.local_pwd = local_pwd;
   config_.remote_ufrag = remote_ufrag;
+  config_.remote_pwd = remote_pwd;
   ice_.restart(std::move(local_ufrag), std::move(local_pwd),
-               remote_ufrag.empty() ? std::nullopt : std::optional<std::string>(std::move(remote_ufrag)));
+               remote_ufrag.empty() ? std::nullopt : std::optional<std::string>(std::move(remote_ufrag)),
+               std::move(remote_pwd));
 }
 
 void WebRtcTransport::close(Timestamp now) {

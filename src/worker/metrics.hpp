@@ -32,6 +32,11 @@ struct Counter {
   X(keyframe_cache_replays_over_budget, "viewer slots that asked the host for a keyframe because the worker's replay budget was spent") \
   X(keyframe_cache_packets_out, "RTP packets sent to viewers and relays from keyframe cache replays") \
   X(keyframe_cache_requests_answered, "edges' keyframe requests (PLI/FIR) answered by the relay's keyframe cache replay, not sent to the host") \
+  X(ice_verification_requests, "STUN Binding requests sent to verify a client path before anything but STUN goes there") \
+  X(ice_paths_verified, "client paths verified: they answered our Binding request") \
+  X(ice_stun_withheld, "STUN answers and requests not sent to an unverified path: larger than the check they answer") \
+  X(dtls_held_until_verified, "DTLS datagrams from a nominated path held until it answered our Binding request") \
+  X(drop_dtls_unverified, "DTLS datagrams dropped: from an unverified path, over the hold bound or superseded") \
   X(drop_unknown_source, "datagrams dropped: no session for the source address")          \
   X(drop_unknown_ufrag, "datagrams dropped: STUN for an unknown ufrag")                     \
   X(drop_stun_unauthenticated, "datagrams dropped: STUN failing ICE authentication")       \

@@ -23,11 +23,19 @@ void TransportSession::on_address_selected(const SocketAddress& addr) {
   if (!own_sender_) worker_.bind_address(addr, this);  // an own socket needs no demux
 }
 
+void TransportSession::on_address_pending(const SocketAddress& addr) {
+  if (!own_sender_) worker_.bind_address_if_free(addr, this);
+}
+
+void TransportSession::on_address_forgotten(const SocketAddress& addr) {
+  if (!own_sender_) worker_.unbind_address(addr, this);
+}
+
 void TransportSession::restart_ice(const std::string& local_ufrag, const std::string& local_pwd,
-                                   const std::string& remote_ufrag) {
+                                   const std::string& remote_ufrag, const std::string& remote_pwd) {
   if (!previous_ufrag_.empty()) worker_.unbind_ufrag(previous_ufrag_);  // two generations back
   previous_ufrag_ = transport_.local_ufrag();
-  transport_.restart_ice(local_ufrag, local_pwd, remote_ufrag);
+  transport_.restart_ice(local_ufrag, local_pwd, remote_ufrag, remote_pwd);
   worker_.bind_ufrag(local_ufrag, this);
 }
 
@@ -79,6 +87,11 @@ void TransportSession::count_transport_drops() {
   m.drop_malformed.add(c.malformed - last_counters_.malformed);
   m.drop_srtp_auth.add(c.srtp_auth_failed - last_counters_.srtp_auth_failed);
   m.drop_not_ready.add(c.not_ready - last_counters_.not_ready);
+  m.ice_stun_withheld.add(c.stun_withheld - last_counters_.stun_withheld);
+  m.ice_verification_requests.add(c.verification_requests - last_counters_.verification_requests);
+  m.ice_paths_verified.add(c.paths_verified - last_counters_.paths_verified);
+  m.dtls_held_until_verified.add(c.dtls_held - last_counters_.dtls_held);
+  m.drop_dtls_unverified.add(c.dtls_held_dropped - last_counters_.dtls_held_dropped);
   last_counters_ = c;
 }
 

@@ -49,11 +49,14 @@ class TransportSession : public Session, protected transport::WebRtcTransport::O
   // ICE restart: new credentials and a new ufrag the worker routes STUN by. The old ufrag
   // stays routed to this session until the transport stops answering the old generation
   // (its first check with the new credentials), checked on every tick.
-  void restart_ice(const std::string& local_ufrag, const std::string& local_pwd, const std::string& remote_ufrag);
+  void restart_ice(const std::string& local_ufrag, const std::string& local_pwd, const std::string& remote_ufrag,
+                   const std::string& remote_pwd);
 
  protected:
   void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to, const SocketAddress& from) override;
   void on_address_selected(const SocketAddress& addr) override;
+  void on_address_pending(const SocketAddress& addr) override;
+  void on_address_forgotten(const SocketAddress& addr) override;
   // Protects and sends a compound RTCP packet.
   void send_rtcp(const Bytes& compound);
   // The one way media and RTCP leave a session: `write(slot, capacity)` writes one plain

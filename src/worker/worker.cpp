@@ -298,6 +298,11 @@ Session* Worker::find_session(uint64_t id) {
 }
 
 void Worker::bind_address(const SocketAddress& addr, Session* s) { by_address_[addr] = s; }
+void Worker::bind_address_if_free(const SocketAddress& addr, Session* s) { by_address_.try_emplace(addr, s); }
+void Worker::unbind_address(const SocketAddress& addr, Session* s) {
+  auto it = by_address_.find(addr);
+  if (it != by_address_.end() && it->second == s) by_address_.erase(it);
+}
 void Worker::bind_ufrag(const std::string& ufrag, Session* s) { by_ufrag_[ufrag] = s; }
 void Worker::unbind_ufrag(const std::string& ufrag) { by_ufrag_.erase(ufrag); }
 

@@ -127,6 +127,10 @@ class Worker {
 
   // ICE nominated or changed the address of a session: route that 5-tuple to it.
   void bind_address(const SocketAddress& addr, Session* s);
+  // For a client path not verified yet: routes `addr` to `s` only if no session has it (a
+  // spoofed check must not take a verified session's address), and undoes that.
+  void bind_address_if_free(const SocketAddress& addr, Session* s);
+  void unbind_address(const SocketAddress& addr, Session* s);
   void unbind_ufrag(const std::string& ufrag);
   void bind_ufrag(const std::string& ufrag, Session* s);
 

@@ -35,7 +35,7 @@ class Network {
 
   IceLiteAgent& add_origin(const SocketAddress& at, uint32_t priority, bool reachable = true) {
     auto& lite = origins_[at];
-    lite = std::make_unique<IceLiteAgent>(kOriginUfrag, kOriginPwd, std::string(kEdgeUfrag));
+    lite = std::make_unique<IceLiteAgent>(kOriginUfrag, kOriginPwd, std::string(kEdgeUfrag), kEdgePwd);
     if (!reachable) unreachable_.push_back(at);
     edge_.add_remote_candidate(at, priority);
     return *lite;
@@ -64,8 +64,18 @@ class Network {
       auto it = origins_.find(o.to);
       if (it == origins_.end() || is_unreachable(o.to)) continue;
       auto result = it->second->handle_binding(o.data, local_, clock_.now());
-      if (!result.response) continue;
       std::vector<Outgoing> replies;
+      // The origin verifies our address (its request goes first): we answer, as a full
+      // agent must (RFC 8445 §7.3), and that answer lets it select us.
+      if (result.request) {
+        edge_.handle_stun(*result.request, o.to, clock_.now(), replies);
+        for (auto& reply : replies) {
+          EXPECT_EQ(reply.to, o.to);
+          it->second->handle_binding(reply.data, local_, clock_.now());
+        }
+        replies.clear();
+      }
+      if (!result.response) continue;
       edge_.handle_stun(*result.response, o.to, clock_.now(), replies);
       EXPECT_TRUE(replies.empty());
     }
@@ -108,6 +118,9 @@ TEST(IceControllingAgentTest, ConnectsToLitePeerAndPeerNominatesUs) {
   EXPECT_EQ(lite.state(), IceLiteAgent::State::kConnected);
   EXPECT_EQ(lite.selected_address(), net.local_);
   EXPECT_EQ(lite.counters().nominations, 1u);
+  EXPECT_EQ(lite.counters().verification_requests, 1u);
+  EXPECT_EQ(lite.counters().paths_verified, 1u) << "we answered the origin's verification request";
+  EXPECT_EQ(net.edge_.counters().requests_answered, 1u);
   EXPECT_EQ(net.edge_.counters().requests_sent, 1u);
   EXPECT_EQ(net.edge_.counters().responses_ok, 1u);
   EXPECT_EQ(net.edge_.outstanding_transactions(), 0u);
@@ -278,7 +291,7 @@ TEST(IceControllingAgentTest, RestartWithNewCredentialsReconnects) {
   ASSERT_EQ(net.edge_.state(), State::kConnected);
   const uint64_t ok_before = lite.counters().success_responses;
 
-  lite.restart("orgU2", "origin-password-2-abcdefghij", std::string("edgU2"));
+  lite.restart("orgU2", "origin-password-2-abcdefghij", std::string("edgU2"), "edge-password-2-abcdefghijk");
   net.edge_.restart("edgU2", "edge-password-2-abcdefghijk", "orgU2", "origin-password-2-abcdefghij");
   EXPECT_EQ(net.edge_.state(), State::kNew);
   EXPECT_FALSE(net.edge_.selected_address());
@@ -497,6 +510,29 @@ INSTANTIATE_TEST_SUITE_P(
                       PeerRequest{"wrong_remote_ufrag", "edgU:other", kEdgePwd, false, PeerRequest::kNone},
                       PeerRequest{"no_colon", "edgU", kEdgePwd, false, PeerRequest::kNone}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// The origin's verification request as IceLiteAgent builds it, answered by our agent and
+// accepted by the origin: what lets an origin send an edge its relay.
+TEST(IceControllingAgentTest, AnswersTheLitePeersVerificationRequest) {
+  IceLiteAgent origin(kOriginUfrag, kOriginPwd, std::string(kEdgeUfrag), kEdgePwd);
+  IceControllingAgent edge(kEdgeUfrag, kEdgePwd, kOriginUfrag, kOriginPwd, kTieBreaker);
+  const SocketAddress edge_addr = addr("192.0.2.10:40000");
+  std::vector<Outgoing> out;
+  edge.add_remote_candidate(kOriginA, 100);
+  edge.handle_timeout(FakeClock().now(), out);
+  ASSERT_EQ(out.size(), 1u);
+  auto r = origin.handle_binding(out[0].data, edge_addr, FakeClock().now());
+  ASSERT_TRUE(r.request);
+  EXPECT_LE(r.request->size(), out[0].data.size()) << "no larger than our check";
+  std::vector<Outgoing> replies;
+  edge.handle_stun(*r.request, kOriginA, FakeClock().now(), replies);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].to, kOriginA);
+  EXPECT_EQ(edge.counters().requests_answered, 1u);
+  auto v = origin.handle_binding(replies[0].data, edge_addr, FakeClock().now());
+  EXPECT_TRUE(v.verified);
+  EXPECT_EQ(origin.selected_address(), edge_addr);
+}
 
 }  // namespace
 }  // namespace strata::ice

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
+#include <vector>
 
 #include "stun/builder.hpp"
 #include "stun/message.hpp"
@@ -15,6 +17,8 @@ using namespace std::chrono_literals;
 constexpr const char* kLocalUfrag = "srvU";
 constexpr const char* kLocalPwd = "server-password-0123456789";
 constexpr const char* kRemoteUfrag = "brwU";
+constexpr const char* kRemotePwd = "browser-password-abcdefghij";
+constexpr uint64_t kTieBreaker = 0x0102030405060708ull;
 
 SocketAddress addr(const char* text) { return *SocketAddress::parse(text); }
 
@@ -42,9 +46,25 @@ Bytes build(const Check& c) {
   return b.finish(key, c.fingerprint);
 }
 
+// The browser's answer to our verification request (RFC 8445 §7.3: a full agent answers
+// every valid check), keyed with its own password.
+Bytes answer_to(const Bytes& request, const SocketAddress& mapped, std::string_view key = kRemotePwd) {
+  auto m = stun::Message::parse(request);
+  EXPECT_TRUE(m);
+  return stun::MessageBuilder::binding_success(m ? m->transaction_id() : stun::TransactionId{})
+      .add_xor_mapped_address(mapped)
+      .finish(key);
+}
+
+IceLiteAgent::Config config_with_tie_breaker() {
+  IceLiteAgent::Config c;
+  c.tie_breaker = kTieBreaker;
+  return c;
+}
+
 class IceLiteAgentTest : public ::testing::Test {
  protected:
-  IceLiteAgent agent_{kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag)};
+  IceLiteAgent agent_{kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag), kRemotePwd, config_with_tie_breaker()};
   FakeClock clock_;
   const SocketAddress client_ = addr("198.51.100.7:50000");
 
@@ -52,7 +72,28 @@ class IceLiteAgentTest : public ::testing::Test {
     Bytes raw = build(c);
     return agent_.handle_binding(raw, from, clock_.now(), local);
   }
+  // The client at `from` answers the verification request `r` carried (if any); the
+  // result of handling that answer.
+  IceLiteAgent::Result answer(const IceLiteAgent::Result& r, const SocketAddress& from,
+                              const SocketAddress& local = {}, std::string_view key = kRemotePwd) {
+    if (!r.request) return {};
+    return agent_.handle_binding(answer_to(*r.request, local, key), from, clock_.now(), local);
+  }
+  // A check that a real client at `from` sends, and its answer to our request: the result
+  // of the check, with nominated_changed also set when the answer changed the selection.
+  IceLiteAgent::Result check_and_answer(const Check& c, const SocketAddress& from, const SocketAddress& local = {},
+                                        std::string_view key = kRemotePwd) {
+    auto r = send(c, from, local);
+    if (answer(r, from, local, key).nominated_changed) r.nominated_changed = true;
+    return r;
+  }
   IceLiteAgent::Result nominate(const SocketAddress& from, const SocketAddress& local = {}) {
+    Check c;
+    c.use_candidate = true;
+    return check_and_answer(c, from, local);
+  }
+  // A nomination whose sender does not receive at `from` (spoofed): never answered.
+  IceLiteAgent::Result nominate_unanswered(const SocketAddress& from, const SocketAddress& local = {}) {
     Check c;
     c.use_candidate = true;
     return send(c, from, local);
@@ -136,8 +177,11 @@ TEST_F(IceLiteAgentTest, RejectsGarbageAndNonRequests) {
       {"rtp", from_hex("80 60 00 01 00 00 00 00 00 00 00 01"), &IceLiteAgent::Counters::malformed},
       {"truncated", Bytes(bad_fp.begin(), bad_fp.begin() + 30), &IceLiteAgent::Counters::malformed},
       {"bad_fingerprint", bad_fp, &IceLiteAgent::Counters::bad_fingerprint},
-      {"success_response", stun::MessageBuilder::binding_success(tid).finish(kLocalPwd),
-       &IceLiteAgent::Counters::not_binding_request},
+      {"unsolicited_success_response", stun::MessageBuilder::binding_success(tid).finish(kRemotePwd),
+       &IceLiteAgent::Counters::bad_responses},
+      {"unsolicited_error_response",
+       stun::MessageBuilder::binding_error(tid).add_error_code(487, "Role Conflict").finish(kRemotePwd),
+       &IceLiteAgent::Counters::bad_responses},
       {"indication",
        stun::MessageBuilder(stun::MessageClass::kIndication, stun::kMethodBinding, tid).finish(std::nullopt),
        &IceLiteAgent::Counters::not_binding_request},
@@ -146,7 +190,7 @@ TEST_F(IceLiteAgentTest, RejectsGarbageAndNonRequests) {
        &IceLiteAgent::Counters::not_binding_request},
   };
   for (const auto& c : cases) {
-    IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag));
+    IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag), kRemotePwd);
     auto r = agent.handle_binding(c.bytes, client_, clock_.now());
     EXPECT_FALSE(r.response) << c.name;
     EXPECT_EQ(agent.counters().*c.counter, 1u) << c.name;
@@ -164,7 +208,7 @@ TEST_F(IceLiteAgentTest, RandomBytesNeverAnswered) {
 }
 
 TEST_F(IceLiteAgentTest, RemoteUfragUncheckedWhenUnknown) {
-  IceLiteAgent agent(kLocalUfrag, kLocalPwd);
+  IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::nullopt, kRemotePwd);
   Check c;
   c.username = std::string(kLocalUfrag) + ":anything";
   EXPECT_TRUE(agent.handle_binding(build(c), client_, clock_.now()).response);
@@ -182,7 +226,8 @@ TEST_F(IceLiteAgentTest, UseCandidateNominatesAndSwitches) {
   // Renominating the same address is not a change.
   EXPECT_FALSE(nominate(client_).nominated_changed);
 
-  // Client moved (new NAT binding) and nominates again from there: follow immediately.
+  // Client moved (new NAT binding) and nominates again from there: follow as soon as the
+  // new path answers our request (nominate() answers it).
   const SocketAddress moved = addr("198.51.100.7:50001");
   clock_.advance(1s);
   EXPECT_TRUE(nominate(moved).nominated_changed);
@@ -245,14 +290,37 @@ TEST_F(IceLiteAgentTest, MediaOnAnotherNominatedPathMovesTheSelection) {
   EXPECT_EQ(agent_.counters().address_switches, 2u);
   // A check that only validated a path (no USE-CANDIDATE) does not make it followable.
   const SocketAddress checked_only = addr("198.51.100.20:6000");
-  EXPECT_TRUE(send(Check{}, checked_only).response);
+  EXPECT_TRUE(check_and_answer(Check{}, checked_only).response);
   EXPECT_FALSE(agent_.follow_media(checked_only, clock_.now()));
+  // Nor does a nomination whose path never answered our request (a spoofed source).
+  const SocketAddress spoofed = addr("198.51.100.21:6000");
+  nominate_unanswered(spoofed);
+  EXPECT_TRUE(agent_.awaits_verification(spoofed));
+  EXPECT_FALSE(agent_.follow_media(spoofed, clock_.now()));
+  EXPECT_EQ(agent_.selected_address(), via_lan);
 }
 
-TEST_F(IceLiteAgentTest, OnlyTheLastFourNominatedPathsAreFollowed) {
-  for (int port = 50000; port < 50006; ++port) nominate(addr(("198.51.100.7:" + std::to_string(port)).c_str()));
-  EXPECT_FALSE(agent_.follow_media(addr("198.51.100.7:50001"), clock_.now())) << "forgotten";
-  EXPECT_TRUE(agent_.follow_media(addr("198.51.100.7:50002"), clock_.now()));
+TEST_F(IceLiteAgentTest, OnlyTheLastKMaxPathsPathsAreRemembered) {
+  const auto at = [](size_t i) { return addr(("198.51.100.7:" + std::to_string(50000 + i)).c_str()); };
+  std::vector<SocketAddress> forgotten;
+  for (size_t i = 0; i < IceLiteAgent::kMaxPaths + 2; ++i) {
+    clock_.advance(10ms);
+    auto r = nominate(at(i));
+    EXPECT_TRUE(r.new_address);
+    if (r.forgotten) forgotten.push_back(*r.forgotten);
+  }
+  EXPECT_EQ(forgotten, (std::vector<SocketAddress>{at(0), at(1)})) << "least recently checked first";
+  EXPECT_EQ(agent_.counters().paths_forgotten, 2u);
+  EXPECT_FALSE(agent_.follow_media(at(1), clock_.now())) << "forgotten";
+  EXPECT_FALSE(agent_.is_verified(at(1))) << "and must verify again";
+  EXPECT_TRUE(agent_.follow_media(at(2), clock_.now()));
+  // The selected path is never the one forgotten, however long ago it was checked.
+  for (size_t i = 100; i < 100 + 2 * IceLiteAgent::kMaxPaths; ++i) {
+    clock_.advance(10ms);
+    nominate_unanswered(at(i));
+  }
+  EXPECT_EQ(agent_.selected_address(), at(2));
+  EXPECT_TRUE(agent_.is_verified(at(2)));
 }
 
 TEST_F(IceLiteAgentTest, UnauthenticatedUseCandidateCannotHijack) {
@@ -269,10 +337,11 @@ TEST_F(IceLiteAgentTest, FollowsOtherAddressOnlyAfterSelectedGoesSilent) {
   const SocketAddress other = addr("203.0.113.5:40000");
   // Selected address is alive: checks from another address are answered, not followed.
   clock_.advance(5s);
-  auto r = send(Check{}, other);
+  auto r = check_and_answer(Check{}, other);
   EXPECT_TRUE(r.response);
   EXPECT_FALSE(r.nominated_changed);
   EXPECT_EQ(agent_.selected_address(), client_);
+  EXPECT_TRUE(agent_.is_verified(other)) << "it answered our request";
   // The selected address refreshes itself.
   clock_.advance(5s);
   send(Check{}, client_);
@@ -282,8 +351,29 @@ TEST_F(IceLiteAgentTest, FollowsOtherAddressOnlyAfterSelectedGoesSilent) {
   clock_.advance(1s);
   r = send(Check{}, other);
   EXPECT_TRUE(r.nominated_changed);
+  EXPECT_FALSE(r.request) << "verified paths get no more requests";
   EXPECT_EQ(agent_.selected_address(), other);
   EXPECT_EQ(agent_.counters().address_switches, 1u);
+}
+
+// Rule 2 with a path that verifies only after the selected one fell silent: it takes over
+// when its answer arrives. One that never answers (a spoofed source) never does.
+TEST_F(IceLiteAgentTest, SilentSelectedPathGivesWayOnlyToAVerifiedOne) {
+  nominate(client_);
+  const SocketAddress spoofed = addr("203.0.113.5:40000"), rebound = addr("198.51.100.7:50123");
+  clock_.advance(9s);
+  for (int i = 0; i < 5; ++i) {
+    auto r = send(Check{}, spoofed);
+    EXPECT_TRUE(r.response);
+    EXPECT_TRUE(r.request);
+    EXPECT_FALSE(r.nominated_changed);
+    clock_.advance(1s);
+  }
+  EXPECT_EQ(agent_.selected_address(), client_);
+  auto r = send(Check{}, rebound);
+  EXPECT_FALSE(r.nominated_changed) << "not before it answers";
+  EXPECT_TRUE(answer(r, rebound).nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), rebound);
 }
 
 TEST_F(IceLiteAgentTest, ConsentExpiresAfter30sAndChecksRefreshIt) {
@@ -334,10 +424,12 @@ TEST_F(IceLiteAgentTest, ExpiryAppliedOnNextPacketWithoutTimer) {
 TEST_F(IceLiteAgentTest, ConfigurableConsentTimeout) {
   IceLiteAgent::Config config;
   config.consent_timeout = 10s;
-  IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag), config);
+  IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag), kRemotePwd, config);
   Check c;
   c.use_candidate = true;
-  agent.handle_binding(build(c), client_, clock_.now());
+  auto r = agent.handle_binding(build(c), client_, clock_.now());
+  ASSERT_TRUE(r.request);
+  agent.handle_binding(answer_to(*r.request, client_), client_, clock_.now());
   EXPECT_EQ(agent.next_timeout(), clock_.now() + 10s);
   EXPECT_FALSE(agent.consent_expired(clock_.now() + 9s));
   EXPECT_TRUE(agent.consent_expired(clock_.now() + 10s));
@@ -373,9 +465,11 @@ TEST_F(IceLiteAgentTest, RoleConflictAnswered487) {
 // previous password; from the first new-generation check on, the old ones are answered for
 // the grace period (a check sent or retransmitted just before the switch arrives late), then
 // rejected.
+constexpr const char* kRemotePwd2 = "browser-password-2-abcdefgh";
+
 TEST_F(IceLiteAgentTest, RestartAnswersThePreviousGenerationUntilTheNewOneIsUsed) {
   nominate(client_);
-  agent_.restart("newU", "new-password-abcdefghij", std::string("brw2"));
+  agent_.restart("newU", "new-password-abcdefghij", std::string("brw2"), kRemotePwd2);
   EXPECT_EQ(agent_.local_ufrag(), "newU");
   EXPECT_EQ(agent_.previous_local_ufrag(), kLocalUfrag);
 
@@ -403,7 +497,16 @@ TEST_F(IceLiteAgentTest, RestartAnswersThePreviousGenerationUntilTheNewOneIsUsed
   auto r = send(fresh, new_path);
   ASSERT_TRUE(r.response);
   EXPECT_TRUE(stun::verify_message_integrity(*r.response, "new-password-abcdefghij"));
-  EXPECT_TRUE(r.nominated_changed);
+  // Our request on the new path uses the browser's new credentials.
+  ASSERT_TRUE(r.request);
+  auto req = stun::Message::parse(*r.request);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->username(), "brw2:newU");
+  EXPECT_TRUE(req->verify_message_integrity(kRemotePwd2));
+  EXPECT_FALSE(r.nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), client_) << "not before the new path answers";
+  EXPECT_FALSE(answer(r, new_path, {}, kRemotePwd).nominated_changed) << "answer keyed with the old password";
+  EXPECT_TRUE(answer(r, new_path, {}, kRemotePwd2).nominated_changed);
   EXPECT_EQ(agent_.selected_address(), new_path);
 
   // The new generation is in use: a late old check within the grace is still answered...
@@ -426,13 +529,22 @@ TEST_F(IceLiteAgentTest, RestartAnswersThePreviousGenerationUntilTheNewOneIsUsed
 // generation lasts, authenticated by the password of our ufrag's generation only.
 TEST_F(IceLiteAgentTest, RestartAnswersChecksThatMixGenerations) {
   nominate(client_);
-  agent_.restart("newU", "new-password-abcdefghij", std::string("brw2"));
+  agent_.restart("newU", "new-password-abcdefghij", std::string("brw2"), kRemotePwd2);
   Check mixed;
   mixed.username = std::string("newU:") + kRemoteUfrag;
   mixed.key = "new-password-abcdefghij";
   auto r = send(mixed, client_);
   ASSERT_TRUE(r.response);
   EXPECT_TRUE(stun::verify_message_integrity(*r.response, "new-password-abcdefghij"));
+  EXPECT_FALSE(r.request) << "the path verified before the restart still is";
+  // On a new path, our request names the browser's ufrag of the check, keyed with its
+  // password of that generation.
+  r = send(mixed, addr("192.0.2.45:3478"));
+  ASSERT_TRUE(r.request);
+  auto req = stun::Message::parse(*r.request);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->username(), std::string(kRemoteUfrag) + ":newU");
+  EXPECT_TRUE(req->verify_message_integrity(kRemotePwd));
   EXPECT_EQ(agent_.next_timeout(), clock_.now() + IceLiteAgent::Config{}.consent_timeout)
       << "a mixed check does not start the previous generation's grace";
   mixed.key = kLocalPwd;
@@ -464,14 +576,227 @@ TEST_F(IceLiteAgentTest, RestartAnswersChecksThatMixGenerations) {
 // A second restart before the first completed forgets the oldest generation.
 TEST_F(IceLiteAgentTest, SecondRestartKeepsOnlyOnePreviousGeneration) {
   nominate(client_);
-  agent_.restart("gen2", "password-generation-two", std::string("brw2"));
-  agent_.restart("gen3", "password-generation-333", std::string("brw3"));
+  agent_.restart("gen2", "password-generation-two", std::string("brw2"), "remote-password-gen-2xx");
+  agent_.restart("gen3", "password-generation-333", std::string("brw3"), "remote-password-gen-3xx");
   EXPECT_EQ(agent_.previous_local_ufrag(), "gen2");
   EXPECT_FALSE(send(Check{}, client_).response) << "generation 1 is gone";
   Check gen2;
   gen2.username = "gen2:brw2";
   gen2.key = "password-generation-two";
   EXPECT_TRUE(send(gen2, client_).response);
+}
+
+// ---- Verified paths (no amplification) -------------------------------------------------------
+
+TEST_F(IceLiteAgentTest, VerificationRequestCarriesTheRfc8445Attributes) {
+  auto r = nominate_unanswered(client_);
+  ASSERT_TRUE(r.request);
+  EXPECT_TRUE(r.new_address);
+  auto m = stun::Message::parse(*r.request);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->is_binding_request());
+  EXPECT_EQ(m->username(), std::string(kRemoteUfrag) + ":" + kLocalUfrag);
+  EXPECT_TRUE(m->verify_message_integrity(kRemotePwd)) << "keyed with the client's password";
+  EXPECT_FALSE(m->verify_message_integrity(kLocalPwd));
+  EXPECT_TRUE(m->verify_fingerprint());
+  EXPECT_EQ(m->priority(), (110u << 24) | (65535u << 8) | 255u);
+  EXPECT_EQ(m->ice_controlled(), kTieBreaker);
+  EXPECT_FALSE(m->ice_controlling());
+  EXPECT_FALSE(m->use_candidate());
+  EXPECT_EQ(agent_.counters().verification_requests, 1u);
+}
+
+// Only an authenticated success with our transaction id, on the very path we sent it on,
+// verifies the path; nothing else selects it.
+struct BadAnswer {
+  const char* name;
+  std::function<Bytes(const Bytes& request)> make;
+  SocketAddress from, local;
+};
+
+TEST_F(IceLiteAgentTest, NominatedPathIsSelectedOnlyWhenItAnswers) {
+  const SocketAddress lan = addr("192.0.2.10:40000"), other_local = addr("127.0.0.1:40000");
+  const auto tid_of = [](const Bytes& req) { return stun::Message::parse(req)->transaction_id(); };
+  const BadAnswer cases[] = {
+      {"from_another_address", [&](const Bytes& q) { return answer_to(q, client_); }, addr("203.0.113.9:50000"), lan},
+      {"to_another_local_address", [&](const Bytes& q) { return answer_to(q, client_); }, client_, other_local},
+      {"other_transaction", [&](const Bytes&) { return answer_to(build(Check{}), client_); }, client_, lan},
+      {"keyed_with_our_password", [&](const Bytes& q) { return answer_to(q, client_, kLocalPwd); }, client_, lan},
+      {"keyed_with_nothing", [&](const Bytes& q) {
+         return stun::MessageBuilder::binding_success(tid_of(q)).add_xor_mapped_address(client_).finish(std::nullopt);
+       }, client_, lan},
+      {"error_response", [&](const Bytes& q) {
+         return stun::MessageBuilder::binding_error(tid_of(q)).add_error_code(487, "Role Conflict").finish(kRemotePwd);
+       }, client_, lan},
+      {"bad_fingerprint", [&](const Bytes& q) {
+         Bytes b = answer_to(q, client_);
+         b.back() ^= 0x01;
+         return b;
+       }, client_, lan},
+  };
+  auto r = nominate_unanswered(client_, lan);
+  ASSERT_TRUE(r.request);
+  ASSERT_TRUE(r.response) << "the check itself is answered";
+  EXPECT_FALSE(r.nominated_changed);
+  EXPECT_TRUE(agent_.awaits_verification(client_, lan));
+  uint64_t bad = 0;
+  for (const auto& c : cases) {
+    auto a = agent_.handle_binding(c.make(*r.request), c.from, clock_.now(), c.local);
+    EXPECT_FALSE(a.verified) << c.name;
+    EXPECT_FALSE(a.authenticated) << c.name;
+    EXPECT_FALSE(a.response || a.request) << c.name << ": an answer is never answered";
+    EXPECT_EQ(agent_.counters().bad_responses, ++bad) << c.name;
+    EXPECT_FALSE(agent_.selected_address()) << c.name;
+  }
+  auto a = answer(r, client_, lan);
+  EXPECT_TRUE(a.verified);
+  EXPECT_TRUE(a.nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), client_);
+  EXPECT_EQ(agent_.selected_local_address(), lan);
+  EXPECT_FALSE(agent_.awaits_verification(client_, lan));
+  EXPECT_EQ(agent_.counters().paths_verified, 1u);
+  // A second answer (to a retransmission of our request) changes nothing.
+  a = answer(r, client_, lan);
+  EXPECT_FALSE(a.verified);
+  EXPECT_EQ(agent_.counters().verification_responses, 2u);
+  EXPECT_EQ(agent_.counters().paths_verified, 1u);
+}
+
+// The rule: nothing we send toward a path that has not verified is larger than the datagram
+// it answers. Checks of every shape from a spoofed source (nobody answers our requests).
+struct CheckShape {
+  const char* name;
+  const char* from;
+  std::function<Bytes()> make;
+  uint64_t responses_withheld, requests_withheld;  // per check
+};
+
+Bytes minimal_check(bool controlled) {
+  // USERNAME and MESSAGE-INTEGRITY only: the smallest request we authenticate (60 bytes).
+  auto b = stun::MessageBuilder::binding_request(stun::random_transaction_id());
+  b.add_username(std::string(kLocalUfrag) + ":" + kRemoteUfrag);
+  if (controlled) b.add_ice_controlled(1);
+  return b.finish(std::string_view(kLocalPwd), /*fingerprint=*/false);
+}
+
+const CheckShape kCheckShapes[] = {
+    {"browser_ipv4", "198.51.100.7:50000", [] { return build(Check{.use_candidate = true}); }, 0, 0},
+    {"browser_ipv6", "[2001:db8::5]:6000", [] { return build(Check{.use_candidate = true}); }, 0, 0},
+    {"plain_check", "198.51.100.7:50000", [] { return build(Check{}); }, 0, 0},
+    {"no_fingerprint", "198.51.100.7:50000", [] { return build(Check{.use_candidate = true, .fingerprint = false}); },
+     0, 1},
+    {"minimal_ipv4", "198.51.100.7:50000", [] { return minimal_check(false); }, 1, 1},
+    {"minimal_ipv6", "[2001:db8::5]:6000", [] { return minimal_check(false); }, 1, 1},
+    {"role_conflict", "198.51.100.7:50000", [] { return build(Check{.use_candidate = true, .controlled = true}); }, 0, 0},
+    {"minimal_role_conflict", "198.51.100.7:50000", [] { return minimal_check(true); }, 1, 0},
+};
+
+class UnverifiedPathShapes : public IceLiteAgentTest, public ::testing::WithParamInterface<CheckShape> {};
+
+TEST_P(UnverifiedPathShapes, NothingSentIsLargerThanTheCheckItAnswers) {
+  const CheckShape& shape = GetParam();
+  const SocketAddress victim = addr(shape.from);
+  constexpr int kChecks = 10;
+  for (int i = 0; i < kChecks; ++i) {
+    const Bytes check = shape.make();
+    auto r = agent_.handle_binding(check, victim, clock_.now());
+    EXPECT_TRUE(r.authenticated);
+    for (const auto* out : {&r.request, &r.response}) {
+      if (*out) EXPECT_LE((*out)->size(), check.size()) << shape.name;
+    }
+    clock_.advance(100ms);
+  }
+  const auto& c = agent_.counters();
+  EXPECT_EQ(c.responses_withheld, kChecks * shape.responses_withheld);
+  EXPECT_EQ(c.requests_withheld, kChecks * shape.requests_withheld);
+  EXPECT_FALSE(agent_.selected_address()) << "never selected";
+  EXPECT_FALSE(agent_.is_verified(victim));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, UnverifiedPathShapes, ::testing::ValuesIn(kCheckShapes),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// Once verified, the path has shown it receives what we send: its checks are answered
+// whatever their size.
+TEST_F(IceLiteAgentTest, VerifiedPathIsAnsweredWhateverTheCheckSize) {
+  EXPECT_FALSE(agent_.handle_binding(minimal_check(false), client_, clock_.now()).response);
+  nominate(client_);
+  auto r = agent_.handle_binding(minimal_check(false), client_, clock_.now());
+  EXPECT_TRUE(r.response);
+  EXPECT_FALSE(r.request);
+}
+
+// Our request is sent only in answer to a check (the client's retransmissions retransmit
+// it, with the same transaction id), never on a timer, and not once the path verified.
+TEST_F(IceLiteAgentTest, ChecksRetransmitOurRequestWithOneTransactionIdPerPath) {
+  std::optional<stun::TransactionId> tid;
+  for (int i = 0; i < 4; ++i) {
+    auto r = nominate_unanswered(client_);
+    ASSERT_TRUE(r.request);
+    EXPECT_EQ(r.new_address, i == 0);
+    auto id = stun::Message::parse(*r.request)->transaction_id();
+    if (tid) EXPECT_EQ(id, *tid);
+    tid = id;
+    clock_.advance(500ms);
+    agent_.handle_timeout(clock_.now());  // nothing to send: the agent has no outgoing timer
+  }
+  auto other = nominate_unanswered(addr("198.51.100.7:50001"));
+  ASSERT_TRUE(other.request);
+  EXPECT_NE(stun::Message::parse(*other.request)->transaction_id(), *tid) << "one transaction id per path";
+  EXPECT_EQ(agent_.counters().verification_requests, 5u);
+  nominate(client_);
+  EXPECT_FALSE(nominate(client_).request);
+}
+
+// A viewer knows its session's ICE credentials and can put any source address on a check.
+// Renominating a victim's address keeps media on the verified path; a real new path (it
+// answers) takes over.
+TEST_F(IceLiteAgentTest, RenominationToASpoofedAddressKeepsTheSelection) {
+  nominate(client_);
+  const SocketAddress victim = addr("203.0.113.77:9"), moved = addr("198.51.100.7:50002");
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(1s);
+    EXPECT_FALSE(nominate_unanswered(victim).nominated_changed);
+    EXPECT_EQ(agent_.selected_address(), client_);
+  }
+  EXPECT_FALSE(agent_.follow_media(victim, clock_.now())) << "rule 4 needs a verified path";
+  EXPECT_TRUE(nominate(moved).nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), moved);
+  EXPECT_FALSE(nominate_unanswered(victim).nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), moved);
+  // Consent on the selected path is still refreshed by its own checks meanwhile.
+  clock_.advance(20s);
+  send(Check{}, moved);
+  clock_.advance(20s);
+  agent_.handle_timeout(clock_.now());
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::kConnected);
+}
+
+// Before anything is selected, the first nominated path to verify wins: a spoofed
+// nomination that reached us last cannot hold the session back.
+TEST_F(IceLiteAgentTest, FirstVerifiedNominationWinsBeforeAnySelection) {
+  auto real = nominate_unanswered(client_);
+  nominate_unanswered(addr("203.0.113.77:9"));  // the last nomination, never answered
+  EXPECT_TRUE(answer(real, client_).nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), client_);
+  // Once selected, a path nominated earlier that verifies late does not take over.
+  const SocketAddress early = addr("198.51.100.7:50003"), last = addr("198.51.100.7:50004");
+  auto r_early = nominate_unanswered(early);
+  auto r_last = nominate_unanswered(last);
+  EXPECT_TRUE(answer(r_last, last).nominated_changed);
+  EXPECT_FALSE(answer(r_early, early).nominated_changed);
+  EXPECT_EQ(agent_.selected_address(), last);
+}
+
+TEST_F(IceLiteAgentTest, WithoutTheRemotePasswordNothingVerifies) {
+  IceLiteAgent agent(kLocalUfrag, kLocalPwd, std::string(kRemoteUfrag), "");
+  auto r = agent.handle_binding(build(Check{.use_candidate = true}), client_, clock_.now());
+  EXPECT_TRUE(r.response);
+  EXPECT_FALSE(r.request) << "no key to send it with";
+  // An answer keyed with the empty password (which anybody can compute) does not count.
+  auto forged = stun::MessageBuilder::binding_success(stun::random_transaction_id()).finish(std::string_view(""));
+  EXPECT_FALSE(agent.handle_binding(forged, client_, clock_.now()).verified);
+  EXPECT_FALSE(agent.selected_address());
 }
 
 }  // namespace

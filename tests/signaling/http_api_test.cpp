@@ -604,13 +604,25 @@ TEST_F(LiveSessionTest, PublisherConnectsSendsMediaThenConsentExpiryEndsStreamAn
   const auto server = *SocketAddress::from_ip_port("127.0.0.1", workers.at(0).port());
   UdpClient udp;
 
-  // ICE: nominate this socket's address.
+  // ICE: nominate this socket's address, and answer the server's own Binding request, as a
+  // full agent must (RFC 8445 §7.3): it sends DTLS only to an address that answered.
+  const std::string browser_pwd = sdp_attribute(offer, "ice-pwd");
   std::optional<Bytes> reply;
-  for (int i = 0; i < 20 && !reply; ++i) {
+  bool answered = false;
+  for (int i = 0; i < 20 && !(reply && answered); ++i) {
     udp.send(check(username, pwd), server);
-    reply = udp.receive(100);
+    while (auto in = udp.receive(100)) {
+      auto m = stun::Message::parse(*in);
+      if (m && m->is_binding_request()) {
+        udp.send(stun::MessageBuilder::binding_success(m->transaction_id()).finish(std::string_view(browser_pwd)), server);
+        answered = true;
+      } else if (m) {
+        reply = in;
+      }
+    }
   }
   ASSERT_TRUE(reply);
+  ASSERT_TRUE(answered) << "the server never asked";
 
   // DTLS: we are the client (the answer said a=setup:passive).
   ASSERT_NE(r.body.find("a=setup:passive"), std::string::npos);

@@ -1,214 +1,36 @@
-// WebRtcTransport end to end, in memory: a test "browser" drives the server transport
-// through ICE-lite (RFC 8445 §7.3), the DTLS-SRTP handshake (RFC 5764) and SRTP media
-// (RFC 3711 / RFC 7714) without sockets. The browser uses the real stun::MessageBuilder,
-// dtls::DtlsTransport (client role, its own certificate) and srtp::SrtpSession.
+// WebRtcTransport end to end, in memory, against the test browser of transport_fixture.hpp:
+// ICE-lite, the DTLS-SRTP handshake and SRTP media without sockets.
 #include "transport/webrtc_transport.hpp"
 
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include "stun/builder.hpp"
-#include "stun/message.hpp"
+#include "transport_fixture.hpp"
 
 namespace strata::transport {
 namespace {
 
+using namespace testing_support;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-constexpr const char* kServerUfrag = "srvU";
-constexpr const char* kServerPwd = "server-password-0123456789";
-constexpr const char* kClientUfrag = "cliU";
-
-std::shared_ptr<const dtls::Certificate> server_cert() {
-  static auto cert = dtls::Certificate::generate();
-  return cert;
-}
-std::shared_ptr<const dtls::Certificate> client_cert() {
-  static auto cert = dtls::Certificate::generate();
-  return cert;
-}
-Bytes sha256_of(const std::shared_ptr<const dtls::Certificate>& c) { return *dtls::digest_of(c->x509(), "sha-256"); }
-
-SocketAddress addr(const char* text) { return *SocketAddress::parse(text); }
-
-// Records what the transport sends and which addresses ICE selected.
-struct RecordingOutput : WebRtcTransport::Output {
-  struct Sent {
-    Bytes data;
-    SocketAddress to;
-    SocketAddress from;  // empty: the socket's own address
-  };
-  std::vector<Sent> sent;
-  std::vector<SocketAddress> selected;
-
-  void send_datagram(const uint8_t* data, size_t len, const SocketAddress& to, const SocketAddress& from) override {
-    sent.push_back({Bytes(data, data + len), to, from});
-  }
-  void on_address_selected(const SocketAddress& a) override { selected.push_back(a); }
-
-  // Removes and returns the sent datagrams whose first byte satisfies `keep`.
-  std::vector<Sent> take(const std::function<bool(uint8_t)>& keep) {
-    std::vector<Sent> out, rest;
-    for (auto& s : sent) (!s.data.empty() && keep(s.data[0]) ? out : rest).push_back(std::move(s));
-    sent = std::move(rest);
-    return out;
-  }
-  std::vector<Sent> take_stun() { return take([](uint8_t b) { return b <= 3; }); }
-  std::vector<Sent> take_dtls() { return take([](uint8_t b) { return b >= 20 && b <= 63; }); }
-  std::vector<Sent> take_srtp() { return take([](uint8_t b) { return b >= 128 && b <= 191; }); }
-};
-
-struct CheckOptions {
-  std::string username = std::string(kServerUfrag) + ":" + kClientUfrag;
-  std::optional<std::string> password = std::string(kServerPwd);  // nullopt: no MESSAGE-INTEGRITY
-  bool use_candidate = true;
-  bool controlling = true;  // false: ICE-CONTROLLED (role conflict for a lite server)
-  bool fingerprint = true;
-};
-
-// The browser's side of a connectivity check (RFC 8445 §7.1.1).
-Bytes binding_request(const CheckOptions& o = {}) {
-  auto b = stun::MessageBuilder::binding_request(stun::random_transaction_id());
-  b.add_username(o.username).add_priority(0x6e001eff);
-  if (o.controlling) {
-    b.add_ice_controlling(0x1122334455667788ull);
-  } else {
-    b.add_ice_controlled(0x1122334455667788ull);
-  }
-  if (o.use_candidate) b.add_use_candidate();
-  if (o.password) return b.finish(std::string_view(*o.password), o.fingerprint);
-  return b.finish(std::nullopt, o.fingerprint);
-}
-
-// RTP header (RFC 3550 §5.1) + payload; callers add room for the SRTP tag.
-Bytes make_rtp(uint16_t seq, uint32_t ssrc, std::string_view payload) {
-  Bytes p;
-  ByteWriter w(p);
-  w.u8(0x80);
-  w.u8(96);
-  w.u16(seq);
-  w.u32(1000u * seq);
-  w.u32(ssrc);
-  w.str(payload);
-  return p;
-}
-
-// RTCP receiver report with no report blocks (RFC 3550 §6.4.2), PT 201.
-Bytes make_rtcp_rr(uint32_t ssrc) {
-  Bytes p;
-  ByteWriter w(p);
-  w.u8(0x80);
-  w.u8(201);
-  w.u16(1);
-  w.u32(ssrc);
-  return p;
-}
-
-class TransportTest : public testing::Test {
- protected:
-  const SocketAddress browser_addr = addr("192.0.2.10:50000");
-  const SocketAddress other_addr = addr("198.51.100.7:40000");
-  Timestamp now = FakeClock().now();
-  RecordingOutput out;
-  std::unique_ptr<WebRtcTransport> server;
-  std::unique_ptr<dtls::DtlsTransport> browser_dtls;
-  std::unique_ptr<srtp::SrtpSession> browser_out, browser_in;
-
-  void SetUp() override { make_server(seconds(2), dtls::Role::kServer); }
-
-  void make_server(Duration consent_timeout, dtls::Role server_role) {
-    TransportConfig c;
-    c.local_ufrag = kServerUfrag;
-    c.local_pwd = kServerPwd;
-    c.remote_ufrag = kClientUfrag;
-    c.dtls_role = server_role;
-    c.remote_fingerprint = sha256_of(client_cert());
-    c.certificate = server_cert();
-    c.consent_timeout = consent_timeout;
-    server = std::make_unique<WebRtcTransport>(std::move(c), out);
-    auto browser_role = server_role == dtls::Role::kServer ? dtls::Role::kClient : dtls::Role::kServer;
-    browser_dtls = std::make_unique<dtls::DtlsTransport>(client_cert(), browser_role, "sha-256",
-                                                         sha256_of(server_cert()));
-  }
-
-  WebRtcTransport::Received deliver(Bytes& d, const SocketAddress& from, const SocketAddress& local = {}) {
-    size_t len = d.size();
-    d.resize(len + kSrtpMaxTrailer);
-    auto r = server->handle_datagram(d.data(), &len, from, now, local);
-    d.resize(len);
-    return r;
-  }
-  WebRtcTransport::Received deliver(Bytes&& d, const SocketAddress& from, const SocketAddress& local = {}) {
-    return deliver(d, from, local);
-  }
-
-  void nominate() {
-    Bytes check = binding_request();
-    ASSERT_EQ(deliver(check, browser_addr), WebRtcTransport::Received::kNothing);
-    ASSERT_EQ(out.take_stun().size(), 1u);
-  }
-
-  // Moves DTLS flights both ways until nothing is pending.
-  void pump_dtls() {
-    for (int i = 0; i < 50; ++i) {
-      bool moved = false;
-      for (auto& d : browser_dtls->take_outgoing()) {
-        moved = true;
-        deliver(d, browser_addr);
-      }
-      for (auto& s : out.take_dtls()) {
-        moved = true;
-        EXPECT_EQ(s.to, browser_addr);
-        browser_dtls->handle_datagram(s.data, now);
-      }
-      if (!moved) return;
-    }
-  }
-
-  void connect() {
-    nominate();
-    browser_dtls->start(now);
-    pump_dtls();
-    ASSERT_EQ(browser_dtls->state(), dtls::State::kConnected) << browser_dtls->failure_reason();
-    ASSERT_EQ(server->state(), TransportState::kConnected) << server->failure_reason();
-    auto keys = browser_dtls->srtp_keys();
-    ASSERT_TRUE(keys);
-    browser_out = srtp::SrtpSession::create(keys->profile, keys->local_key, keys->local_salt);
-    browser_in = srtp::SrtpSession::create(keys->profile, keys->remote_key, keys->remote_salt);
-    ASSERT_TRUE(browser_out && browser_in);
-  }
-
-  Bytes browser_protect_rtp(const Bytes& plain) {
-    Bytes b = plain;
-    b.resize(plain.size() + kSrtpMaxTrailer);
-    size_t n = 0;
-    EXPECT_EQ(browser_out->protect_rtp(b.data(), plain.size(), b.size(), &n), srtp::Status::kOk);
-    b.resize(n);
-    return b;
-  }
-  Bytes browser_protect_rtcp(const Bytes& plain) {
-    Bytes b = plain;
-    b.resize(plain.size() + kSrtpMaxTrailer);
-    size_t n = 0;
-    EXPECT_EQ(browser_out->protect_rtcp(b.data(), plain.size(), b.size(), &n), srtp::Status::kOk);
-    b.resize(n);
-    return b;
-  }
-};
 
 // ---- ICE ----------------------------------------------------------------------------------
 
 TEST_F(TransportTest, NominationSelectsAddressAndAnswersWithAuthenticatedSuccess) {
   Bytes check = binding_request();
   EXPECT_EQ(deliver(check, browser_addr), WebRtcTransport::Received::kNothing);
+  // Not selected before the browser answers our verification request (ice_lite_agent.hpp).
+  EXPECT_TRUE(out.selected.empty());
+  EXPECT_FALSE(server->remote_address());
+  EXPECT_EQ(out.pending, std::vector<SocketAddress>{browser_addr}) << "its answer is routed here meanwhile";
+  ASSERT_EQ(out.sent.size(), 2u);
+  EXPECT_EQ(stun::Message::parse(out.sent[0].data)->message_class(), stun::MessageClass::kRequest)
+      << "our request goes first";
+  EXPECT_EQ(answer_requests(browser_addr), 1u);
   ASSERT_EQ(out.selected.size(), 1u);
   EXPECT_EQ(out.selected[0], browser_addr);
   EXPECT_EQ(server->remote_address(), browser_addr);
   EXPECT_EQ(server->state(), TransportState::kConnecting);
+  EXPECT_EQ(server->counters().paths_verified, 1u);
 
   auto responses = out.take_stun();
   ASSERT_EQ(responses.size(), 1u);
@@ -231,11 +53,12 @@ TEST_F(TransportTest, RepeatedNominationFromSameAddressSelectsOnce) {
 TEST_F(TransportTest, CheckWithoutUseCandidateIsAnsweredButSelectsNothing) {
   CheckOptions o;
   o.use_candidate = false;
-  deliver(binding_request(o), browser_addr);
+  check_from(browser_addr, o);
   EXPECT_EQ(out.take_stun().size(), 1u);
   EXPECT_TRUE(out.selected.empty());
   EXPECT_EQ(server->state(), TransportState::kNew);
   EXPECT_FALSE(server->remote_address());
+  EXPECT_EQ(server->counters().paths_verified, 1u) << "verified, but not nominated";
 }
 
 TEST_F(TransportTest, IceControlledPeerGets487AndNoSelection) {
@@ -339,8 +162,8 @@ TEST_F(TransportTest, DtlsFromAnotherAddressIsIgnored) {
 // nomination reached us last. Its handshake on the first path moves us there (ice
 // rule 4); once connected, packets from the other path are dropped again.
 TEST_F(TransportTest, HandshakeOnAnotherNominatedPathMovesThere) {
-  deliver(binding_request(), browser_addr);
-  deliver(binding_request(), other_addr);  // processed last: selected
+  check_from(browser_addr);
+  check_from(other_addr);  // processed last: selected
   ASSERT_EQ(out.take_stun().size(), 2u);
   ASSERT_EQ(out.selected.back(), other_addr);
   browser_dtls->start(now);
@@ -374,6 +197,7 @@ TEST_F(TransportTest, WrongClientFingerprintFailsTheTransport) {
   c.local_ufrag = kServerUfrag;
   c.local_pwd = kServerPwd;
   c.remote_ufrag = kClientUfrag;
+  c.remote_pwd = kClientPwd;
   c.remote_fingerprint = sha256_of(server_cert());  // not the browser's certificate
   c.certificate = server_cert();
   server = std::make_unique<WebRtcTransport>(std::move(c), out);
@@ -501,6 +325,8 @@ TEST_F(TransportTest, MediaFromUnselectedAddressIsDropped) {
 TEST_F(TransportTest, RenominationMovesMediaToNewAddress) {
   connect();
   deliver(binding_request(), other_addr);
+  EXPECT_EQ(out.selected.size(), 1u) << "media stays until the new path answers our request";
+  answer_requests(other_addr);
   ASSERT_EQ(out.selected.size(), 2u);
   EXPECT_EQ(out.selected[1], other_addr);
   Bytes plain = make_rtp(3, 77, "moved");
@@ -519,24 +345,27 @@ TEST_F(TransportTest, AnswersFromTheCheckedAddressAndSendsFromTheNominatedOne) {
   plain.use_candidate = false;
   deliver(binding_request(plain), browser_addr, loopback);
   auto answers = out.take_stun();
-  ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers[0].from, loopback);
+  ASSERT_EQ(answers.size(), 2u) << "answer and verification request";
+  for (auto& a : answers) EXPECT_EQ(a.from, loopback);
   EXPECT_FALSE(server->local_address().valid()) << "nothing nominated yet";
 
   deliver(binding_request(), browser_addr, lan);
-  answers = out.take_stun();
-  ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers[0].from, lan);
+  EXPECT_TRUE(out.take_dtls().empty()) << "no ClientHello before the path answers our request";
+  ASSERT_EQ(out.take_responses().size(), 1u);
+  auto requests = out.take_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].from, lan) << "our request leaves from the candidate checked";
+  deliver(browser_answer(requests[0].data, lan), browser_addr, lan);
   EXPECT_EQ(server->local_address(), lan);
   auto hello = out.take_dtls();
-  ASSERT_FALSE(hello.empty()) << "ClientHello goes out as soon as ICE has a path";
+  ASSERT_FALSE(hello.empty()) << "ClientHello goes out as soon as ICE has a verified path";
   for (auto& d : hello) EXPECT_EQ(d.from, lan);
 
   // A check on the other pair is still answered from its own address; the path stays.
   deliver(binding_request(plain), browser_addr, loopback);
   answers = out.take_stun();
-  ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers[0].from, loopback);
+  ASSERT_EQ(answers.size(), 2u);
+  for (auto& a : answers) EXPECT_EQ(a.from, loopback);
   EXPECT_EQ(server->local_address(), lan);
 }
 
@@ -574,7 +403,7 @@ TEST_F(TransportTest, GarbageDatagramsNeverYieldMedia) {
 
 TEST_F(TransportTest, IceRestartSwitchesCredentialsAndKeepsMedia) {
   connect();
-  server->restart_ice("newU", "new-server-password-0123", "cli2");
+  server->restart_ice("newU", "new-server-password-0123", kClientUfrag2, kClientPwd2);
   EXPECT_EQ(server->local_ufrag(), "newU");
 
   // Until the browser uses the new credentials, its consent checks of the previous
@@ -594,6 +423,10 @@ TEST_F(TransportTest, IceRestartSwitchesCredentialsAndKeepsMedia) {
   fresh.username = "newU:cli2";
   fresh.password = "new-server-password-0123";
   deliver(binding_request(fresh), other_addr);
+  auto requests = out.take_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_TRUE(stun::verify_message_integrity(requests[0].data, kClientPwd2)) << "the browser's new password";
+  deliver(browser_answer(requests[0].data, {}), other_addr);
   auto responses = out.take_stun();
   ASSERT_EQ(responses.size(), 1u);
   auto msg = stun::Message::parse(responses[0].data);
@@ -619,7 +452,7 @@ TEST_F(TransportTest, IceRestartSwitchesCredentialsAndKeepsMedia) {
 TEST_F(TransportTest, IceRestartKeepsConsentTimerUntilNewChecks) {
   connect();
   const Timestamp t0 = now;
-  server->restart_ice("newU", "new-server-password-0123", "cli2");
+  server->restart_ice("newU", "new-server-password-0123", kClientUfrag2, kClientPwd2);
   now = t0 + milliseconds(1500);
   CheckOptions fresh;
   fresh.username = "newU:cli2";

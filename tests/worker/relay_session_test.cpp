@@ -18,6 +18,7 @@
 #include "rtp/rtcp_feedback.hpp"
 #include "rtp/rtp_packet_builder.hpp"
 #include "stun/builder.hpp"
+#include "stun/message.hpp"
 
 namespace strata::worker {
 namespace {
@@ -27,6 +28,7 @@ using namespace std::chrono_literals;
 constexpr const char* kServerUfrag = "relU";
 constexpr const char* kServerPwd = "relay-password-0123456789x";
 constexpr const char* kEdgeUfrag = "edgU";
+constexpr const char* kEdgePwd = "edge-password-abcdefghijkl";
 constexpr SourceId kSource = 7;
 // The host's simulcast video (track 0) on three SSRCs, and its audio (track 1).
 constexpr uint32_t kLow = 0xA0, kMid = 0xA1, kHigh = 0xA2, kAudio = 0xB0;
@@ -64,6 +66,7 @@ class RelaySendSessionTest : public testing::Test {
     c.local_ufrag = kServerUfrag;
     c.local_pwd = kServerPwd;
     c.remote_ufrag = kEdgeUfrag;
+    c.remote_pwd = kEdgePwd;
     c.dtls_role = dtls::Role::kServer;
     c.remote_fingerprint = sha256_of(cert(1));
     c.certificate = cert(0);
@@ -120,6 +123,14 @@ class RelaySendSessionTest : public testing::Test {
       for (auto& d : edge_dtls_->take_outgoing()) deliver(d);
       for (auto& d : receive_datagrams()) {
         if (!d.empty() && d[0] >= 20 && d[0] <= 63) edge_dtls_->handle_datagram(d, now_);
+        // The server verifies our address before it sends us DTLS (no amplification): a
+        // full agent answers its request (RFC 8445 §7.3).
+        auto m = !d.empty() && d[0] <= 3 ? stun::Message::parse(d) : std::nullopt;
+        if (m && m->is_binding_request()) {
+          deliver(stun::MessageBuilder::binding_success(m->transaction_id())
+                      .add_xor_mapped_address(edge_addr_)
+                      .finish(std::string_view(kEdgePwd)));
+        }
       }
     }
     auto keys = edge_dtls_->srtp_keys();

@@ -17,6 +17,7 @@
 
 #include "rtp/rtp_packet_builder.hpp"
 #include "stun/builder.hpp"
+#include "stun/message.hpp"
 
 namespace strata::worker {
 namespace {
@@ -26,6 +27,7 @@ using namespace std::chrono_literals;
 constexpr const char* kServerUfrag = "srvU";
 constexpr const char* kServerPwd = "server-password-0123456789";
 constexpr const char* kClientUfrag = "cliU";
+constexpr const char* kClientPwd = "client-password-abcdefghij";
 constexpr uint8_t kVp8Pt = 96, kRtxPt = 97;
 constexpr uint32_t kMediaSsrc = 0x1111, kRtxSsrc = 0x2222;
 
@@ -83,6 +85,7 @@ class PublisherSessionTest : public testing::Test {
     c.local_ufrag = kServerUfrag;
     c.local_pwd = kServerPwd;
     c.remote_ufrag = kClientUfrag;
+    c.remote_pwd = kClientPwd;
     c.dtls_role = dtls::Role::kServer;
     c.remote_fingerprint = sha256_of(client_cert());
     c.certificate = server_cert();
@@ -106,6 +109,14 @@ class PublisherSessionTest : public testing::Test {
       for (auto& d : browser_dtls_->take_outgoing()) deliver(d);
       for (auto& d : receive_from_server()) {
         if (!d.empty() && d[0] >= 20 && d[0] <= 63) browser_dtls_->handle_datagram(d, now_);
+        // The server verifies our address before it sends us DTLS (no amplification): a
+        // full agent answers its request (RFC 8445 §7.3).
+        auto m = !d.empty() && d[0] <= 3 ? stun::Message::parse(d) : std::nullopt;
+        if (m && m->is_binding_request()) {
+          deliver(stun::MessageBuilder::binding_success(m->transaction_id())
+                      .add_xor_mapped_address(browser_addr_)
+                      .finish(std::string_view(kClientPwd)));
+        }
       }
     }
     auto keys = browser_dtls_->srtp_keys();

@@ -414,6 +414,42 @@ TEST_F(WorkerGroupTest, DatagramsAreDispatchedByUfragThenAddress) {
   EXPECT_GE(metrics().packets_in, 7u);
 }
 
+// A client path that is not verified yet (its answer to our verification request, or its
+// early DTLS, has no USERNAME to route by) is routed by address only while no other session
+// has that address: a spoofed check must not take a verified session's traffic. Only the
+// session that bound it can give it back.
+TEST_F(WorkerGroupTest, AnUnverifiedPathNeverTakesAnotherSessionsAddress) {
+  add_viewers();
+  constexpr uint64_t kViewerC = 3;
+  auto log_c = std::make_shared<SessionLog>();
+  UdpSocket client;
+  std::string error;
+  ASSERT_TRUE(client.open(*SocketAddress::from_ip_port("127.0.0.1", 0), &error)) << error;
+  const SocketAddress client_addr = *SocketAddress::from_ip_port("127.0.0.1", client.local_port());
+  const SocketAddress worker1 = *SocketAddress::from_ip_port("127.0.0.1", group_.at(1).port());
+  auto sender = std::make_unique<SendBatch>(client.fd());
+  const auto rtp = media_bytes(3);
+  auto send = [&] {
+    sender->send(rtp.data(), rtp.size(), worker1);
+    sender->flush();
+  };
+  ASSERT_TRUE(run_on(group_.at(1), [&](Worker& w) {
+    w.add_session(std::make_unique<FakeSession>(kViewerC, log_c), "");
+    w.bind_address(client_addr, w.find_session(kViewerB));               // B's verified path
+    w.bind_address_if_free(client_addr, w.find_session(kViewerC));       // C's spoofed check
+    w.unbind_address(client_addr, w.find_session(kViewerC));             // not C's to give back
+  }));
+  send();
+  ASSERT_TRUE(wait_until([&] { return log_b_->datagram_count() == 1; }));
+  ASSERT_TRUE(run_on(group_.at(1), [&](Worker& w) {
+    w.unbind_address(client_addr, w.find_session(kViewerB));
+    w.bind_address_if_free(client_addr, w.find_session(kViewerC));  // free now
+  }));
+  send();
+  ASSERT_TRUE(wait_until([&] { return log_c->datagram_count() == 1; }));
+  EXPECT_EQ(log_b_->datagram_count(), 1u);
+}
+
 // RTCP (or anything) larger than a receive buffer arrives cut (MSG_TRUNC): it is dropped
 // and counted as malformed, never handed to the session as a truncated compound.
 TEST_F(WorkerGroupTest, OversizedDatagramIsDroppedAndCounted) {
