@@ -103,7 +103,8 @@ if [[ $SKIP_BUILD == 0 ]]; then
 fi
 [[ -x $STRATA_BIN ]] || die "no server binary at $STRATA_BIN"
 [[ -x $BENCH_BIN ]] || die "no bench binary at $BENCH_BIN"
-nm -C "$STRATA_BIN" 2>/dev/null | grep -q __asan_init || log "WARNING: $STRATA_BIN has no AddressSanitizer runtime"
+deps=$(ldd "$STRATA_BIN" 2>/dev/null || true)
+[[ $deps == *libasan* && $deps == *libubsan* ]] || log "WARNING: $STRATA_BIN is not linked with libasan and libubsan"
 
 # ---------------------------------------------------------------- server
 # Free ports: HTTP from the kernel, a UDP range of WORKERS ports (worker i uses port+i).

@@ -85,8 +85,8 @@ def print_figures(rows, bench, windows):
         print(f"restart {i} at {r['at_s']:.0f} s: host down {r['host_down_ms']:.0f} ms, {r['viewers']} viewers "
               f"({r['ended_with_bye']} BYE, {r['ended_otherwise']} other end, {r['silent']} silent, "
               f"{r['survived']} survived, {r['in_flight']} in flight), {r['rejoined_with_media']}/{r['rejoined']} "
-              f"re-joined with media, first frame after the DELETE p50 {f['p50']:.0f} / p95 {f['p95']:.0f} / "
-              f"max {f['max']:.0f} ms")
+              f"re-joined with media ({r.get('rejoins_retried', 0)} after a 409), first frame after the DELETE "
+              f"p50 {f['p50']:.0f} / p95 {f['p95']:.0f} / max {f['max']:.0f} ms")
     t = bench["totals"]
     print(f"media received: {t['bytes'] / 1e9:.2f} GB, {t['packets']} packets by {v['with_media']} sessions; "
           f"per viewer {bench['kbps_per_viewer']['p50']:.0f} kbit/s median, loss "

@@ -207,6 +207,7 @@ void ChurnDriver::fill_restart_figures(Restart& r) {
   std::vector<double> first_frame, rejoin_first_frame;
   for (uint64_t id : r.rejoins) {
     const ViewerStats* st = a_.stats(id);
+    if (st && st->post_attempts > 1) ++r.report.rejoins_retried;
     if (!st || !st->has_media()) continue;
     ++r.report.rejoined_with_media;
     if (st->first_keyframe == Timestamp{}) continue;

@@ -83,7 +83,8 @@ void print_restart(std::FILE* out, size_t n, const HostRestartReport& r) {
                                       r.host, down.c_str(), r.publish_failures, r.viewers, r.ended_with_bye, r.ended_otherwise,
                                       r.silent, r.survived, r.in_flight));
   const Distribution &f = r.first_frame_ms, &j = r.rejoin_first_frame_ms;
-  print_row(out, "  re-joined / with media", format("%d / %d", r.rejoined, r.rejoined_with_media));
+  print_row(out, "  re-joined / with media", format("%d / %d (%d retried a 409/503)", r.rejoined, r.rejoined_with_media,
+                                                    r.rejoins_retried));
   print_row(out, "  frame after DELETE ms", format("p50/p95/max %.0f / %.0f / %.0f  (%zu)", f.p50, f.p95, f.max, f.count));
   print_row(out, "  frame after re-join ms", format("p50/p95/max %.0f / %.0f / %.0f", j.p50, j.p95, j.max));
 }
@@ -157,6 +158,7 @@ nlohmann::json churn_json(const ChurnReport& c) {
                         {"ended_with_bye", r.ended_with_bye}, {"ended_otherwise", r.ended_otherwise},
                         {"silent", r.silent}, {"survived", r.survived}, {"in_flight", r.in_flight},
                         {"rejoined", r.rejoined}, {"rejoined_with_media", r.rejoined_with_media},
+                        {"rejoins_retried", r.rejoins_retried},
                         {"first_frame_ms", dist_json(r.first_frame_ms)},
                         {"rejoin_first_frame_ms", dist_json(r.rejoin_first_frame_ms)}});
   return {{"initial_joins", c.initial_joins}, {"joins", c.joins}, {"leaves", c.leaves}, {"rejoins", c.rejoins},

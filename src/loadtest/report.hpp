@@ -54,6 +54,7 @@ struct HostRestartReport {
   int in_flight = 0;          // their WHEP POST went out after the DELETE: sessions of the new live
   int rejoined = 0;           // re-joins started for this restart's viewers
   int rejoined_with_media = 0;
+  int rejoins_retried = 0;    // re-joins whose first POST got 409/503 (the host not back yet)
   Distribution first_frame_ms;         // DELETE sent -> first keyframe on the re-joined session
   Distribution rejoin_first_frame_ms;  // the re-join's WHEP POST -> its first keyframe
 };

@@ -246,7 +246,9 @@ bool Runner::join_strata(uint64_t id, int host, int fd, const LocalEndpoint& loc
   std::string offer = build_view_offer(local);
   PostResult res;
   Timestamp post_sent{};
-  for (int attempt = 0; attempt < 10; ++attempt) {  // 409/503 + Retry-After: not live yet / busy
+  int attempts = 0;
+  while (attempts < 10) {  // 409/503 + Retry-After: not live yet / busy
+    ++attempts;
     post_sent = clock_.now();
     res = post_sdp(url, offer, 10s);
     if (res.status != 409 && res.status != 503) break;
@@ -260,6 +262,7 @@ bool Runner::join_strata(uint64_t id, int host, int fd, const LocalEndpoint& loc
   vs.transport = client_transport_config(local, *remote, cert_);
   vs.remote = *remote;
   vs.post_sent = post_sent;
+  vs.post_attempts = attempts;
   vs.delays = o_.publish ? delays_.get() : nullptr;
   vs.session_url = res.session_url;
   vs.host = host;

@@ -24,6 +24,7 @@ Viewer::Viewer(ViewerSetup setup)
       transport_(std::make_unique<transport::WebRtcTransport>(setup_.transport, static_cast<Output&>(*this))),
       local_ssrc_(random_u32()) {
   stats_.post_sent = setup_.post_sent;
+  stats_.post_attempts = setup_.post_attempts;
   stats_.delay_ms.reserve(256);
   rtcp_.reserve(1500);
   nack_seqs_.reserve(64);

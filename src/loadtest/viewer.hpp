@@ -22,6 +22,7 @@ struct ViewerStats {
   Timestamp last_media{};  // the latest RTP packet (a churn run tells a silent session by it)
   Timestamp bye_at{};      // the server sent RTCP BYE: it ended the session (the live ended)
   Timestamp ended_at{};    // the transport closed or failed without close() from the bench
+  int post_attempts = 1;   // WHEP POSTs it took (409/503 + Retry-After are retried)
   uint64_t packets = 0, bytes = 0, rtx_packets = 0, malformed = 0;
   uint64_t sampled = 0, auth_failures = 0;
   uint64_t nacks_sent = 0, plis_sent = 0, rr_sent = 0, twcc_sent = 0;
@@ -41,7 +42,8 @@ struct ViewerSetup {
   int fd = -1;
   transport::TransportConfig transport;
   RemoteMedia remote;
-  Timestamp post_sent{};
+  Timestamp post_sent{};  // of the POST that got the 201
+  int post_attempts = 1;
   const DelayTable* delays = nullptr;  // nullptr = no publisher in this process
   std::string session_url;             // for DELETE at the end
   int host = 0;

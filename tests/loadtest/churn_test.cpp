@@ -100,7 +100,11 @@ class FakeBench final : public ChurnActions {
     }
     host_started_[host] = now_;
     for (auto& [id, v] : viewers_)
-      if (v.host == host && v.waiting) v.waiting = false, start_media(v, now_);
+      if (v.host == host && v.waiting) {
+        v.waiting = false;
+        start_media(v, now_);
+        v.stats.post_attempts = 2;  // its first POST got 409
+      }
     return true;
   }
 
@@ -213,6 +217,7 @@ TEST(ChurnDriverTest, RejoinsTheViewersAHostRestartEnded) {
     EXPECT_GE(h.first_frame_ms.min, 100);
     EXPECT_LE(h.first_frame_ms.max, 130);
     EXPECT_EQ(h.rejoin_first_frame_ms.p50, 100);
+    EXPECT_EQ(h.rejoins_retried, 0);  // the host was back before they POSTed
   }
   EXPECT_DOUBLE_EQ(r.restarts[0].at_s, 10);
   EXPECT_DOUBLE_EQ(r.restarts[1].at_s, 20);
@@ -264,6 +269,7 @@ TEST(ChurnDriverTest, RetriesAFailedPublishEverySecond) {
   EXPECT_LE(r.restarts[0].host_down_ms, 2200);
   // The viewers' re-joins waited for the host.
   EXPECT_EQ(r.restarts[0].rejoined_with_media, 10);
+  EXPECT_EQ(r.restarts[0].rejoins_retried, 10);
   EXPECT_GE(r.restarts[0].first_frame_ms.min, 2100);
   EXPECT_FALSE(churn_failed(r));
 }
