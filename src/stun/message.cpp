@@ -200,6 +200,10 @@ bool verify_fingerprint(ByteSpan raw) {
 // would pass the plain "top two bits zero" rule of RFC 8489).
 bool looks_like_stun(ByteSpan data) { return valid_header(data) && data[0] <= 3; }
 
+bool peek_is_response(ByteSpan data) {
+  return looks_like_stun(data) && (load_be16(data.data()) & 0x0100) != 0;  // C1 set: class 0b1x
+}
+
 std::optional<std::string_view> peek_username(ByteSpan data) {
   if (!looks_like_stun(data)) return std::nullopt;
   std::optional<std::string_view> found;

@@ -122,5 +122,9 @@ bool looks_like_stun(ByteSpan data);
 // USERNAME of a STUN message without full validation, for routing a datagram to its
 // session by ufrag before parsing it properly. Bounds-checked; nullopt when absent.
 std::optional<std::string_view> peek_username(ByteSpan data);
+// A success or error response (the C1 class bit, §5), from the header alone. Responses are
+// routed by the address they come from, whatever USERNAME they carry: libnice puts the
+// request's USERNAME ("<its ufrag>:<ours>") in its responses.
+bool peek_is_response(ByteSpan data);
 
 }  // namespace strata::stun

@@ -190,9 +190,10 @@ void Worker::dispatch(PacketRef& packet, const SocketAddress& from, const Socket
   if (b <= 3) {
     ByteSpan bytes(packet.data(), packet.size());
     auto user = stun::peek_username(bytes);
-    if (!user) {
-      // No USERNAME: a response to a check this server sent as an ICE client (relays),
-      // routed like media by the address it comes from.
+    if (!user || stun::peek_is_response(bytes)) {
+      // A response (to a client path verification, ice::IceLiteAgent, or a check this
+      // server sent as an ICE client): routed like media by the address it comes from. Its
+      // USERNAME, if any, is not ours to route by (libnice echoes the request's).
       auto by_addr = stun::looks_like_stun(bytes) ? by_address_.find(from) : by_address_.end();
       if (by_addr == by_address_.end()) {
         metrics_.drop_malformed.add();

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "stun/builder.hpp"
 #include "stun/crc32.hpp"
 #include "rfc5769_vectors.hpp"
 
@@ -263,6 +264,16 @@ TEST(LooksLikeStun, RejectsOtherDemuxClasses) {
   Bytes rtp = stun;
   rtp[0] = 0x80;  // RTP version 2
   EXPECT_FALSE(looks_like_stun(rtp));
+}
+
+// The worker routes responses by address, whatever USERNAME they carry (libnice's do).
+TEST(Message, PeekIsResponseReadsTheClassBits) {
+  const TransactionId tid{};
+  EXPECT_FALSE(peek_is_response(MessageBuilder::binding_request(tid).add_username("a:b").finish("k")));
+  EXPECT_FALSE(peek_is_response(MessageBuilder(MessageClass::kIndication, kMethodBinding, tid).finish(std::nullopt)));
+  EXPECT_TRUE(peek_is_response(MessageBuilder::binding_success(tid).add_username("peer:us").finish("k")));
+  EXPECT_TRUE(peek_is_response(MessageBuilder::binding_error(tid).add_error_code(487, "Role Conflict").finish("k")));
+  EXPECT_FALSE(peek_is_response(Bytes{0x01, 0x01, 0x00, 0x00})) << "no valid header";
 }
 
 }  // namespace

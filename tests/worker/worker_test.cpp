@@ -450,6 +450,27 @@ TEST_F(WorkerGroupTest, AnUnverifiedPathNeverTakesAnotherSessionsAddress) {
   EXPECT_EQ(log_b_->datagram_count(), 1u);
 }
 
+// A client's answer to our verification request is routed by its source address even when
+// it carries USERNAME (libnice echoes the request's, "<its ufrag>:<ours>", so the part
+// before the colon is no ufrag of ours).
+TEST_F(WorkerGroupTest, StunResponsesAreRoutedByAddressWhateverTheirUsername) {
+  add_viewers();
+  UdpSocket client;
+  std::string error;
+  ASSERT_TRUE(client.open(*SocketAddress::from_ip_port("127.0.0.1", 0), &error)) << error;
+  const SocketAddress client_addr = *SocketAddress::from_ip_port("127.0.0.1", client.local_port());
+  const SocketAddress worker1 = *SocketAddress::from_ip_port("127.0.0.1", group_.at(1).port());
+  ASSERT_TRUE(run_on(group_.at(1), [&](Worker& w) { w.bind_address_if_free(client_addr, w.find_session(kViewerB)); }));
+  const Bytes answer = stun::MessageBuilder::binding_success(stun::random_transaction_id())
+                           .add_username("peer:ufragB")
+                           .finish(std::string_view("client-password"));
+  auto sender = std::make_unique<SendBatch>(client.fd());
+  sender->send(answer.data(), answer.size(), worker1);
+  sender->flush();
+  ASSERT_TRUE(wait_until([&] { return log_b_->datagram_count() == 1; }));
+  EXPECT_EQ(group_.metrics().drop_unknown_ufrag, 0u);
+}
+
 // RTCP (or anything) larger than a receive buffer arrives cut (MSG_TRUNC): it is dropped
 // and counted as malformed, never handed to the session as a truncated compound.
 TEST_F(WorkerGroupTest, OversizedDatagramIsDroppedAndCounted) {
