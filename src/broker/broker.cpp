@@ -4,7 +4,6 @@
 #include <set>
 
 #include "common/random.hpp"
-#include "http/bearer_auth.hpp"
 
 namespace strata::broker {
 namespace {
@@ -62,7 +61,10 @@ nlohmann::json node_to_json(const NodeRecord& node) {
 
 Broker::Broker(registry::Registry& registry, BrokerOptions options,
                std::function<uint64_t()> random)
-    : registry_(registry), options_(std::move(options)), random_(std::move(random)) {
+    : registry_(registry),
+      options_(std::move(options)),
+      gate_(options_.access, options_.unix_now),
+      random_(std::move(random)) {
   if (!random_) random_ = [] { return random_u64(); };
 }
 
@@ -82,25 +84,13 @@ http::Response Broker::retry_later(int status, std::string_view error,
   return response;
 }
 
-int64_t Broker::unix_now() const {
-  if (options_.unix_now) return options_.unix_now();
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::variant<auth::Permit, http::Response> Broker::authorize(const http::Request& request, auth::Action action,
-                                                             const std::string& live, const std::string& host) const {
-  auto result = options_.access.check({action, live, host}, http::credentials_of(request), unix_now());
-  if (auto* d = std::get_if<auth::Denial>(&result)) return http::denial_response(*d);
-  return std::get<auth::Permit>(std::move(result));
-}
-
 http::Response Broker::redirect_to(const http::Request& request, std::string_view base_url, std::string_view kind,
                                    const std::string& live, const std::string& node_id, auth::Action action,
                                    const auth::Permit& permit) const {
   std::string query = request.query;
   if (options_.access.enabled() && options_.tickets) {
     auth::Ticket t{action, live, action == auth::Action::kPublish ? permit.host : "", node_id, permit.subject,
-                   unix_now() + auth::kTicketLifetimeSeconds};
+                   gate_.unix_now() + auth::kTicketLifetimeSeconds};
     // Any ticket the client brought is replaced, not repeated. The ticket is base64url and
     // '.', all URL-safe (RFC 3986 §2.3), so it needs no escaping.
     query.clear();
@@ -168,7 +158,7 @@ http::Response Broker::handle_whip(const http::Request& request) {
   const std::string asked = host_param == request.query_params.end() ? "" : host_param->second;
   if (host_param != request.query_params.end() && (!valid_name(asked) || asked.find('.') != std::string::npos))
     return bad_name("host");
-  auto permit = authorize(request, auth::Action::kPublish, live, asked);
+  auto permit = gate_.check(request, auth::Action::kPublish, live, asked);
   if (auto* refused = std::get_if<http::Response>(&permit)) return std::move(*refused);
   const auth::Permit& allowed = std::get<auth::Permit>(permit);
   // A token pinning its host (sub) names the host when the request does not.
@@ -225,7 +215,7 @@ http::Response Broker::handle_whep(const http::Request& request) {
   if (!valid_name(live)) return bad_name("stream");
   auto region = viewer_region(request);
   if (!region) return bad_name("region");
-  auto permit = authorize(request, auth::Action::kView, live);
+  auto permit = gate_.check(request, auth::Action::kView, live);
   if (auto* refused = std::get_if<http::Response>(&permit)) return std::move(*refused);
   const auth::Permit& allowed = std::get<auth::Permit>(permit);
 
@@ -270,7 +260,7 @@ http::Response Broker::handle_whep(const http::Request& request) {
 // the registry keeps node records per region and has no list of regions, so an edge-only
 // region with no local origin and no broker of its own is not shown (ask ?region=R).
 http::Response Broker::handle_nodes(const http::Request& request) {
-  if (auto permit = authorize(request, auth::Action::kAdmin, ""); std::holds_alternative<http::Response>(permit))
+  if (auto permit = gate_.check(request, auth::Action::kAdmin, ""); std::holds_alternative<http::Response>(permit))
     return std::get<http::Response>(std::move(permit));
   auto it = request.query_params.find("region");
   const bool all = it != request.query_params.end() && it->second == "all";
@@ -299,7 +289,7 @@ http::Response Broker::handle_nodes(const http::Request& request) {
 }
 
 http::Response Broker::handle_streams(const http::Request& request) {
-  if (auto permit = authorize(request, auth::Action::kAdmin, ""); std::holds_alternative<http::Response>(permit))
+  if (auto permit = gate_.check(request, auth::Action::kAdmin, ""); std::holds_alternative<http::Response>(permit))
     return std::get<http::Response>(std::move(permit));
   auto region = viewer_region(request);
   if (!region) return bad_name("region");

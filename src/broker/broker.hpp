@@ -40,6 +40,7 @@
 #include "auth/access_policy.hpp"
 #include "auth/ticket.hpp"
 #include "broker/placement.hpp"
+#include "http/access_gate.hpp"
 #include "http/message.hpp"
 #include "common/time.hpp"
 #include "http/router.hpp"
@@ -87,15 +88,12 @@ class Broker {
   std::optional<std::string> viewer_region(const http::Request& request) const;
   http::Response retry_later(int status, std::string_view error, std::string_view detail) const;
   http::Response registry_unavailable() const;
-  // The request's right to `action` on `live` (empty: the whole server), or the refusal.
-  std::variant<auth::Permit, http::Response> authorize(const http::Request& request, auth::Action action,
-                                                       const std::string& live, const std::string& host = "") const;
   // A 307 to `base_url`'s WHIP/WHEP for the live, with the request's query and, when
   // access control is on, a ticket for `node_id`.
   http::Response redirect_to(const http::Request& request, std::string_view base_url, std::string_view kind,
                              const std::string& live, const std::string& node_id, auth::Action action,
                              const auth::Permit& permit) const;
-  int64_t unix_now() const;
+
   // The one source of truth for "alive", used by the node list and by placements: nodes the
   // registry lists (through its cache, if any) whose records have time left (is_alive).
   registry::Read<std::vector<registry::NodeRecord>> alive_nodes(std::string_view region);
@@ -108,6 +106,7 @@ class Broker {
 
   registry::Registry& registry_;
   BrokerOptions options_;
+  http::AccessGate gate_;
   std::function<uint64_t()> random_;
   std::mutex recent_mu_;
   std::unordered_map<std::string, std::deque<Timestamp>> recent_;

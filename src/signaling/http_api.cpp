@@ -1,12 +1,9 @@
 #include "signaling/http_api.hpp"
 
-#include <array>
-#include <atomic>
-#include <chrono>
 #include <memory>
 
 #include "auth/client_limiter.hpp"
-#include "http/bearer_auth.hpp"
+#include "http/access_gate.hpp"
 #include "http/message.hpp"
 #include "signaling/api_bodies.hpp"
 #include "signaling/api_render.hpp"
@@ -32,74 +29,8 @@ bool is_content_type(const http::Request& req, std::string_view want) {
   return http::iequals(v, want);
 }
 
-int64_t system_unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The request's right to `action` on `live` (empty with kAdmin: the whole server): a Permit,
-// or the 401/403 to answer.
-class Gate {
- public:
-  explicit Gate(ApiAccess access) : access_(std::move(access)) {
-    if (!access_.unix_now) access_.unix_now = system_unix_now;
-  }
-  bool enabled() const { return access_.policy.enabled(); }
-  std::variant<auth::Permit, http::Response> check(const http::Request& req, auth::Action action,
-                                                   const std::string& live, const std::string& host = "") const {
-    const auth::Credentials credentials = http::credentials_of(req);
-    auto result = access_.policy.check({action, live, host}, credentials, access_.unix_now());
-    if (enabled()) count(action, credentials, result);
-    if (auto* d = std::get_if<auth::Denial>(&result)) return http::denial_response(*d);
-    return std::get<auth::Permit>(std::move(result));
-  }
-
-  // strata_auth_* counters for /metrics, per action: which credentials requests carried and
-  // what came of them (a node behind a broker sees tickets, and no bearer header from browsers).
-  std::string metrics_text() const {
-    if (!enabled()) return {};
-    static const char* kActions[] = {"publish", "view", "admin"};
-    static const char* kKinds[] = {"bearer", "access_token", "ticket", "none"};
-    static const char* kResults[] = {"token", "ticket", "unauthorized", "forbidden"};
-    std::string out =
-        "# HELP strata_auth_credentials_total credentials presented to access control, by action and kind\n"
-        "# TYPE strata_auth_credentials_total counter\n";
-    for (size_t a = 0; a < 3; ++a)
-      for (size_t k = 0; k < 4; ++k)
-        out += std::string("strata_auth_credentials_total{action=\"") + kActions[a] + "\",kind=\"" + kKinds[k] + "\"} " +
-               std::to_string(counts_[a].credentials[k].load()) + "\n";
-    out += "# HELP strata_auth_decisions_total access-control decisions, by action and result\n"
-           "# TYPE strata_auth_decisions_total counter\n";
-    for (size_t a = 0; a < 3; ++a)
-      for (size_t r = 0; r < 4; ++r)
-        out += std::string("strata_auth_decisions_total{action=\"") + kActions[a] + "\",result=\"" + kResults[r] + "\"} " +
-               std::to_string(counts_[a].decisions[r].load()) + "\n";
-    return out;
-  }
-
- private:
-  struct Counts {
-    std::array<std::atomic<uint64_t>, 4> credentials{};  // bearer, access_token, ticket, none
-    std::array<std::atomic<uint64_t>, 4> decisions{};    // token, ticket, 401, 403
-  };
-  void count(auth::Action action, const auth::Credentials& c, const std::variant<auth::Permit, auth::Denial>& result) const {
-    Counts& n = counts_[size_t(action)];
-    if (c.authorization) ++n.credentials[0];
-    if (c.access_token) ++n.credentials[1];
-    if (c.ticket) ++n.credentials[2];
-    if (!c.authorization && !c.access_token && !c.ticket) ++n.credentials[3];
-    if (auto* p = std::get_if<auth::Permit>(&result)) {
-      ++n.decisions[p->by_ticket ? 1 : 0];
-    } else {
-      ++n.decisions[std::get<auth::Denial>(result).status == 401 ? 2 : 3];
-    }
-  }
-
-  ApiAccess access_;
-  mutable std::array<Counts, 3> counts_{};  // indexed by auth::Action
-};
-
 // WHIP/WHEP POST (RFC 9725 §4.2): offer in, 201 + Location + ETag + answer out.
-http::Response create_session(const http::Request& req, SessionManager& sessions, const Gate& gate, bool publish) {
+http::Response create_session(const http::Request& req, SessionManager& sessions, const http::AccessGate& gate, bool publish) {
   const std::string& stream = req.path_params.at("stream");
   if (!SessionManager::valid_stream_name(stream))
     return http::error_response(400, "bad-stream-name",
@@ -182,7 +113,7 @@ http::Response patch_session(const http::Request& req, SessionManager& sessions)
   return r;
 }
 
-http::Response metrics_response(SessionManager& sessions, const Gate* gate) {
+http::Response metrics_response(SessionManager& sessions, const http::AccessGate* gate) {
   std::string text = metrics_text(sessions.directory_view(), sessions.worker_metrics());
   if (gate) text += gate->metrics_text();
   return http::text_response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
@@ -190,7 +121,7 @@ http::Response metrics_response(SessionManager& sessions, const Gate* gate) {
 
 // /api/v1/* and /metrics: an admin grant for the whole server ("live": "*"), or for the
 // live a request names. /healthz stays open (load balancers probe it).
-void add_admin_routes(http::Router& router, SessionManager& sessions, NodeInfo node, std::shared_ptr<const Gate> gate) {
+void add_admin_routes(http::Router& router, SessionManager& sessions, NodeInfo node, std::shared_ptr<const http::AccessGate> gate) {
   // Runs `answer` when the request is an admin of `live` (empty: of the whole server).
   auto admin = [gate](const http::Request& req, const std::string& live, auto answer) -> http::Response {
     auto permit = gate->check(req, auth::Action::kAdmin, live);
@@ -249,7 +180,7 @@ void add_admin_routes(http::Router& router, SessionManager& sessions, NodeInfo n
 
 void add_media_routes(http::Router& router, SessionManager& sessions, NodeInfo node, ApiAccess access,
                       http::Router* metrics_router) {
-  auto gate = std::make_shared<const Gate>(std::move(access));
+  auto gate = std::make_shared<const http::AccessGate>(std::move(access.policy), std::move(access.unix_now));
   if (metrics_router) {
     metrics_router->add("GET", "/healthz", [](const http::Request&) { return http::text_response(200, "ok\n"); });
     metrics_router->add("GET", "/metrics",
