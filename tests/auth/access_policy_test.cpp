@@ -22,9 +22,7 @@ AccessPolicy policy(std::string node = "origin-1") {
 }
 
 std::string token(json strata, std::string sub = "", int64_t exp = kNow + 60) {
-  json c = {{"exp", exp}, {"strata", strata}};
-  if (!sub.empty()) c["sub"] = sub;
-  return testing::token_hs256(kSecret, c);
+  return testing::grant_token(kSecret, strata, sub, exp);
 }
 
 Credentials bearer(const std::string& t) { return Credentials{"Bearer " + t, std::nullopt, std::nullopt}; }

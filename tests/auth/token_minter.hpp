@@ -99,6 +99,14 @@ inline std::string token_hs256(const std::string& secret, const nlohmann::json& 
   return input + "." + base64url_encode(hs256(secret, input));
 }
 
+// An HS256 token with a "strata" grant, an expiry and (when not empty) a subject.
+inline std::string grant_token(const std::string& secret, const nlohmann::json& strata, const std::string& sub,
+                               int64_t exp) {
+  nlohmann::json claims = {{"exp", exp}, {"strata", strata}};
+  if (!sub.empty()) claims["sub"] = sub;
+  return token_hs256(secret, claims);
+}
+
 inline std::string token_signed(const SigningKey& key, const nlohmann::json& claims, bool with_kid = true) {
   nlohmann::json header = {{"alg", key.alg()}, {"typ", "JWT"}};
   if (with_kid) header["kid"] = key.kid();

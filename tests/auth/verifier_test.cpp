@@ -63,9 +63,13 @@ TEST_P(VerifierRows, Outcome) {
       << std::get<TokenFailure>(result).detail;
 }
 
-std::string flip_last_signature_char(std::string t) {
-  t.back() = t.back() == 'A' ? 'B' : 'A';
-  return t;
+// Flips one bit of the decoded signature (editing the base64url text instead could make the
+// last character carry non-zero padding bits, a malformed token rather than a bad signature).
+std::string flip_last_signature_char(const std::string& t) {
+  const size_t dot = t.rfind('.');
+  std::string sig = *base64url_decode(t.substr(dot + 1));
+  sig.back() = char(sig.back() ^ 1);
+  return t.substr(0, dot + 1) + base64url_encode(sig);
 }
 
 std::string with_claims(json c) { return testing::token_hs256(kSecret, std::move(c)); }

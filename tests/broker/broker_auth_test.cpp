@@ -30,9 +30,7 @@ registry::NodeRecord node(std::string id, std::string role, uint32_t sessions = 
 }
 
 std::string token(json strata, std::string sub = "") {
-  json c = {{"exp", kNow + 60}, {"strata", strata}};
-  if (!sub.empty()) c["sub"] = sub;
-  return auth::testing::token_hs256(kSecret, c);
+  return auth::testing::grant_token(kSecret, strata, sub, kNow + 60);
 }
 
 class BrokerAuthTest : public ::testing::Test {

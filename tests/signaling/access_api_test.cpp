@@ -27,9 +27,7 @@ std::string read_sdp(const std::string& name) {
 }
 
 std::string token(json strata, std::string sub = "", int64_t exp = kNow + 60) {
-  json c = {{"exp", exp}, {"strata", strata}};
-  if (!sub.empty()) c["sub"] = sub;
-  return auth::testing::token_hs256(kSecret, c);
+  return auth::testing::grant_token(kSecret, strata, sub, exp);
 }
 
 const std::string kPublishOffer = read_sdp("chrome156-publish-gathered-offer.sdp");
