@@ -25,7 +25,8 @@ void ChurnDriver::run() {
   next_poll_ = start_;
   for (Timestamp t; (t = next_event()) < end_;) {
     a_.wait_until(t);
-    step(a_.now());
+    // A late wake-up (a loaded machine) must not fire what is due at or after the end.
+    step(std::min(a_.now(), end_ - Duration(1)));
   }
   a_.wait_until(end_);
 }
@@ -80,15 +81,22 @@ void ChurnDriver::remove_member(uint64_t id) {
   members_.pop_back();
 }
 
-// Uniform over the viewers old enough and not awaiting a restart's end (their fate is the
-// restart's to count). None eligible (right after a restart every viewer is new or
-// pending): false, and the leave stays owed, so the population still returns to `viewers`.
+// Uniform over the viewers old enough, that have had media, and are not awaiting a
+// restart's end (their fate is the restart's to count). A viewer still without media is
+// never picked: if it never gets any, the report counts a join failure instead of a leave
+// hiding it. None eligible (right after a restart every viewer is new or pending): false,
+// and the leave stays owed, so the population still returns to `viewers`.
 bool ChurnDriver::leave_random(Timestamp now) {
-  std::vector<size_t> eligible;
-  for (size_t i = 0; i < members_.size(); ++i)
-    if (now - members_[i].joined >= kMinAge && !pending_.count(members_[i].id)) eligible.push_back(i);
+  std::vector<uint64_t> old_enough;
+  for (auto& m : members_)
+    if (now - m.joined >= kMinAge && !pending_.count(m.id)) old_enough.push_back(m.id);
+  if (old_enough.empty()) return false;
+  auto probes = a_.probe(old_enough);
+  std::vector<uint64_t> eligible;
+  for (uint64_t id : old_enough)
+    if (auto p = probes.find(id); p != probes.end() && p->second.last_media != Timestamp{}) eligible.push_back(id);
   if (eligible.empty()) return false;
-  uint64_t id = members_[eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng_)]].id;
+  uint64_t id = eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng_)];
   a_.leave(id);
   left_.insert(id);
   remove_member(id);

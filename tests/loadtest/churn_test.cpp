@@ -24,7 +24,7 @@ class FakeBench final : public ChurnActions {
   };
 
   Timestamp now() override { return now_; }
-  void wait_until(Timestamp t) override { now_ = std::max(now_, t); }
+  void wait_until(Timestamp t) override { now_ = std::max(now_, t + overshoot); }
 
   uint64_t join(int host) override {
     uint64_t id = next_id_++;
@@ -45,6 +45,8 @@ class FakeBench final : public ChurnActions {
     auto it = viewers_.find(id);
     ASSERT_NE(it, viewers_.end());
     ASSERT_GE(now_ - it->second.stats.post_sent, ChurnDriver::kMinAge) << "a viewer younger than kMinAge left";
+    Timestamp media = it->second.stats.first_media;
+    ASSERT_TRUE(media != Timestamp{} && media <= now_) << "a viewer left before it had any media";
     it->second.stats.closed_at = now_;
     it->second.taken = true;
     ++leaves;
@@ -69,8 +71,10 @@ class FakeBench final : public ChurnActions {
       auto it = viewers_.find(id);
       if (it == viewers_.end() || it->second.waiting) continue;
       const Viewer& v = it->second;
-      bool receiving = !v.ended && (keep_viewers || v.stats.post_sent >= host_started_[v.host]);
-      out[id] = {true, v.stats.post_sent, receiving ? now_ : v.stats.first_media};
+      Timestamp media = v.stats.first_media;
+      bool had_media = media != Timestamp{} && media <= now_;
+      bool receiving = had_media && !v.ended && (keep_viewers || v.stats.post_sent >= host_started_[v.host]);
+      out[id] = {true, v.stats.post_sent, receiving ? now_ : had_media ? media : Timestamp{}};
     }
     return out;
   }
@@ -122,6 +126,8 @@ class FakeBench final : public ChurnActions {
   }
 
   // Knobs.
+  Duration overshoot{0};      // wait_until() returns this late (a busy machine)
+  Duration first_media_after = 100ms;
   bool keep_viewers = false;  // a server whose viewers survive a host restart
   int no_bye_every = 0;
   int fail_publishes = 0;
@@ -134,9 +140,9 @@ class FakeBench final : public ChurnActions {
     auto it = host_started_.find(host);
     return it == host_started_.end() || it->second != kNever;
   }
-  static void start_media(Viewer& v, Timestamp at) {
+  void start_media(Viewer& v, Timestamp at) const {
     v.stats.post_sent = at;
-    v.stats.first_media = v.stats.first_keyframe = v.stats.last_media = at + 100ms;
+    v.stats.first_media = v.stats.first_keyframe = v.stats.last_media = at + first_media_after;
   }
 
   Timestamp now_ = Timestamp(Duration(1'000'000'000));
@@ -185,6 +191,29 @@ TEST(ChurnDriverTest, LeavesOwedRightAfterARestartAreMadeUpLater) {
   ASSERT_EQ(r.restarts.size(), 2u);
   EXPECT_NEAR(r.leaves, r.joins, 1);
   EXPECT_NEAR(r.population_end, 30, 1);
+}
+
+TEST(ChurnDriverTest, LeavesOnlyViewersThatHadMedia) {
+  FakeBench bench;
+  bench.first_media_after = 4s;  // a slow server: past kMinAge without a picture
+  ChurnDriver d(churn(20, 0, 2, 2, 0), 1, 30, bench);
+  d.run();  // FakeBench::leave() asserts each victim had media
+  ChurnReport r = d.report(bench.now());
+  EXPECT_GT(r.leaves, 40);
+  EXPECT_EQ(r.join_failures, 0);
+}
+
+TEST(ChurnDriverTest, NothingHappensAtOrAfterTheEnd) {
+  FakeBench bench;
+  bench.overshoot = 250ms;  // steps come late, as on a loaded machine
+  ChurnDriver d(churn(10, 0, 10, 10, 10), 1, 20, bench);
+  d.run();
+  ChurnReport r = d.report(bench.now());
+  // The restart due at 20 s, the end of the run, does not happen.
+  ASSERT_EQ(r.restarts.size(), 1u);
+  EXPECT_EQ(bench.stops, 1);
+  // Joins every 100 ms from 0.1 s to 19.9 s, none at 20 s.
+  EXPECT_EQ(r.joins, 199);
 }
 
 TEST(ChurnDriverTest, SpreadsViewersOverHosts) {
