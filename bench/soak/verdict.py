@@ -69,8 +69,9 @@ def print_table(rows):
 def print_figures(rows, bench, windows):
     if rows:
         kb = [r[1] for r in rows]
+        bench_kb = [r[2] for r in rows if r[2]] or [0]  # the last sample may catch the bench exiting
         print(f"\nserver RSS: {len(rows)} samples, min {min(kb) / 1024:.1f} MB, max {max(kb) / 1024:.1f} MB; "
-              f"baseline window {windows[0]}-{windows[1]} s; bench RSS {rows[0][2] / 1024:.0f} -> {rows[-1][2] / 1024:.0f} MB")
+              f"baseline window {windows[0]}-{windows[1]} s; bench RSS {bench_kb[0] / 1024:.0f} -> {bench_kb[-1] / 1024:.0f} MB")
     if not bench:
         print("no bench.json: the bench did not finish")
         return
