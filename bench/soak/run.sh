@@ -72,6 +72,10 @@ if (( WARMUP + 2 * WINDOW > DURATION )); then
   echo "--warmup ($WARMUP) + 2 x --window ($WINDOW) must fit in --duration ($DURATION)" >&2
   exit 2
 fi
+if (( RESTART != 0 && RESTART >= DURATION )); then
+  echo "--restart ($RESTART) must be shorter than --duration ($DURATION), or 0 (never)" >&2
+  exit 2
+fi
 STRATA_BIN=${STRATA_BIN:-$ASAN_DIR/src/app/strata}
 BENCH_BIN=${BENCH_BIN:-$BENCH_DIR/src/app/strata}
 
