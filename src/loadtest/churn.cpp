@@ -33,7 +33,7 @@ void ChurnDriver::run() {
 
 Timestamp ChurnDriver::next_event() const {
   Timestamp t = std::min({next_join_, next_leave_, next_restart_, next_poll_});
-  if (ramp_joined_ < c_.viewers) t = std::min(t, start_ + seconds(c_.ramp > 0 ? ramp_joined_ / c_.ramp : 0));
+  if (ramp_joined_ < c_.viewers) t = std::min(t, ramp_at(ramp_joined_));
   return t;
 }
 
@@ -46,13 +46,13 @@ void ChurnDriver::step(Timestamp now) {
   if (now >= next_poll_) {
     poll(now);
     // Finer while a restart is under way: the re-joins' times include this delay.
-    next_poll_ = now + (restart_active(now) ? Duration(20ms) : Duration(100ms));
+    next_poll_ = now + (restart_active() ? Duration(20ms) : Duration(100ms));
   }
 }
 
 // Events that fell behind (a slow loop) are caught up at once: the rates hold on average.
 void ChurnDriver::ramp_and_churn(Timestamp now) {
-  while (ramp_joined_ < c_.viewers && start_ + seconds(c_.ramp > 0 ? ramp_joined_ / c_.ramp : 0) <= now) {
+  while (ramp_joined_ < c_.viewers && ramp_at(ramp_joined_) <= now) {
     join_member(ramp_joined_++ % hosts_, now);
     ++counts_.initial_joins;
   }
@@ -207,7 +207,7 @@ void ChurnDriver::check_restart(Restart& r, size_t index, Timestamp now) {
   }
 }
 
-bool ChurnDriver::restart_active(Timestamp) const {
+bool ChurnDriver::restart_active() const {
   return std::any_of(restarts_.begin(), restarts_.end(), [](const Restart& r) { return !r.checked || !r.sending; });
 }
 

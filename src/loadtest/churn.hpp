@@ -106,7 +106,8 @@ class ChurnDriver {
   void on_ended(const EndedSession& e, Timestamp now);
   void rejoin(int host, int restart, Timestamp now);
   void check_restart(Restart& r, size_t index, Timestamp now);
-  bool restart_active(Timestamp now) const;
+  bool restart_active() const;  // a restart not yet checked, or its host not yet sending
+  Timestamp ramp_at(int i) const { return start_ + seconds(c_.ramp > 0 ? i / c_.ramp : 0); }  // i-th initial join
   void fill_restart_figures(Restart& r);
   bool cut_by_restart(int host, Timestamp post_sent, Timestamp stop) const;
   Duration seconds(double s) const { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
