@@ -49,6 +49,7 @@ bool BrokerServer::start(std::string* error) {
   hopts.cors_allowed_origins = listen.cors_origins;
   hopts.threads = 2;
   hopts.header_timeout_seconds = config_.http_header_timeout_seconds;
+  hopts.max_connections_per_client = config_.per_ip_max_connections;
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   if (!http_->start(error)) return false;
   spdlog::info("strata broker: region {} on http://{}:{}, registry {}, access control {}", config_.region, hopts.host,

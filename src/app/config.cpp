@@ -31,7 +31,8 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
                                  "max_hosts", "keyframe_cache_ms", "keyframe_cache_bytes", "keyframe_replay_budget_bytes", "role", "region", "node_id",
                                  "cluster_secret_file", "relay_linger", "max_cpu", "auth_secret_file", "auth_jwks_file",
                                  "auth_issuer", "auth_audience", "metrics_http", "per_ip_session_rate",
-                                 "per_ip_session_burst", "per_ip_max_sessions", "http_header_timeout"};
+                                 "per_ip_session_burst", "per_ip_max_sessions", "per_ip_max_connections",
+                                 "http_header_timeout"};
   for (auto& [k, v] : t) {
     bool known = false;
     for (auto* name : kKnown) known |= k.str() == name;
@@ -65,6 +66,7 @@ bool load_config_file(const std::string& path, ServerConfig* out, std::string* e
   out->per_ip_session_rate = t["per_ip_session_rate"].value_or(out->per_ip_session_rate);
   out->per_ip_session_burst = t["per_ip_session_burst"].value_or(out->per_ip_session_burst);
   out->per_ip_max_sessions = t["per_ip_max_sessions"].value_or(out->per_ip_max_sessions);
+  out->per_ip_max_connections = t["per_ip_max_connections"].value_or(out->per_ip_max_connections);
   out->http_header_timeout_seconds = t["http_header_timeout"].value_or(out->http_header_timeout_seconds);
   if (auto* arr = t["cors_origins"].as_array()) {
     out->cors_origins.clear();
@@ -103,6 +105,7 @@ void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App&
   if (given("--per-ip-session-rate")) base.per_ip_session_rate = flags.per_ip_session_rate;
   if (given("--per-ip-session-burst")) base.per_ip_session_burst = flags.per_ip_session_burst;
   if (given("--per-ip-max-sessions")) base.per_ip_max_sessions = flags.per_ip_max_sessions;
+  if (given("--per-ip-max-connections")) base.per_ip_max_connections = flags.per_ip_max_connections;
   if (given("--http-header-timeout")) base.http_header_timeout_seconds = flags.http_header_timeout_seconds;
 }
 

@@ -56,6 +56,7 @@ struct ServerConfig {
   double per_ip_session_rate = 0;
   double per_ip_session_burst = 0;
   size_t per_ip_max_sessions = 0;
+  size_t per_ip_max_connections = 0;  // HTTP connections one client holds at once
   // HTTP: a request's header must arrive within this (a client trickling bytes is dropped).
   int http_header_timeout_seconds = 10;
 };
@@ -66,7 +67,8 @@ bool http_options(const ServerConfig& config, HttpListen* out, std::string* erro
 // Keys: http, public_ip, bind_ip, udp_port, workers, registry, cors_origins, max_sessions,
 // max_hosts, keyframe_cache_ms, keyframe_cache_bytes, keyframe_replay_budget_bytes, role, region, node_id,
 // cluster_secret_file, relay_linger, max_cpu, auth_secret_file, auth_jwks_file, auth_issuer, auth_audience,
-// metrics_http, per_ip_session_rate, per_ip_session_burst, per_ip_max_sessions, http_header_timeout.
+// metrics_http, per_ip_session_rate, per_ip_session_burst, per_ip_max_sessions, per_ip_max_connections,
+// http_header_timeout.
 bool load_config_file(const std::string& path, ServerConfig* out, std::string* error);
 // Copies into `base` every option that was given on the command line of `cmd`.
 void merge_config(ServerConfig& base, const ServerConfig& flags, const CLI::App& cmd);

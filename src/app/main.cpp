@@ -1,4 +1,6 @@
 // strata: one binary, subcommands (the README's HTTP API).
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -26,6 +28,8 @@ void add_common_options(CLI::App* cmd, strata::app::ServerConfig& cfg, std::stri
   cmd->add_option("--auth-jwks-file", cfg.auth_jwks_file, "access tokens: ES256/EdDSA public keys as a JWK Set; turns auth on");
   cmd->add_option("--auth-issuer", cfg.auth_issuer, "access tokens must carry this \"iss\"");
   cmd->add_option("--auth-audience", cfg.auth_audience, "access tokens' \"aud\" must name this");
+  cmd->add_option("--per-ip-max-connections", cfg.per_ip_max_connections,
+                  "HTTP connections one client address holds at once (0 = no limit)");
   cmd->add_option("--http-header-timeout", cfg.http_header_timeout_seconds,
                   "seconds a client has to send a request's header before it is dropped")
       ->capture_default_str()
@@ -69,9 +73,21 @@ void wait_for_signal() {
   spdlog::info("shutting down");
 }
 
+
+// Every HTTP connection is a file descriptor: take the hard limit, not the 1024 a shell's
+// soft limit usually is.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  raise_fd_limit();
   // `strata bench ...`: the load tester parses its own flags (loadtest/bench.cpp).
   if (argc >= 2 && std::string(argv[1]) == "bench") return strata::loadtest::bench_main(argc - 1, argv + 1);
   CLI::App app{"Strata: WebRTC live-streaming media server (WHIP/WHEP SFU, origin-edge cluster)"};

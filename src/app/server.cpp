@@ -104,6 +104,7 @@ bool Server::start(std::string* error) {
   hopts.cors_allowed_origins = listen.cors_origins;
   hopts.threads = 2;
   hopts.header_timeout_seconds = config_.http_header_timeout_seconds;
+  hopts.max_connections_per_client = config_.per_ip_max_connections;
   http_ = std::make_unique<http::Server>(hopts, std::move(router));
   workers_->set_keyframe_cache(sfu::KeyframeCacheConfig{.enabled = config_.keyframe_cache_ms > 0,
                                                         .max_age = std::chrono::milliseconds(config_.keyframe_cache_ms),

@@ -3,13 +3,16 @@
 #include <limits>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <thread>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "auth/client_limiter.hpp"
 #include "http/cors.hpp"
 #include "http/event_stream.hpp"
 
@@ -26,10 +29,60 @@ constexpr size_t kFirstRead = 4096;  // what one read takes while a keep-alive c
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
+// Open connections per client (ServerOptions::max_connections_per_client), touched at
+// accept and when a connection ends: never per request.
+class ConnectionTable : public std::enable_shared_from_this<ConnectionTable> {
+ public:
+  // A connection's place in its client's count, given back when it is destroyed.
+  class Slot {
+   public:
+    Slot(std::shared_ptr<ConnectionTable> table, std::string client) : table_(std::move(table)), client_(std::move(client)) {}
+    ~Slot() {
+      if (table_) table_->release(client_);
+    }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+   private:
+    std::shared_ptr<ConnectionTable> table_;  // null: not counted (no limit, unknown peer)
+    std::string client_;
+  };
+
+  explicit ConnectionTable(size_t limit) : limit_(limit) {}
+  // nullptr when the client holds all the connections it may.
+  std::unique_ptr<Slot> take(const std::string& client) {
+    if (limit_ == 0 || client.empty()) return std::make_unique<Slot>(nullptr, "");
+    std::lock_guard lock(mu_);
+    size_t& n = open_[client];
+    if (n >= limit_) {
+      ++refused_;
+      return nullptr;
+    }
+    ++n;
+    return std::make_unique<Slot>(shared_from_this(), client);
+  }
+  uint64_t refused() const {
+    std::lock_guard lock(mu_);
+    return refused_;
+  }
+
+ private:
+  void release(const std::string& client) {
+    std::lock_guard lock(mu_);
+    auto it = open_.find(client);
+    if (it != open_.end() && --it->second == 0) open_.erase(it);
+  }
+  const size_t limit_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, size_t> open_;
+  uint64_t refused_ = 0;
+};
+
 struct Shared {
   ServerOptions options;
   Router router;
   CorsPolicy cors;
+  std::shared_ptr<ConnectionTable> connections;
 };
 
 std::string format_endpoint(const tcp::endpoint& endpoint) {
@@ -131,8 +184,8 @@ bool expects_continue(const bhttp::fields& fields) {
 // (keep-alive). All of its handlers run on one strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<const Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(tcp::socket&& socket, std::shared_ptr<const Shared> shared, std::unique_ptr<ConnectionTable::Slot> slot)
+      : stream_(std::move(socket)), shared_(std::move(shared)), slot_(std::move(slot)) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = format_endpoint(endpoint);
@@ -351,6 +404,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<const Shared> shared_;
+  std::unique_ptr<ConnectionTable::Slot> slot_;  // this connection's place in its client's count
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -411,8 +465,14 @@ void Server::Impl::accept() {
     if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
     if (ec) return retry_accept();  // e.g. EMFILE: back off instead of spinning
     beast::error_code ignored;
+    auto peer = socket.remote_endpoint(ignored);
+    auto slot = shared->connections->take(ignored ? std::string() : auth::client_key(format_endpoint(peer)));
+    if (!slot) {
+      socket.close(ignored);  // this client holds all the connections it may
+      return accept();
+    }
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<Session>(std::move(socket), shared)->start();
+    std::make_shared<Session>(std::move(socket), shared, std::move(slot))->start();
     accept();
   });
 }
@@ -437,8 +497,9 @@ void Server::Impl::run_thread() {
 
 Server::Server(ServerOptions options, Router router) : impl_(std::make_unique<Impl>()) {
   auto origins = options.cors_allowed_origins;
+  auto connections = std::make_shared<ConnectionTable>(options.max_connections_per_client);
   impl_->shared = std::make_shared<Shared>(
-      Shared{std::move(options), std::move(router), CorsPolicy(std::move(origins))});
+      Shared{std::move(options), std::move(router), CorsPolicy(std::move(origins)), std::move(connections)});
 }
 
 Server::~Server() { stop(); }
@@ -465,6 +526,8 @@ bool Server::start(std::string* error) {
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+uint64_t Server::refused_connections() const { return impl_->shared->connections->refused(); }
 
 void Server::stop() {
   if (!impl_->started) return;

@@ -25,6 +25,10 @@ struct ServerOptions {
   // trickles bytes (slowloris) is dropped, and as every connection is asynchronous it holds
   // no thread meanwhile.
   int header_timeout_seconds = 10;
+  // Connections one client (an IPv4 address or an IPv6 /64, auth::client_key) holds at once;
+  // more are closed at accept, so one client cannot spend the process's file descriptors.
+  // 0 = no limit.
+  size_t max_connections_per_client = 0;
 };
 
 class Server {
@@ -37,6 +41,8 @@ class Server {
   // Binds and listens, then starts the io threads. False + *error on failure.
   bool start(std::string* error);
   uint16_t port() const;
+  // Connections closed at accept because their client held max_connections_per_client.
+  uint64_t refused_connections() const;
   // Closes the listener and all connections and joins the io threads. Idempotent. Must
   // not be called from a handler (it joins the thread running it).
   void stop();

@@ -485,6 +485,30 @@ TEST_F(ServerTest, KeepAliveIdlesLongerThanTheHeaderTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - begun, std::chrono::milliseconds(2500));
 }
 
+// One client may hold max_connections_per_client connections; more are closed at accept,
+// and a connection that ends gives its place back.
+TEST_F(ServerTest, ConnectionsPerClientAreCapped) {
+  ServerOptions options;
+  options.max_connections_per_client = 2;
+  start(options);
+  auto a = std::make_unique<Client>(server_->port());
+  Client b = client();
+  ASSERT_TRUE(a->request("GET", "/echo"));
+  ASSERT_TRUE(b.request("GET", "/echo"));
+  Client c = client();
+  EXPECT_TRUE(c.closed_by_server()) << "a third connection of the same client";
+  EXPECT_EQ(server_->refused_connections(), 1u);
+  EXPECT_TRUE(a->request("GET", "/echo")) << "the first two keep working";
+  a.reset();  // the client closes one connection
+  std::optional<RawResponse> again;
+  for (int i = 0; i < 40 && !again; ++i) {
+    Client d = client();
+    again = d.request("GET", "/echo");
+    if (!again) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(again) << "a closed connection frees its place";
+}
+
 TEST(EventStream, FormatsEventsAndDropsAReaderTooFarBehind) {
   EventStream es;
   int wakes = 0;

@@ -208,7 +208,8 @@ interopTest('limits: 429 + Retry-After per client, and a trickling client is dro
   await created(await post(on(held, '/whip/lim-c'), WHIP_OFFER), 'once a session ended');
 
   // Rate: a bucket of 2 refilling at 1/s.
-  const rated = await startServer({ extraArgs: ['--per-ip-session-rate', '1', '--per-ip-session-burst', '2', '--http-header-timeout', '2'] });
+  const rated = await startServer({ extraArgs: ['--per-ip-session-rate', '1', '--per-ip-session-burst', '2', '--http-header-timeout', '2',
+    '--per-ip-max-connections', '20'] });
   ctx.procs.push(rated.proc);
   ctx.defer(() => rated.stop());
   await created(await post(on(rated, '/whip/rate-a'), WHIP_OFFER), 'first');
@@ -246,6 +247,29 @@ interopTest('limits: 429 + Retry-After per client, and a trickling client is dro
     clearInterval(dripper);
     sock.destroy();
   }
+
+  // A connection flood: one client opening 50 idle connections keeps 20; the rest are closed at
+  // once, and the server still answers.
+  const flood = await Promise.all(Array.from({ length: 50 }, () => new Promise((resolve) => {
+    const s = net.connect(rated.httpPort, '127.0.0.1');
+    s.on('error', () => {});
+    s.once('connect', () => resolve(s));
+  })));
+  await sleep(500);
+  const open = flood.filter((s) => !s.destroyed && s.readyState === 'open');
+  const closedAtOnce = await Promise.all(flood.map((s) => new Promise((r) => {
+    if (s.readyState !== 'open') return r(true);
+    const timer = setTimeout(() => r(false), 300);
+    s.once('close', () => { clearTimeout(timer); r(true); });
+    s.once('end', () => { clearTimeout(timer); r(true); });
+  })));
+  // The client's earlier keep-alive connections (Node's agent) count too: at most 20 stay.
+  const closedCount = closedAtOnce.filter(Boolean).length;
+  report('connection flood: closed at accept', closedCount);
+  assert.ok(closedCount >= 30 && 50 - closedCount <= 20, `at most 20 of 50 stay open (${closedCount} closed, ${open.length} looked open)`);
+  for (const s of flood) s.destroy();
+  await sleep(300);
+  assert.equal((await request('GET', on(rated, '/healthz'))).status, 200, 'the server answers after the flood');
 });
 
 interopTest('the demo page sends the token of its ?token= (and fails without one)', { timeoutMs: 60000 }, async (ctx) => {
