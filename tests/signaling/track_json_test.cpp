@@ -165,6 +165,16 @@ TEST(TrackJson, MalformedInputsAreNullopt) {
       {"extension id string", R"([{"index":0,"mid":"0","kind":"video","extensions":{"mid":"1"},)" + good_codec + "}]"},
       {"one good one bad",
        R"([{"index":0,"mid":"0","kind":"video",)" + good_codec + R"(},{"index":1,"mid":"1","kind":"audio"}])"},
+      // Numbers a peer could send that do not fit: a float beyond uint32 (undefined behaviour
+      // in a plain get<uint32_t>(), found by the api_json fuzzer), negatives, out of range.
+      {"ssrc beyond uint32", R"([{"index":0,"mid":"0","kind":"video","ssrcs":[5.55556e+22],)" + good_codec + "}]"},
+      {"ssrc fractional", R"([{"index":0,"mid":"0","kind":"video","ssrcs":[1.5],)" + good_codec + "}]"},
+      {"layer ssrc negative", R"([{"index":0,"mid":"0","kind":"video","layer_ssrcs":[-1],)" + good_codec + "}]"},
+      {"rtx_ssrc too big", R"([{"index":0,"mid":"0","kind":"video","rtx_ssrc":4294967296,)" + good_codec + "}]"},
+      {"index float", R"([{"index":1e30,"mid":"0","kind":"video",)" + good_codec + "}]"},
+      {"pt 300", R"([{"index":0,"mid":"0","kind":"video","codec":{"pt":300,"name":"VP8","clock_rate":90000}}])"},
+      {"clock negative", R"([{"index":0,"mid":"0","kind":"video","codec":{"pt":96,"name":"VP8","clock_rate":-1}}])"},
+      {"extension id 256", R"([{"index":0,"mid":"0","kind":"video","extensions":{"mid":256},)" + good_codec + "}]"},
   };
   for (auto& [name, text] : cases) {
     SCOPED_TRACE(name);
