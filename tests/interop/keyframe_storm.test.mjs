@@ -85,8 +85,15 @@ async function storm(ctx, hosts) {
   report('all slots decoding after (ms from start)', Date.now() - t0);
   assert.deepEqual(missing, [], `viewer/slot without a first frame after ${ALL_DECODE_BUDGET_MS} ms`);
 
-  // ...and keep decoding.
-  const c1 = frameCounts(proc);
+  // ...and keep decoding. The baseline is the first `frames` report (every 0.5 s) in which every
+  // viewer has counted a frame: with the keyframe cache all slots can decode before the storm
+  // process has reported at all, and an empty baseline would read as 50 stalled viewers.
+  let c1 = frameCounts(proc);
+  while (Date.now() < deadline && !(c1.length === VIEWERS && c1.every((n) => n > 0))) {
+    await sleep(100);
+    c1 = frameCounts(proc);
+  }
+  assert.equal(c1.length, VIEWERS, 'the storm process reports frame counts for every viewer');
   await sleep(SETTLE_AFTER_MS);
   const c2 = frameCounts(proc);
   const stalled = [...Array(VIEWERS).keys()].filter((i) => !(c2[i] > c1[i]));
