@@ -40,6 +40,12 @@ int sfu_one_input(const uint8_t* data, size_t size);
 int jwt_one_input(const uint8_t* data, size_t size);
 // The HTTP API's JSON bodies (signaling/api_bodies.hpp) and the registry's JSON records.
 int api_json_one_input(const uint8_t* data, size_t size);
+// Data Channel Establishment Protocol messages (datachannel/dcep.hpp): OPEN and ACK, and the
+// UTF-8 check their labels pass.
+int dcep_one_input(const uint8_t* data, size_t size);
+// SCTP packets (sctp/packet.hpp, sctp/chunks.hpp) with the checksum stamped by the target:
+// every chunk parser, rebuild-and-reparse of what parses, DCEP on PPID 50.
+int sctp_one_input(const uint8_t* data, size_t size);
 
 // Aborts with a message naming the target and the broken invariant.
 [[noreturn]] void fuzz_check_failed(const char* target, const char* what);

@@ -46,6 +46,8 @@ constexpr Target kTargets[] = {
     {"sfu", &sfu_one_input, 8},
     {"jwt", &jwt_one_input, 8},
     {"api_json", &api_json_one_input, 6},
+    {"dcep", &dcep_one_input, 6, 200},
+    {"sctp", &sctp_one_input, 17, 200},
 };
 
 struct KnownCrash {
