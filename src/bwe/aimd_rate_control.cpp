@@ -78,7 +78,16 @@ void AimdRateControl::decrease(std::optional<Bitrate> acked, Duration rtt, Times
 }
 
 void AimdRateControl::raise_to(Bitrate rate, Timestamp now) {
-  measured_ = true;
+  // The first measurement replaces the initial guess even when it is lower: a probe showed
+  // the path carries `rate`, never the guess above it. (Kept, a 1 Mbit/s guess behind a
+  // 1 Mbit/s cap counted as measured after a 0.5 Mbit/s probe, and the viewer's layers were
+  // raised into the cap.)
+  if (!measured_) {
+    measured_ = true;
+    estimate_ = clamp(rate);
+    last_increase_ = now;
+    return;
+  }
   if (rate <= estimate_) return;
   estimate_ = clamp(rate);
   if (link_capacity_ && estimate_ > *link_capacity_) link_capacity_.reset();

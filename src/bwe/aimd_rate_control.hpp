@@ -15,7 +15,8 @@ class AimdRateControl {
   AimdRateControl(Bitrate initial, Bitrate min, Bitrate max);
 
   Bitrate update(BandwidthUsage signal, std::optional<Bitrate> acked, Duration rtt, Timestamp now);
-  // Jump (probe result): never lowers the estimate.
+  // Jump (probe result): never lowers a measured estimate; the first one replaces the
+  // initial guess, lower or not.
   void raise_to(Bitrate rate, Timestamp now);
   Bitrate estimate() const { return estimate_; }
   // False while the estimate is still the initial guess, or grew from it only by the

@@ -182,6 +182,25 @@ TEST(DownlinkEstimator, ProbeSuccessRaisesEstimateInOneStep) {
   EXPECT_LE(est.target(), 2'000'000);
 }
 
+// The initial guess (1 Mbit/s) sits right at a 1 Mbit/s link that the media (~400 kbit/s)
+// never fills. A probe to 550 kbit/s gets through: that measures 550, not the guess. Before
+// the fix the estimate stayed at the guess and counted as measured, so a viewer's layers were
+// raised to 1 Mbit/s of traffic at once and overran the link (room_bwe's flake).
+TEST(DownlinkEstimator, FirstProbeBelowTheGuessReplacesIt) {
+  DownlinkEstimator est(EstimatorConfig{.initial = 1'000'000});
+  LinkSim link(est, LinkConfig{.capacity = 1'000'000});
+  Pacer pacer;
+  run_fixed(est, link, pacer, 400'000, 3s);
+  ASSERT_FALSE(est.measured());
+  ASSERT_EQ(est.target(), 1'000'000);
+  const auto result = run_probe(est, link, pacer, 400'000, 550'000, 5);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(*result);
+  EXPECT_TRUE(est.measured());
+  EXPECT_LE(est.target(), 550'000);
+  EXPECT_GE(est.target(), 450'000);
+}
+
 TEST(DownlinkEstimator, ProbeDuringCongestionFails) {
   DownlinkEstimator est(EstimatorConfig{.initial = 450'000});
   LinkSim link(est, LinkConfig{.capacity = 500'000});
