@@ -267,15 +267,9 @@ void Association::on_reconfig(const ChunkView& c, Timestamp now) {
     return;
   }
   for (const auto& req : r->outgoing) on_outgoing_reset_request(req);
-  auto deny = [&](uint32_t seq) {
-    ReconfigChunk resp;
-    resp.responses.push_back({seq, uint32_t(ReconfigResult::kDenied), std::nullopt, std::nullopt});
-    Bytes chunk;
-    append_reconfig(chunk, resp);
-    control_.push_back(std::move(chunk));
-  };
-  for (const auto& req : r->incoming) deny(req.request_seq);  // data channels reset outgoing only
-  for (const auto& other : r->others) deny(other.request_seq);
+  // Data channels reset outgoing streams only.
+  for (const auto& req : r->incoming) queue_response(req.request_seq, ReconfigResult::kDenied, false);
+  for (const auto& other : r->others) queue_response(other.request_seq, ReconfigResult::kDenied, false);
   for (const auto& resp : r->responses) {
     if (!reset_in_flight_ || resp.response_seq != reset_in_flight_->request_seq) continue;
     if (resp.result == uint32_t(ReconfigResult::kInProgress)) {
@@ -293,15 +287,6 @@ void Association::on_reconfig(const ChunkView& c, Timestamp now) {
 }
 
 void Association::on_outgoing_reset_request(const OutgoingResetRequest& r) {
-  auto respond = [&](uint32_t seq, ReconfigResult result) {
-    ReconfigResponse resp{seq, uint32_t(result), std::nullopt, std::nullopt};
-    last_response_ = resp;
-    ReconfigChunk chunk;
-    chunk.responses.push_back(resp);
-    Bytes bytes;
-    append_reconfig(bytes, chunk);
-    control_.push_back(std::move(bytes));
-  };
   if (r.request_seq == peer_next_request_seq_) {
     ++peer_next_request_seq_;
     deferred_.push_back({r});
@@ -310,10 +295,11 @@ void Association::on_outgoing_reset_request(const OutgoingResetRequest& r) {
   }
   if (r.request_seq == uint32_t(peer_next_request_seq_ - 1)) {
     // A retransmission: repeat the answer, unless the reset still waits for data.
-    if (last_response_ && last_response_->response_seq == r.request_seq) respond(r.request_seq, ReconfigResult(last_response_->result));
+    if (last_response_ && last_response_->response_seq == r.request_seq)
+      queue_response(r.request_seq, ReconfigResult(last_response_->result), true);
     return;
   }
-  respond(r.request_seq, ReconfigResult::kErrorBadSequenceNumber);
+  queue_response(r.request_seq, ReconfigResult::kErrorBadSequenceNumber, true);
 }
 
 // RFC 6525 §5.2.2: a reset applies once every TSN up to the sender's last assigned one
@@ -328,13 +314,7 @@ void Association::perform_deferred_resets() {
     }
     receiver_->reset_streams(r.streams);
     events_.push_back({AssociationEvent::Kind::kIncomingStreamsReset, r.streams, {}});
-    ReconfigResponse resp{r.request_seq, uint32_t(ReconfigResult::kSuccessPerformed), std::nullopt, std::nullopt};
-    last_response_ = resp;
-    ReconfigChunk chunk;
-    chunk.responses.push_back(resp);
-    Bytes bytes;
-    append_reconfig(bytes, chunk);
-    control_.push_back(std::move(bytes));
+    queue_response(r.request_seq, ReconfigResult::kSuccessPerformed, true);
     it = deferred_.erase(it);
   }
 }
@@ -349,14 +329,29 @@ void Association::reset_streams(const std::vector<uint16_t>& streams, Timestamp 
 
 void Association::maybe_send_reset(Timestamp now) {
   if (reset_in_flight_ || resets_wanted_.empty() || !sender_ || !established()) return;
-  PendingReset p{next_request_seq_++, std::exchange(resets_wanted_, {}), sender_->last_assigned_tsn(),
-                 now + sender_->rto().value()};
+  reset_in_flight_ = PendingReset{next_request_seq_++, std::exchange(resets_wanted_, {}), sender_->last_assigned_tsn(),
+                                  now + sender_->rto().value()};
+  queue_reset_request();
+}
+
+// RFC 6525 §5.1.1: a retransmission repeats the request with its sequence number.
+void Association::queue_reset_request() {
   ReconfigChunk chunk;
-  chunk.outgoing.push_back({p.request_seq, uint32_t(peer_next_request_seq_ - 1), p.sender_last_tsn, p.streams});
+  chunk.outgoing.push_back({reset_in_flight_->request_seq, uint32_t(peer_next_request_seq_ - 1),
+                            reset_in_flight_->sender_last_tsn, reset_in_flight_->streams});
   Bytes bytes;
   append_reconfig(bytes, chunk);
   control_.push_back(std::move(bytes));
-  reset_in_flight_ = std::move(p);
+}
+
+// `remember`: the answer to a peer's outgoing reset request, repeated if it asks again.
+void Association::queue_response(uint32_t request_seq, ReconfigResult result, bool remember) {
+  ReconfigChunk chunk;
+  chunk.responses.push_back({request_seq, uint32_t(result), std::nullopt, std::nullopt});
+  if (remember) last_response_ = chunk.responses.back();
+  Bytes bytes;
+  append_reconfig(bytes, chunk);
+  control_.push_back(std::move(bytes));
 }
 
 void Association::on_shutdown(const ChunkView& c, Timestamp now) {
@@ -463,12 +458,7 @@ void Association::handle_timeout(Timestamp now) {
   }
   if (now >= sack_deadline_) sack_now_ = true;
   if (reset_in_flight_ && now >= reset_in_flight_->deadline) {
-    ReconfigChunk chunk;  // §5.1.1: the same request, same sequence number
-    chunk.outgoing.push_back({reset_in_flight_->request_seq, uint32_t(peer_next_request_seq_ - 1),
-                              reset_in_flight_->sender_last_tsn, reset_in_flight_->streams});
-    Bytes bytes;
-    append_reconfig(bytes, chunk);
-    control_.push_back(std::move(bytes));
+    queue_reset_request();
     reset_in_flight_->deadline = now + sender_->rto().value();
   }
   if (now >= t2_) {

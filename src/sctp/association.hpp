@@ -134,6 +134,8 @@ class Association {
   void close(std::string reason);
   void perform_deferred_resets();
   void maybe_send_reset(Timestamp now);
+  void queue_reset_request();
+  void queue_response(uint32_t request_seq, ReconfigResult result, bool remember);
   void progress_shutdown(Timestamp now);
 
   Bytes start_packet(uint32_t tag) const;

@@ -15,8 +15,6 @@ constexpr uint8_t kFlagBeginning = 0x02;
 constexpr uint8_t kFlagUnordered = 0x04;
 constexpr uint8_t kFlagImmediate = 0x08;
 
-constexpr size_t pad4(size_t n) { return (n + 3) & ~size_t(3); }
-
 void pad_to_4(Bytes& out) { out.resize(pad4(out.size()), 0); }
 
 // A TLV (parameter or error cause) whose value is written by `body`. The padding goes before
@@ -106,21 +104,9 @@ void append_data(Bytes& out, const DataChunk& d) {
 }
 
 std::optional<ParamView> ParamIterator::next() {
-  if (malformed_ || offset_ >= data_.size()) return std::nullopt;
-  const size_t left = data_.size() - offset_;
-  if (left < kTlvHeader) {
-    malformed_ = true;
-    return std::nullopt;
-  }
-  const uint8_t* p = &data_[offset_];
-  const size_t length = load_be16(p + 2);
-  if (length < kTlvHeader || length > left) {
-    malformed_ = true;
-    return std::nullopt;
-  }
-  ParamView v{load_be16(p), data_.subspan(offset_ + kTlvHeader, length - kTlvHeader)};
-  offset_ += std::min(pad4(length), left);  // the last one's padding is not in the chunk
-  return v;
+  const auto tlv = next_tlv(data_, offset_, malformed_);
+  if (!tlv) return std::nullopt;
+  return ParamView{load_be16(tlv->data()), tlv->subspan(kTlvHeader)};
 }
 
 void append_param(Bytes& out, ParamType type, ByteSpan value) {

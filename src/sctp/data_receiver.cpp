@@ -32,7 +32,7 @@ DataReceiver::Verdict DataReceiver::on_data(const DataChunk& d) {
     ++counters_.out_of_window;
     return Verdict::kDropped;
   }
-  above_cum_.emplace(tsn, true);
+  above_cum_.insert(tsn);
   fragments_.emplace(tsn, Fragment{d.stream_id, d.ssn, d.ppid, d.unordered, d.beginning, d.ending,
                                    Bytes(d.user_data.begin(), d.user_data.end())});
   buffered_ += d.user_data.size();
@@ -42,7 +42,7 @@ DataReceiver::Verdict DataReceiver::on_data(const DataChunk& d) {
 }
 
 void DataReceiver::advance_cum() {
-  while (!above_cum_.empty() && above_cum_.begin()->first == cum_ + 1) {
+  while (!above_cum_.empty() && *above_cum_.begin() == cum_ + 1) {
     above_cum_.erase(above_cum_.begin());
     ++cum_;
   }
@@ -124,7 +124,7 @@ void DataReceiver::on_forward_tsn(const ForwardTsnChunk& f) {
     fragments_.erase(fragments_.begin());
     ++counters_.abandoned_fragments;
   }
-  while (!above_cum_.empty() && above_cum_.begin()->first <= new_cum) above_cum_.erase(above_cum_.begin());
+  while (!above_cum_.empty() && *above_cum_.begin() <= new_cum) above_cum_.erase(above_cum_.begin());
   cum_ = new_cum;
   advance_cum();
   for (const ForwardTsnStream& skip : f.streams) {
@@ -149,9 +149,9 @@ SackChunk DataReceiver::make_sack() {
   s.cumulative_tsn_ack = uint32_t(cum_);
   s.a_rwnd = a_rwnd();
   for (auto it = above_cum_.begin(); it != above_cum_.end() && s.gaps.size() < kMaxGapsReported;) {
-    const uint64_t start = it->first;
+    const uint64_t start = *it;
     uint64_t end = start;
-    for (++it; it != above_cum_.end() && it->first == end + 1; ++it) ++end;
+    for (++it; it != above_cum_.end() && *it == end + 1; ++it) ++end;
     s.gaps.push_back({uint16_t(start - cum_), uint16_t(end - cum_)});
   }
   s.duplicates = std::move(duplicates_);

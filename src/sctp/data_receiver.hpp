@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -79,7 +80,7 @@ class DataReceiver {
   size_t window_;
   size_t max_message_;
   uint64_t cum_;                                  // unwrapped cumulative TSN
-  std::map<uint64_t, bool> above_cum_;            // TSNs received past cum_ (value unused)
+  std::set<uint64_t> above_cum_;                  // TSNs received past cum_
   std::map<uint64_t, Fragment> fragments_;        // not yet assembled, by TSN
   std::unordered_map<uint16_t, OrderedStream> streams_;
   std::deque<ReceivedMessage> ready_;

@@ -9,7 +9,7 @@ namespace strata::sctp {
 namespace {
 
 constexpr size_t kDataChunkHeader = kChunkHeaderSize + 12;
-constexpr size_t chunk_size(size_t user_bytes) { return (kDataChunkHeader + user_bytes + 3) & ~size_t(3); }
+constexpr size_t chunk_size(size_t user_bytes) { return pad4(kDataChunkHeader + user_bytes); }
 
 }  // namespace
 

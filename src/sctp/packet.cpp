@@ -1,12 +1,13 @@
 #include "sctp/packet.hpp"
 
+#include <algorithm>
+
 #include "sctp/crc32c.hpp"
 
 namespace strata::sctp {
 namespace {
 
 constexpr size_t kChecksumOffset = 8;
-constexpr size_t pad4(size_t n) { return (n + 3) & ~size_t(3); }
 
 uint32_t computed_checksum(ByteSpan packet) {
   static constexpr uint8_t kZero[4] = {0, 0, 0, 0};
@@ -44,24 +45,23 @@ std::optional<CommonHeader> parse_common_header(ByteSpan packet, PacketError* er
   return CommonHeader{load_be16(&packet[0]), load_be16(&packet[2]), load_be32(&packet[4])};
 }
 
+std::optional<ByteSpan> next_tlv(ByteSpan data, size_t& offset, bool& malformed) {
+  if (malformed || offset >= data.size()) return std::nullopt;
+  const size_t left = data.size() - offset;
+  const size_t length = left < 4 ? 0 : load_be16(&data[offset + 2]);
+  if (length < 4 || length > left) {
+    malformed = true;
+    return std::nullopt;
+  }
+  const ByteSpan tlv = data.subspan(offset, length);
+  offset += std::min(pad4(length), left);  // the last one's padding may be short or missing
+  return tlv;
+}
+
 std::optional<ChunkView> ChunkIterator::next() {
-  if (malformed_ || offset_ >= data_.size()) return std::nullopt;
-  const size_t left = data_.size() - offset_;
-  if (left < kChunkHeaderSize) {
-    malformed_ = true;
-    return std::nullopt;
-  }
-  const uint8_t* p = &data_[offset_];
-  const size_t length = load_be16(p + 2);
-  if (length < kChunkHeaderSize || length > left) {
-    malformed_ = true;
-    return std::nullopt;
-  }
-  ChunkView v{p[0], p[1], data_.subspan(offset_ + kChunkHeaderSize, length - kChunkHeaderSize)};
-  // The padding after the last chunk may be short or missing (it carries nothing).
-  const size_t padded = pad4(length);
-  offset_ += padded > left ? left : padded;
-  return v;
+  const auto tlv = next_tlv(data_, offset_, malformed_);
+  if (!tlv) return std::nullopt;
+  return ChunkView{(*tlv)[0], (*tlv)[1], tlv->subspan(kChunkHeaderSize)};
 }
 
 void begin_packet(Bytes& out, const CommonHeader& header) {

@@ -13,6 +13,15 @@ namespace strata::sctp {
 inline constexpr size_t kCommonHeaderSize = 12;
 inline constexpr size_t kChunkHeaderSize = 4;
 
+inline constexpr size_t pad4(size_t n) { return (n + 3) & ~size_t(3); }
+
+// Chunks and parameters (and error causes) share one framing (RFC 9260 §3.2, §3.2.1): a
+// 4-byte header whose bytes 2-3 are the length of header and value, padding to 4 bytes
+// after it, which the last one may lack. Returns the TLV at `offset` (header included, no
+// padding) and moves `offset` past it; nullopt at the end, or with `malformed` set for a
+// length under 4 or past the data.
+std::optional<ByteSpan> next_tlv(ByteSpan data, size_t& offset, bool& malformed);
+
 // RFC 9260 §3.2 and the extensions a data channel uses: RFC 3758 (FORWARD TSN), RFC 6525
 // (RE-CONFIG), RFC 8260 (I-DATA, I-FORWARD-TSN; not negotiated by Strata).
 enum class ChunkType : uint8_t {
